@@ -1,0 +1,140 @@
+"""Colorizers: one trained network, or a weighted average of several (the paper's combined models).
+
+Every colorizer maps L (N, 1, S, S) in [0, 1] to ab (N, 2, S, S) in [-1, 1] through the same
+`predict_ab` method, so a combined model is used exactly like a trained one. Blending is linear in
+the members' predictions, which is what lets the explorer re-blend without re-running a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import COMBINED_MODELS, TRAINED_MODELS
+from .errors import UserError
+from .lab import postprocess, preprocess
+from .train import autocast, load_model, resolve_precision
+
+
+def normalize_weights(weights: Sequence[float], n_members: int) -> np.ndarray:
+    """Check ensemble weights (count, finite, non-negative, positive sum) and scale them to sum to 1."""
+    w = np.asarray(list(weights), dtype=np.float64)
+    if w.shape != (n_members,):
+        raise UserError(f"expected {n_members} weights (one per model), got {w.size}")
+    if not np.all(np.isfinite(w)):
+        raise UserError("weights must be finite numbers")
+    if np.any(w < 0):
+        raise UserError("weights must be non-negative")
+    if w.sum() <= 0:
+        raise UserError("weights must not all be zero")
+    return w / w.sum()
+
+
+def blend(predictions: np.ndarray | torch.Tensor, weights: Sequence[float]):
+    """Weighted average over the first axis (one entry per member) with normalised weights."""
+    w = normalize_weights(weights, len(predictions))
+    if isinstance(predictions, torch.Tensor):
+        wt = torch.as_tensor(w, dtype=predictions.dtype, device=predictions.device)
+        return torch.tensordot(wt, predictions, dims=1)
+    return np.tensordot(w, np.asarray(predictions), axes=1)
+
+
+class Colorizer:
+    """Base interface: `predict_ab` on a batch of L tensors."""
+
+    name: str = "colorizer"
+    image_size: int = 256
+
+    def predict_ab(self, lightness: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
+        raise NotImplementedError
+
+    def colorize(self, rgb: np.ndarray) -> np.ndarray:
+        """A photo (uint8 RGB, any size) -> its colorized version at the same resolution."""
+        lightness, _, info = preprocess(rgb, self.image_size)
+        ab = self.predict_ab(torch.from_numpy(lightness)[None])[0].numpy()
+        return postprocess(rgb, ab, info)
+
+
+class TrainedColorizer(Colorizer):
+    """One trained network from a checkpoint."""
+
+    def __init__(self, checkpoint: Path, name: str | None = None, device: str = "cpu", precision: str = "fp32"):
+        self.device = torch.device(device)
+        self.model, self.state = load_model(checkpoint, self.device)
+        self.name = name or self.state["train_config"]["dataset"]
+        self.image_size = self.state["model_config"]["image_size"]
+        self.precision = resolve_precision(precision, self.device)
+
+    @torch.no_grad()
+    def predict_ab(self, lightness: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
+        outs = []
+        for chunk in torch.split(lightness, batch_size):
+            with autocast(self.device, self.precision):
+                outs.append(self.model(chunk.to(self.device)).float().cpu())
+        return torch.cat(outs)
+
+
+class Ensemble(Colorizer):
+    """A weighted average of members' ab predictions (equal weights: the paper's combined models)."""
+
+    def __init__(self, members: Sequence[Colorizer], weights: Sequence[float] | None = None, name: str = "ensemble"):
+        if not members:
+            raise UserError("an ensemble needs at least one model")
+        sizes = {m.image_size for m in members}
+        if len(sizes) != 1:
+            raise UserError(f"ensemble members use different image sizes: {sorted(sizes)}")
+        self.members = list(members)
+        self.weights = normalize_weights([1.0] * len(members) if weights is None else weights, len(members))
+        self.name = name
+        self.image_size = sizes.pop()
+
+    def predict_ab(self, lightness: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
+        preds = torch.stack([m.predict_ab(lightness, batch_size) for m in self.members])
+        return blend(preds, self.weights)
+
+
+def expand_model_names(names: Sequence[str]) -> list[str]:
+    """Check model names; combined names stand for their members (paper's equal-weight averages)."""
+    out = []
+    for name in names:
+        if name in COMBINED_MODELS:
+            out.extend(COMBINED_MODELS[name])
+        elif name in TRAINED_MODELS:
+            out.append(name)
+        else:
+            valid = ", ".join(TRAINED_MODELS + tuple(COMBINED_MODELS))
+            raise UserError(f"unknown model {name!r}; choose from: {valid}")
+    return out
+
+
+def checkpoint_path(checkpoint_dir: Path, name: str) -> Path:
+    return Path(checkpoint_dir) / f"{name}.pt"
+
+
+def load_colorizer(
+    names: Sequence[str],
+    checkpoint_dir: Path,
+    weights: Sequence[float] | None = None,
+    device: str = "cpu",
+    precision: str = "fp32",
+) -> Colorizer:
+    """One model, a combined model, or a weighted blend of several, from a checkpoint folder."""
+    if len(names) == 1 and weights is None and names[0] in TRAINED_MODELS:
+        return TrainedColorizer(checkpoint_path(checkpoint_dir, names[0]), names[0], device, precision)
+    if weights is not None:
+        normalize_weights(weights, len(names))  # the user's own weights must be valid as given
+    expand_model_names(names)  # fail on a bad name before loading anything
+    members: list[Colorizer] = []
+    member_weights: list[float] = []
+    for i, name in enumerate(names):
+        parts = expand_model_names([name])
+        w = 1.0 if weights is None else float(weights[i])
+        for part in parts:
+            members.append(TrainedColorizer(checkpoint_path(checkpoint_dir, part), part, device, precision))
+            member_weights.append(w / len(parts))
+    label = "+".join(names) if len(names) > 1 else names[0]
+    return Ensemble(members, member_weights, name=label)
+

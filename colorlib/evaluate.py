@@ -1,0 +1,152 @@
+"""Table I: every model scored on the validation photos, next to the paper's numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import ALL_MODELS, COMBINED_MODELS, TRAINED_MODELS
+from .data import load_set
+from .ensemble import TrainedColorizer, blend, checkpoint_path
+from .errors import UserError
+from .lab import PadInfo, preprocess
+from .metrics import METRICS, PhotoScores, original_scores, score_set, summarize
+
+# Table I of Klefbom & Mjöberg: validation MSE of normalised ab, one run per model.
+PAPER_TABLE_I = {
+    "blue": 0.27795305009931326,
+    "yellow": 0.03527559107169509,
+    "green": 0.025983819738030434,
+    "by": 0.023837938671931624,
+    "bgy": 0.019840738968923688,
+    "baseline": 0.13707154616713524,
+    "by-combined": 0.015555263729766011,
+    "bgy-combined": 0.014605537406168878,
+}
+
+
+@dataclass
+class ValidationSet:
+    names: list[str]
+    photos: list[np.ndarray]  # uint8 RGB at their own resolution
+    lightness: torch.Tensor  # (N, 1, S, S)
+    ab: torch.Tensor  # (N, 2, S, S)
+    infos: list[PadInfo]
+
+
+def load_validation(manifest: dict, data_dir: Path, size: int, set_name: str = "validation") -> ValidationSet:
+    """The validation photos, decoded and prepared at the working size."""
+    named = load_set(manifest, set_name, data_dir)
+    prepared = [preprocess(rgb, size) for _, rgb in named]
+    return ValidationSet(
+        names=[n for n, _ in named],
+        photos=[rgb for _, rgb in named],
+        lightness=torch.from_numpy(np.stack([p[0] for p in prepared])),
+        ab=torch.from_numpy(np.stack([p[1] for p in prepared])),
+        infos=[p[2] for p in prepared],
+    )
+
+
+def predict_models(checkpoint_dir: Path, lightness: torch.Tensor, models=ALL_MODELS, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """ab predictions of each named model; combined models are equal-weight blends of members."""
+    wanted_trained = {m for m in models if m in TRAINED_MODELS}
+    for m in models:
+        if m in COMBINED_MODELS:
+            wanted_trained.update(COMBINED_MODELS[m])
+        elif m not in TRAINED_MODELS:
+            raise UserError(f"unknown model {m!r}; choose from: {', '.join(ALL_MODELS)}")
+    missing = [m for m in wanted_trained if not checkpoint_path(checkpoint_dir, m).is_file()]
+    if missing:
+        raise UserError(f"no checkpoint for {', '.join(sorted(missing))} in {checkpoint_dir}; train them first")
+    preds = {}
+    for m in TRAINED_MODELS:
+        if m in wanted_trained:
+            preds[m] = TrainedColorizer(checkpoint_path(checkpoint_dir, m), m, device).predict_ab(lightness)
+    for m, members in COMBINED_MODELS.items():
+        if m in models:
+            preds[m] = blend(torch.stack([preds[x] for x in members]), [1.0] * len(members))
+    return {m: preds[m] for m in models}
+
+
+@dataclass
+class Evaluation:
+    validation: ValidationSet
+    predictions: dict[str, torch.Tensor]
+    per_photo: dict[str, list[PhotoScores]]
+    summary: dict[str, dict[str, float]]
+    originals: dict[str, float]
+    checkpoints: dict[str, dict] = field(default_factory=dict)
+
+
+def evaluate(manifest: dict, data_dir: Path, checkpoint_dir: Path, models=ALL_MODELS, device: str = "cpu") -> Evaluation:
+    """Score every model on the validation set."""
+    size = _image_size(checkpoint_dir, models)
+    val = load_validation(manifest, data_dir, size)
+    preds = predict_models(checkpoint_dir, val.lightness, models, device)
+    per_photo = {m: score_set(val.lightness, p, val.ab, val.infos) for m, p in preds.items()}
+    return Evaluation(
+        validation=val,
+        predictions=preds,
+        per_photo=per_photo,
+        summary={m: summarize(s) for m, s in per_photo.items()},
+        originals=original_scores(val.lightness, val.ab, val.infos),
+    )
+
+
+def _image_size(checkpoint_dir: Path, models) -> int:
+    from .train import load_checkpoint
+
+    first = next(iter(COMBINED_MODELS.get(models[0], (models[0],))))
+    return int(load_checkpoint(checkpoint_path(checkpoint_dir, first))["model_config"]["image_size"])
+
+
+def table_rows(ev: Evaluation) -> list[dict]:
+    """One row per model: our loss, the paper's loss, and the extra metrics."""
+    rows = []
+    for m, s in ev.summary.items():
+        rows.append({"model": m, "paper_loss": PAPER_TABLE_I.get(m, math.nan), **{k: s[k] for k in METRICS}})
+    rows.append({"model": "originals", "paper_loss": math.nan, "mse": 0.0, "psnr": math.inf, "delta_e": 0.0, **ev.originals})
+    return rows
+
+
+COLUMNS = {
+    "model": "model",
+    "mse": "loss (ours, MSE)",
+    "paper_loss": "loss (paper)",
+    "psnr": "PSNR dB",
+    "delta_e": "ΔE2000",
+    "colourfulness": "colourfulness",
+    "chroma": "mean chroma",
+}
+
+
+def _fmt(key: str, value) -> str:
+    if isinstance(value, str):
+        return value
+    if math.isnan(value):
+        return "–"
+    if math.isinf(value):
+        return "∞"
+    return f"{value:.4f}" if key in ("mse", "paper_loss") else f"{value:.2f}"
+
+
+def to_markdown(rows: list[dict]) -> str:
+    head = "| " + " | ".join(COLUMNS.values()) + " |"
+    sep = "| " + " | ".join("---" if k == "model" else "---:" for k in COLUMNS) + " |"
+    body = ["| " + " | ".join(_fmt(k, r[k]) for k in COLUMNS) + " |" for r in rows]
+    return "\n".join([head, sep, *body]) + "\n"
+
+
+def to_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: r[k] for k in COLUMNS})
+    return buf.getvalue()

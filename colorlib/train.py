@@ -1,0 +1,324 @@
+"""Training one model on one set of the manifest, as the paper did, resumable.
+
+The paper: MSE on normalised ab, Adam with learning rate 0.001 and no weight decay, 2,000 batches of
+4 photos whatever the set's size. Photos are decoded once and held as tensors. On CPU the default
+path runs channels-last with bf16 autocast where the CPU has bf16 instructions (several times
+faster than fp32; `benchmarks/bench_train.py` checks that the validation loss does not suffer);
+`precision="fp32"` switches it off. A checkpoint is written atomically every `checkpoint_every`
+batches and on Ctrl-C; running the same command again resumes from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from . import __version__
+from .data import load_set, manifest_hash
+from .errors import UserError
+from .lab import preprocess
+from .model import ColorNet, ModelConfig
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = "colorlib-checkpoint/1"
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run; saved in its checkpoint so a result says how it was obtained."""
+
+    dataset: str
+    iterations: int = 2000
+    batch_size: int = 4
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    seed: int = 0
+    image_size: int = 256
+    precision: str = "auto"
+    encoder_weights: str = "none"
+    checkpoint_every: int = 250
+
+    def __post_init__(self) -> None:
+        for name in ("iterations", "batch_size", "image_size", "checkpoint_every"):
+            if int(getattr(self, name)) < 1:
+                raise UserError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.lr <= 0:
+            raise UserError(f"lr must be positive, got {self.lr}")
+        if self.image_size % 8:
+            raise UserError(f"image_size must be a multiple of 8, got {self.image_size}")
+        if self.precision not in PRECISIONS:
+            raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(image_size=self.image_size, encoder_weights=self.encoder_weights)
+
+    def identity(self) -> dict:
+        """The fields that define the result (checkpoint cadence does not)."""
+        out = asdict(self)
+        out.pop("checkpoint_every")
+        return out
+
+
+@dataclass
+class TrainResult:
+    checkpoint: Path
+    losses: list[float] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    resumed_from: int = 0
+    skipped: bool = False
+
+
+# --- devices and precision --------------------------------------------------------------------
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"unknown device {name!r} (use auto, cpu or cuda)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError("device cuda asked for, but no CUDA GPU is available")
+    return device
+
+
+def cpu_has_bf16() -> bool:
+    """True when this CPU has native bf16 arithmetic (AVX-512 BF16 or AMX), read from /proc/cpuinfo.
+
+    Elsewhere (no /proc) we stay with fp32: emulated bf16 is slower, not faster.
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """'auto' -> 'bf16' where the hardware runs it natively, else 'fp32'."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if cpu_has_bf16() else "fp32"
+
+
+def autocast(device: torch.device, precision: str):
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def photos_to_tensors(photos: list[np.ndarray], size: int, progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 RGB photos -> (L (N, 1, S, S), ab (N, 2, S, S)) float32 tensors."""
+    if not photos:
+        raise UserError("no photos to convert")
+    ls, abs_ = [], []
+    for rgb in tqdm(photos, desc="decoding", unit="photo", disable=not progress, leave=False):
+        lightness, ab, _ = preprocess(rgb, size)
+        ls.append(lightness)
+        abs_.append(ab)
+    return torch.from_numpy(np.stack(ls)), torch.from_numpy(np.stack(abs_))
+
+
+def load_tensors(manifest: dict, set_name: str, data_dir: Path, size: int, progress: bool = True):
+    """Decode one set of the manifest once into tensors."""
+    photos = [rgb for _, rgb in load_set(manifest, set_name, data_dir)]
+    return photos_to_tensors(photos, size, progress=progress)
+
+
+def batch_order(n_photos: int, iterations: int, batch_size: int, seed: int) -> np.ndarray:
+    """Photo indices for every batch: shuffled epochs, fixed by the seed (so resume is exact)."""
+    rng = np.random.default_rng(seed)
+    needed = iterations * batch_size
+    epochs = [rng.permutation(n_photos) for _ in range(-(-needed // n_photos))]
+    return np.concatenate(epochs)[:needed].reshape(iterations, batch_size)
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+
+def save_checkpoint(state: dict, path: Path) -> None:
+    """Write atomically: a crash mid-write never leaves a half checkpoint behind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    """Read a checkpoint safely (weights_only); a bad file is a user error, not a traceback."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001
+        raise UserError(
+            f"{path}: not a readable checkpoint ({exc.__class__.__name__}); delete it and train again"
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise UserError(f"{path}: not a colorlib checkpoint")
+    return state
+
+
+def load_model(path: Path, device: torch.device | str = "cpu") -> tuple[ColorNet, dict]:
+    """A trained network in eval mode, with its checkpoint's metadata."""
+    state = load_checkpoint(path)
+    cfg = dict(state["model_config"])
+    cfg["encoder_weights"] = "none"  # the trained weights replace any starting point
+    model = ColorNet(ModelConfig(**cfg))
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError:
+        raise UserError(f"{path}: weights do not match the colorlib network") from None
+    model.to(device).eval()
+    return model, state
+
+
+# --- the loop -------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _deferred_interrupt():
+    """Turn Ctrl-C into a request honoured between batches, so a checkpoint is never mid-step."""
+    flag = {"stop": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum, frame):
+        flag["stop"] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _resume_state(out: Path, cfg: TrainConfig, mhash: str, force: bool) -> dict | None:
+    if force or not out.exists():
+        return None
+    state = load_checkpoint(out)
+    same = state.get("train_config_identity") == cfg.identity() and state.get("manifest_hash") == mhash
+    if not same:
+        raise UserError(
+            f"{out} holds a run with other settings or another manifest; "
+            "pass --force to overwrite it or choose another output path"
+        )
+    return state
+
+
+def train(
+    cfg: TrainConfig,
+    manifest: dict,
+    data_dir: Path,
+    out: Path,
+    *,
+    device: str = "auto",
+    force: bool = False,
+    progress: bool = True,
+) -> TrainResult:
+    """Train `cfg.dataset` of `manifest` and write the checkpoint `out` (resuming if it exists)."""
+    out = Path(out)
+    if cfg.dataset not in manifest["sets"] or cfg.dataset == "validation":
+        names = ", ".join(k for k in manifest["sets"] if k != "validation")
+        raise UserError(f"unknown dataset {cfg.dataset!r}; choose one of: {names}")
+    mhash = manifest_hash(manifest)
+    state = _resume_state(out, cfg, mhash, force)
+    if state is not None and state.get("complete"):
+        log.info("%s is complete and up to date; nothing to do", out)
+        return TrainResult(out, list(state["losses"]), state["elapsed_s"], state["step"], skipped=True)
+
+    dev = pick_device(device)
+    precision = resolve_precision(cfg.precision, dev)
+    lightness, ab = load_tensors(manifest, cfg.dataset, data_dir, cfg.image_size, progress=progress)
+    order = batch_order(len(lightness), cfg.iterations, cfg.batch_size, cfg.seed)
+
+    torch.manual_seed(cfg.seed)
+    model = ColorNet(cfg.model_config()).to(dev)
+    memory_format = torch.channels_last if precision == "bf16" or dev.type == "cuda" else torch.contiguous_format
+    model = model.to(memory_format=memory_format)
+    optim = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step, losses, elapsed = 0, [], 0.0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optim.load_state_dict(state["optimizer"])
+        step, losses, elapsed = state["step"], list(state["losses"]), state["elapsed_s"]
+        log.info("resuming %s from batch %d of %d", out, step, cfg.iterations)
+    resumed_from = step
+
+    def snapshot(complete: bool) -> dict:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "colorlib_version": __version__,
+            "model_config": cfg.model_config().to_dict(),
+            "train_config": asdict(cfg),
+            "train_config_identity": cfg.identity(),
+            "manifest_hash": mhash,
+            "n_photos": len(lightness),
+            "step": step,
+            "losses": losses,
+            "elapsed_s": elapsed,
+            "device": dev.type,
+            "precision": precision,
+            "torch_version": str(torch.__version__),
+            "complete": complete,
+            "model": model.state_dict(),
+            "optimizer": optim.state_dict(),
+        }
+
+    model.train()
+    bar = tqdm(total=cfg.iterations, initial=step, desc=f"train {cfg.dataset}", unit="batch", disable=not progress)
+    start = time.perf_counter() - elapsed
+    with _deferred_interrupt() as interrupt:
+        while step < cfg.iterations and not interrupt["stop"]:
+            idx = torch.from_numpy(order[step])
+            x = lightness[idx].to(dev, non_blocking=True).contiguous(memory_format=memory_format)
+            y = ab[idx].to(dev, non_blocking=True)
+            with autocast(dev, precision):
+                pred = model(x)
+            loss = F.mse_loss(pred.float(), y)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            optim.step()
+            losses.append(float(loss.detach()))
+            step += 1
+            bar.update(1)
+            if step % 10 == 0 or step == cfg.iterations:
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+            if not progress and step % max(1, cfg.iterations // 10) == 0:
+                log.info("%s: batch %d/%d, loss %.4f", cfg.dataset, step, cfg.iterations, np.mean(losses[-50:]))
+            if step % cfg.checkpoint_every == 0 and step < cfg.iterations:
+                elapsed = time.perf_counter() - start
+                save_checkpoint(snapshot(False), out)
+    if step < cfg.iterations:
+        elapsed = time.perf_counter() - start
+        save_checkpoint(snapshot(False), out)
+        bar.close()
+        raise UserError(
+            f"interrupted at batch {step} of {cfg.iterations}; progress saved in {out}; "
+            "run the same command again to resume"
+        )
+    bar.close()
+    elapsed = time.perf_counter() - start
+    save_checkpoint(snapshot(True), out)
+    log.info("trained %s: %d batches in %.0f s on %s (%s)", cfg.dataset, step, elapsed, dev.type, precision)
+    return TrainResult(out, losses, elapsed, resumed_from)

@@ -1,0 +1,120 @@
+"""Shared fixtures: small synthetic photo folders, and the real landscape folder when present."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+SHARED_DATA = Path(__file__).resolve().parents[1] / "../shared/data/landscapes"
+
+# Reference colours (sRGB) used to paint synthetic photos.
+SKY_BLUE = (70, 130, 220)
+DEEP_BLUE = (25, 60, 150)
+GOLD = (235, 175, 40)
+ORANGE = (240, 120, 40)
+GRASS = (80, 150, 50)
+FOREST = (30, 100, 40)
+GRAY = (128, 128, 128)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker of the tests that read the real shared photo folder."""
+    config.addinivalue_line("markers", "shared_data: uses the real landscape photos in ../shared/data/landscapes")
+
+
+def textured(seed: int, colour_a: tuple, colour_b: tuple, size: int = 96) -> np.ndarray:
+    """A uint8 RGB 'photo': two colours in random smooth blobs, shaded, so it has structure."""
+    rng = np.random.default_rng(seed)
+    coarse = Image.fromarray((rng.random((6, 6)) * 255).astype(np.uint8))
+    field = np.asarray(coarse.resize((size, size), Image.BICUBIC), dtype=np.float64) / 255.0
+    mask = (field > np.median(field))[..., None]
+    base = np.where(mask, np.array(colour_a, float), np.array(colour_b, float))
+    shade = 0.85 + 0.3 * field[..., None]
+    return np.clip(base * shade, 0, 255).astype(np.uint8)
+
+
+def gray_photo(seed: int, size: int = 96) -> np.ndarray:
+    """A black-and-white photo (R = G = B) with structure."""
+    gray = textured(seed, (200, 200, 200), (60, 60, 60), size)[..., :1]
+    return np.repeat(gray, 3, axis=2)
+
+
+def save_photo(path: Path, rgb: np.ndarray, fmt: str | None = None, **options) -> Path:
+    """Write a uint8 RGB array as an image file (format from the suffix unless fmt is given)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(rgb, dtype=np.uint8)).save(path, format=fmt, **options)
+    return path
+
+
+@pytest.fixture
+def make_photo() -> Callable[..., Path]:
+    """make_photo(path, rgb_array, fmt=None, **save_options) -> path."""
+    return save_photo
+
+
+@pytest.fixture
+def synth() -> SimpleNamespace:
+    """Synthetic photo makers and reference colours: synth.textured(seed, a, b), synth.gray(seed),
+    synth.SKY_BLUE, ..."""
+    colours = {"SKY_BLUE": SKY_BLUE, "DEEP_BLUE": DEEP_BLUE, "GOLD": GOLD, "ORANGE": ORANGE}
+    colours |= {"GRASS": GRASS, "FOREST": FOREST, "GRAY": GRAY}
+    return SimpleNamespace(textured=textured, gray=gray_photo, **colours)
+
+
+@pytest.fixture
+def photo_folder(tmp_path: Path) -> Path:
+    """A small messy folder: blue, yellow, green photos, a B&W one, an exact duplicate (in a
+    subfolder), a JPEG re-encode, a truncated JPEG, a text file and a hidden file."""
+    folder = tmp_path / "photos"
+    save_photo(folder / "blue.jpg", textured(1, SKY_BLUE, DEEP_BLUE), quality=95)
+    save_photo(folder / "yellow.png", textured(2, GOLD, ORANGE))
+    save_photo(folder / "green.jpg", textured(3, GRASS, FOREST), quality=95)
+    save_photo(folder / "green_q40.jpg", textured(3, GRASS, FOREST), quality=40)
+    save_photo(folder / "bw.jpg", gray_photo(4), quality=95)
+    (folder / "sub").mkdir()
+    shutil.copyfile(folder / "blue.jpg", folder / "sub" / "blue_copy.jpg")
+    broken = (folder / "blue.jpg").read_bytes()
+    (folder / "broken.jpg").write_bytes(broken[: len(broken) // 2])
+    (folder / "notes.txt").write_text("not a photo\n")
+    (folder / ".hidden.jpg").write_bytes(broken)
+    return folder
+
+
+# Colours of the photos of split_folder: (name, colour a, colour b).
+SPLIT_PHOTOS = [
+    *[(f"blue{i}", SKY_BLUE, DEEP_BLUE) for i in range(4)],
+    *[(f"yellow{i}", GOLD, ORANGE) for i in range(4)],
+    *[(f"green{i}", GRASS, FOREST) for i in range(4)],
+    *[(f"mixed{i}", SKY_BLUE, FOREST) for i in range(4)],
+    *[(f"mixed{i + 4}", GOLD, GRAY) for i in range(4)],
+]
+
+
+@pytest.fixture
+def split_folder(tmp_path: Path) -> Path:
+    """Enough photos for small splits (20 distinct colour photos), plus a B&W photo, an exact
+    copy of blue0, a re-encode of mixed0 and an exact copy of mixed1."""
+    folder = tmp_path / "split"
+    for seed, (name, colour_a, colour_b) in enumerate(SPLIT_PHOTOS, start=10):
+        save_photo(folder / f"{name}.jpg", textured(seed, colour_a, colour_b), quality=95)
+    save_photo(folder / "bw.jpg", gray_photo(99), quality=95)
+    shutil.copyfile(folder / "blue0.jpg", folder / "zz_blue0_copy.jpg")
+    shutil.copyfile(folder / "mixed1.jpg", folder / "zz_mixed1_copy.jpg")
+    with Image.open(folder / "mixed0.jpg") as mixed0:
+        mixed0.save(folder / "zz_mixed0_q30.jpg", quality=30)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real landscape folder; tests using it are skipped where it is absent."""
+    folder = SHARED_DATA.resolve()
+    if not folder.is_dir():
+        pytest.skip(f"shared photo folder {folder} not present")
+    return folder

@@ -1,0 +1,153 @@
+"""The command line: the happy path end to end, and every user mistake as one line + exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorlib.cli import main
+
+from .conftest import DEEP_BLUE, FOREST, GOLD, GRASS, ORANGE, SKY_BLUE, gray_photo, save_photo, textured
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    """A folder of 24 synthetic photos, a manifest over it, and six tiny trained models."""
+    root = tmp_path_factory.mktemp("cli")
+    photos = root / "photos"
+    pairs = [(SKY_BLUE, DEEP_BLUE), (GOLD, ORANGE), (GRASS, FOREST)]
+    for i in range(24):
+        save_photo(photos / f"p{i:02d}.png", textured(100 + i, *pairs[i % 3], size=64))
+    save_photo(photos / "bw.png", gray_photo(7, size=64))
+    manifest = root / "manifest.json"
+    args = ["-q", "prepare", str(photos), "--out", str(manifest), "--per-colour", "2", "--baseline", "4"]
+    assert main([*args, "--validation", "3", "--cache", str(root / "cache")]) == 0
+    ckpt = root / "ckpt"
+    for name in ("blue", "yellow", "green", "by", "bgy", "baseline"):
+        train = ["-q", "train", name, "--manifest", str(manifest), "--out", str(ckpt / f"{name}.pt")]
+        assert main([*train, "--iterations", "3", "--image-size", "32", "--precision", "fp32"]) == 0
+    return root, photos, manifest, ckpt
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "colorlib.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def assert_user_error(proc: subprocess.CompletedProcess, needle: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("colorlib: error:") and needle in last, proc.stderr
+
+
+def test_prepare_prints_a_data_report(workspace, capsys):
+    root, photos, manifest, _ = workspace
+    assert main(["-q", "prepare", str(photos), "--out", str(manifest), "--per-colour", "2", "--baseline", "4",
+                 "--validation", "3", "--cache", str(root / "cache")]) == 0
+    out = capsys.readouterr().out
+    assert "black-and-white" in out and "validation" in out and "(unchanged)" in out
+
+
+def test_colorize_writes_png_at_input_resolution(workspace, tmp_path):
+    _, _, _, ckpt = workspace
+    photo = save_photo(tmp_path / "odd size.jpg", textured(5, SKY_BLUE, GRASS, size=96)[:, :77])
+    proc = run_cli("colorize", str(photo), "--models", "blue", "yellow", "--weights", "1", "3",
+                   "--checkpoints", str(ckpt), "--out-dir", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    (out,) = (tmp_path / "out").glob("*.png")
+    assert Image.open(out).size == (77, 96)
+
+
+def test_evaluate_writes_table(workspace, tmp_path):
+    root, photos, manifest, ckpt = workspace
+    md, csv = tmp_path / "t.md", tmp_path / "t.csv"
+    assert main(["-q", "evaluate", "--manifest", str(manifest), "--checkpoints", str(ckpt),
+                 "--markdown", str(md), "--csv", str(csv)]) == 0
+    lines = csv.read_text().splitlines()
+    assert lines[0].startswith("model,mse,paper_loss")
+    assert [line.split(",")[0] for line in lines[1:]] == [
+        "blue", "yellow", "green", "by", "bgy", "baseline", "by-combined", "bgy-combined", "originals"]
+    assert "| by-combined |" in md.read_text()
+
+
+def test_missing_and_empty_folders(tmp_path):
+    assert_user_error(run_cli("prepare", str(tmp_path / "nope"), "--out", str(tmp_path / "m.json")), "nope")
+    (tmp_path / "empty").mkdir()
+    assert_user_error(run_cli("prepare", str(tmp_path / "empty"), "--out", str(tmp_path / "m.json")), "empty")
+
+
+def test_unknown_dataset_and_model_names(workspace, tmp_path):
+    _, _, manifest, ckpt = workspace
+    assert_user_error(run_cli("train", "purple", "--manifest", str(manifest)), "unknown dataset")
+    photo = save_photo(tmp_path / "x.png", textured(1, GOLD, GRASS, size=40))
+    assert_user_error(run_cli("colorize", str(photo), "--models", "purple", "--checkpoints", str(ckpt)), "unknown model")
+
+
+@pytest.mark.parametrize(
+    "weights, needle",
+    [(["1"], "expected 2 weights"), (["1", "-1"], "non-negative"), (["0", "0"], "all be zero")],
+)
+def test_bad_weights(workspace, tmp_path, weights, needle):
+    _, _, _, ckpt = workspace
+    photo = save_photo(tmp_path / "x.png", textured(1, GOLD, GRASS, size=40))
+    proc = run_cli("colorize", str(photo), "--models", "blue", "green", "--weights", *weights, "--checkpoints", str(ckpt))
+    assert_user_error(proc, needle)
+
+
+def test_checkpoint_that_does_not_match(workspace, tmp_path):
+    _, _, manifest, ckpt = workspace
+    # same output path, other settings: refused without --force, nothing overwritten
+    before = (ckpt / "blue.pt").read_bytes()
+    proc = run_cli("train", "blue", "--manifest", str(manifest), "--out", str(ckpt / "blue.pt"),
+                   "--iterations", "4", "--image-size", "32")
+    assert_user_error(proc, "other settings")
+    assert (ckpt / "blue.pt").read_bytes() == before
+    bad = tmp_path / "ck"
+    bad.mkdir()
+    (bad / "blue.pt").write_bytes(b"corrupt")
+    photo = save_photo(tmp_path / "x.png", textured(1, GOLD, GRASS, size=40))
+    assert_user_error(run_cli("colorize", str(photo), "--models", "blue", "--checkpoints", str(bad)), "not a readable")
+
+
+def test_non_image_file_is_reported_and_others_still_colorized(workspace, tmp_path):
+    _, _, _, ckpt = workspace
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a photo")
+    good = save_photo(tmp_path / "good.png", textured(2, SKY_BLUE, GOLD, size=48))
+    proc = run_cli("colorize", str(text), str(good), "--models", "green", "--checkpoints", str(ckpt),
+                   "--out-dir", str(tmp_path / "out"))
+    assert_user_error(proc, "could not be read")
+    assert "notes.jpg" in proc.stderr
+    assert (tmp_path / "out" / "good.green.png").is_file()
+
+
+def test_bad_numbers_are_argparse_errors(tmp_path):
+    proc = run_cli("train", "blue", "--iterations", "0")
+    assert proc.returncode == 2 and "positive" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_missing_manifest(tmp_path):
+    assert_user_error(run_cli("train", "blue", "--manifest", str(tmp_path / "none.json")), "none.json")
+
+
+def test_help_for_every_command():
+    for cmd in ("prepare", "train", "evaluate", "colorize", "fetch"):
+        proc = run_cli(cmd, "--help")
+        assert proc.returncode == 0 and "usage: colorlib" in proc.stdout
+
+
+def test_colorized_photo_keeps_lightness(workspace, tmp_path):
+    from colorlib.lab import rgb_to_lab
+
+    _, _, _, ckpt = workspace
+    rgb = textured(9, GRASS, SKY_BLUE, size=80)
+    photo = save_photo(tmp_path / "p.png", rgb)
+    assert run_cli("colorize", str(photo), "--models", "baseline", "--checkpoints", str(ckpt),
+                   "--out-dir", str(tmp_path)).returncode == 0
+    out = np.asarray(Image.open(tmp_path / "p.baseline.png"))
+    assert np.median(np.abs(rgb_to_lab(out)[..., 0] - rgb_to_lab(rgb)[..., 0])) < 1.0

@@ -1,0 +1,162 @@
+"""Training: the loss falls, checkpoints carry what made them, interrupted runs resume exactly."""
+
+import hashlib
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from colorlib import train as T
+from colorlib.errors import UserError
+
+SIZE = 32
+
+
+def _photo(rng: np.random.Generator, hue: int) -> np.ndarray:
+    """A sky-over-ground picture: colour follows lightness, so it is learnable."""
+    y = np.linspace(0, 1, 48)[:, None, None]
+    base = np.array([[40, 90, 220], [60, 160, 40], [230, 190, 40]][hue], float)
+    img = base * (0.4 + 0.6 * (y < 0.5)) + rng.normal(0, 6, (48, 48, 3))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A folder of 8 synthetic photos and a hand-written manifest over it."""
+    rng = np.random.default_rng(0)
+    data = tmp_path / "photos"
+    data.mkdir()
+    photos = {}
+    for i in range(8):
+        name = f"p{i}.png"
+        Image.fromarray(_photo(rng, i % 3)).save(data / name)
+        photos[name] = {"sha256": hashlib.sha256((data / name).read_bytes()).hexdigest()}
+    names = sorted(photos)
+    manifest = {
+        "format": "colorlib-manifest/1",
+        "params": {"seed": 0},
+        "sets": {"blue": names[:6], "baseline": names[:6], "validation": names[6:]},
+        "photos": photos,
+    }
+    return manifest, data, tmp_path
+
+
+def _cfg(**kw):
+    args = dict(dataset="blue", iterations=40, batch_size=4, image_size=SIZE, precision="fp32", checkpoint_every=10)
+    args.update(kw)
+    return T.TrainConfig(**args)
+
+
+def test_tiny_training_run_lowers_the_loss(tiny):
+    manifest, data, tmp = tiny
+    res = T.train(_cfg(iterations=60, lr=3e-3), manifest, data, tmp / "blue.pt", progress=False)
+    assert len(res.losses) == 60
+    assert np.mean(res.losses[-10:]) < 0.7 * np.mean(res.losses[:10])
+
+
+def test_checkpoint_carries_config_manifest_hash_and_version(tiny):
+    from colorlib import __version__
+    from colorlib.data import manifest_hash
+
+    manifest, data, tmp = tiny
+    T.train(_cfg(iterations=5), manifest, data, tmp / "c.pt", progress=False)
+    state = T.load_checkpoint(tmp / "c.pt")
+    assert state["complete"] and state["step"] == 5
+    assert state["train_config"]["lr"] == 1e-3 and state["train_config"]["weight_decay"] == 0.0
+    assert state["manifest_hash"] == manifest_hash(manifest)
+    assert state["colorlib_version"] == __version__
+    model, _ = T.load_model(tmp / "c.pt")
+    assert not model.training
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tiny, monkeypatch):
+    manifest, data, tmp = tiny
+    straight = T.train(_cfg(), manifest, data, tmp / "straight.pt", progress=False)
+
+    calls = {"n": 0}
+    real_step = torch.optim.Adam.step
+
+    def flaky_step(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 25:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of a batch
+        return real_step(self, *a, **k)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", flaky_step)
+    with pytest.raises(UserError, match="resume"):
+        T.train(_cfg(), manifest, data, tmp / "resumed.pt", progress=False)
+    partial = T.load_checkpoint(tmp / "resumed.pt")
+    assert not partial["complete"] and partial["step"] == 25  # the batch under way was finished
+    monkeypatch.setattr(torch.optim.Adam, "step", real_step)
+    resumed = T.train(_cfg(), manifest, data, tmp / "resumed.pt", progress=False)
+    assert resumed.resumed_from == 25
+    np.testing.assert_allclose(resumed.losses, straight.losses, rtol=1e-4, atol=1e-6)
+    a = T.load_checkpoint(tmp / "straight.pt")["model"]
+    b = T.load_checkpoint(tmp / "resumed.pt")["model"]
+    for k in a:
+        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
+
+
+def test_complete_checkpoint_is_skipped_and_other_settings_refused(tiny):
+    manifest, data, tmp = tiny
+    out = tmp / "s.pt"
+    T.train(_cfg(iterations=3), manifest, data, out, progress=False)
+    assert T.train(_cfg(iterations=3, checkpoint_every=1), manifest, data, out, progress=False).skipped
+    with pytest.raises(UserError, match="other settings"):
+        T.train(_cfg(iterations=4), manifest, data, out, progress=False)
+    assert not T.train(_cfg(iterations=4), manifest, data, out, force=True, progress=False).skipped
+
+
+def test_corrupt_and_foreign_checkpoints_are_user_errors(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x00garbage")
+    with pytest.raises(UserError, match="not a readable checkpoint"):
+        T.load_checkpoint(bad)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(1)}, foreign)
+    with pytest.raises(UserError, match="not a colorlib checkpoint"):
+        T.load_checkpoint(foreign)
+    with pytest.raises(UserError, match="not found"):
+        T.load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_checkpoint_refuses_pickled_code(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": T.CHECKPOINT_FORMAT, "x": Evil()}, path)
+    with pytest.raises(UserError):
+        T.load_checkpoint(path)
+
+
+def test_unknown_dataset_and_bad_parameters(tiny):
+    manifest, data, tmp = tiny
+    with pytest.raises(UserError, match="unknown dataset"):
+        T.train(_cfg(dataset="purple"), manifest, data, tmp / "x.pt", progress=False)
+    with pytest.raises(UserError, match="unknown dataset"):
+        T.train(_cfg(dataset="validation"), manifest, data, tmp / "x.pt", progress=False)
+    for bad in (dict(iterations=0), dict(batch_size=-1), dict(image_size=30), dict(precision="fp8"), dict(lr=0)):
+        with pytest.raises(UserError):
+            _cfg(**bad)
+
+
+def test_batch_order_is_seeded_and_covers_every_photo():
+    a = T.batch_order(10, 7, 4, seed=3)
+    assert a.shape == (7, 4)
+    assert np.array_equal(a, T.batch_order(10, 7, 4, seed=3))
+    assert not np.array_equal(a, T.batch_order(10, 7, 4, seed=4))
+    assert set(a.ravel()[:10]) == set(range(10))  # first epoch sees each photo once
+
+
+def test_bf16_path_trains_when_cpu_supports_it(tiny):
+    if not T.cpu_has_bf16():
+        pytest.skip("this CPU has no native bf16")
+    manifest, data, tmp = tiny
+    res = T.train(_cfg(iterations=30, precision="bf16", lr=3e-3), manifest, data, tmp / "bf.pt", progress=False)
+    assert T.load_checkpoint(tmp / "bf.pt")["precision"] == "bf16"
+    assert np.mean(res.losses[-5:]) < np.mean(res.losses[:5])
