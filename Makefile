@@ -100,7 +100,7 @@ $(PAGES)/train-%.ipynb: notebooks/train.ipynb $(OUT)/manifest.json $(OUT)/train-
 	  -p out_dir $(OUT)/checkpoints -p iterations $(ITERATIONS) -p batch_size $(BATCH_SIZE) \
 	  -p image_size $(IMAGE_SIZE) -p seed $(SEED) $(PM_ARGS)
 
-$(PAGES)/data.ipynb: notebooks/data.ipynb $(OUT)/manifest.json colorlib/figures.py colorlib/data.py
+$(PAGES)/data.ipynb: notebooks/data.ipynb $(OUT)/manifest.json $(ALL_CODE)
 	$(PAPERMILL) notebooks/data.ipynb $@ -p manifest $(OUT)/manifest.json
 
 $(PAGES)/results.ipynb: notebooks/results.ipynb $(TRAIN_PAGES) $(ALL_CODE)
@@ -109,12 +109,14 @@ $(PAGES)/results.ipynb: notebooks/results.ipynb $(TRAIN_PAGES) $(ALL_CODE)
 
 $(PAGES)/explorer.ipynb: notebooks/explorer.ipynb $(TRAIN_PAGES) $(ALL_CODE)
 	$(PAPERMILL) notebooks/explorer.ipynb $@ -p manifest $(OUT)/manifest.json \
-	  -p checkpoints $(OUT)/checkpoints -p static_dir $(PAGES)/explorer-data
+	  -p checkpoints $(OUT)/checkpoints -p static_dir $(PAGES)/explorer-data -p show_widget False
 
 # --- the book -------------------------------------------------------------------------------------
 # Executed pages are copied (mtimes kept) into book/generated, which _toc.yml points at.
+# Sphinx does not recopy changed static files when no page changed: start afresh then.
 _build/html/index.html: $(BOOK_PAGES) $(BOOK_SRC)
 	rm -rf book/generated && mkdir -p book/generated && cp -pr $(PAGES)/. book/generated/
+	$(if $(filter book/_static/% _config.yml,$?),rm -rf _build/html _build/.doctrees)
 	$(BIN)/jupyter-book build . --path-output . $(JB_FLAGS)
 	touch $@
 

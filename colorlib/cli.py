@@ -68,14 +68,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         image_size=args.image_size,
         precision=args.precision,
         encoder_weights=args.encoder_weights,
+        loss=args.loss,
         checkpoint_every=args.checkpoint_every,
     )
     out = args.out or DEFAULT_CHECKPOINTS / f"{args.dataset}.pt"
-    result = train(cfg, manifest, _data_dir(args.data, manifest), out, device=args.device, force=args.force, progress=not args.quiet)
+    result = train(
+        cfg,
+        manifest,
+        _data_dir(args.data, manifest),
+        out,
+        device=args.device,
+        force=args.force,
+        progress=not args.quiet,
+    )
     if result.skipped:
         print(f"{out}: already trained with these settings (use --force to train again)")
     else:
-        print(f"{out}: {cfg.iterations} batches, final loss {sum(result.losses[-50:]) / len(result.losses[-50:]):.4f}, {result.elapsed_s:.0f} s")
+        tail = result.losses[-50:]
+        print(f"{out}: {cfg.iterations} batches, final loss {sum(tail) / len(tail):.4f}, {result.elapsed_s:.0f} s")
     return 0
 
 
@@ -105,16 +115,20 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     colorizer = load_colorizer(args.models, args.checkpoints, args.weights, args.device, args.precision)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     failed = 0
-    for photo in args.photos:
-        try:
-            rgb = load_image(photo)
-        except UserError as exc:
-            print(f"skipped {exc}", file=sys.stderr)
-            failed += 1
+    for start in range(0, len(args.photos), args.batch_size):
+        batch = []
+        for photo in args.photos[start : start + args.batch_size]:
+            try:
+                batch.append((photo, load_image(photo)))
+            except UserError as exc:
+                print(f"skipped {exc}", file=sys.stderr)
+                failed += 1
+        if not batch:
             continue
-        out = args.out_dir / f"{photo.stem}.{colorizer.name}.png"
-        Image.fromarray(colorizer.colorize(rgb)).save(out)
-        print(f"{photo} -> {out} ({rgb.shape[1]}x{rgb.shape[0]})")
+        for (photo, rgb), out_rgb in zip(batch, colorizer.colorize_many([rgb for _, rgb in batch]), strict=True):
+            out = args.out_dir / f"{photo.stem}.{colorizer.name}.png"
+            Image.fromarray(out_rgb).save(out)
+            print(f"{photo} -> {out} ({rgb.shape[1]}x{rgb.shape[0]})")
     if failed:
         raise UserError(f"{failed} of {len(args.photos)} files could not be read as photos")
     return 0
@@ -159,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--image-size", type=_positive_int, default=256, help="working size, a multiple of 8 (256)")
     s.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
     s.add_argument("--encoder-weights", default="none", help="none, torchvision (downloads) or a state-dict file")
+    s.add_argument("--loss", choices=("mse", "l1", "huber"), default="mse", help="training loss (the paper: mse)")
     s.add_argument("--checkpoint-every", type=_positive_int, default=250, help="batches between checkpoints")
     s.add_argument("--device", default="auto", help="auto, cpu or cuda")
     s.add_argument("--force", action="store_true", help="overwrite an existing checkpoint with other settings")
@@ -176,12 +191,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("colorize", help="colorize photos with one model or a weighted blend")
     s.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
-    s.add_argument("--models", nargs="+", default=["bgy-combined"], metavar="MODEL", help=f"from {', '.join(ALL_MODELS)}")
+    s.add_argument(
+        "--models", nargs="+", default=["bgy-combined"], metavar="MODEL", help=f"from {', '.join(ALL_MODELS)}"
+    )
     s.add_argument("--weights", nargs="+", type=float, help="one non-negative weight per model (default equal)")
     s.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINTS)
     s.add_argument("--out-dir", type=Path, default=Path("colorized"))
     s.add_argument("--device", default="cpu")
-    s.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="fp32")
+    s.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        default="auto",
+        help="auto: bf16 where the hardware has it (fast), else fp32",
+    )
+    s.add_argument("--batch-size", type=_positive_int, default=16, help="photos per network pass (16)")
     s.set_defaults(func=cmd_colorize)
 
     s = sub.add_parser("fetch", help="download the paper's Kaggle dataset (needs internet and kagglehub)")

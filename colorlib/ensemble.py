@@ -53,9 +53,14 @@ class Colorizer:
 
     def colorize(self, rgb: np.ndarray) -> np.ndarray:
         """A photo (uint8 RGB, any size) -> its colorized version at the same resolution."""
-        lightness, _, info = preprocess(rgb, self.image_size)
-        ab = self.predict_ab(torch.from_numpy(lightness)[None])[0].numpy()
-        return postprocess(rgb, ab, info)
+        return self.colorize_many([rgb])[0]
+
+    def colorize_many(self, photos: Sequence[np.ndarray], batch_size: int = 16) -> list[np.ndarray]:
+        """Several photos at once: one batched network pass, each result at its photo's resolution."""
+        prepared = [preprocess(rgb, self.image_size) for rgb in photos]
+        lightness = torch.from_numpy(np.stack([p[0] for p in prepared]))
+        ab = self.predict_ab(lightness, batch_size).numpy()
+        return [postprocess(rgb, ab[i], p[2]) for i, (rgb, p) in enumerate(zip(photos, prepared, strict=True))]
 
 
 class TrainedColorizer(Colorizer):
@@ -67,13 +72,19 @@ class TrainedColorizer(Colorizer):
         self.name = name or self.state["train_config"]["dataset"]
         self.image_size = self.state["model_config"]["image_size"]
         self.precision = resolve_precision(precision, self.device)
+        if self.precision == "bf16" or self.device.type == "cuda":
+            # channels-last is what makes oneDNN/cuDNN fast under bf16 (benchmarks/bench_colorize.py)
+            self.model = self.model.to(memory_format=torch.channels_last)
 
     @torch.no_grad()
     def predict_ab(self, lightness: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
         outs = []
         for chunk in torch.split(lightness, batch_size):
+            x = chunk.to(self.device)
+            if self.precision == "bf16" or self.device.type == "cuda":
+                x = x.contiguous(memory_format=torch.channels_last)
             with autocast(self.device, self.precision):
-                outs.append(self.model(chunk.to(self.device)).float().cpu())
+                outs.append(self.model(x).float().cpu())
         return torch.cat(outs)
 
 
@@ -137,4 +148,3 @@ def load_colorizer(
             member_weights.append(w / len(parts))
     label = "+".join(names) if len(names) > 1 else names[0]
     return Ensemble(members, member_weights, name=label)
-

@@ -53,7 +53,9 @@ def load_validation(manifest: dict, data_dir: Path, size: int, set_name: str = "
     )
 
 
-def predict_models(checkpoint_dir: Path, lightness: torch.Tensor, models=ALL_MODELS, device: str = "cpu") -> dict[str, torch.Tensor]:
+def predict_models(
+    checkpoint_dir: Path, lightness: torch.Tensor, models=ALL_MODELS, device: str = "cpu"
+) -> dict[str, torch.Tensor]:
     """ab predictions of each named model; combined models are equal-weight blends of members."""
     wanted_trained = {m for m in models if m in TRAINED_MODELS}
     for m in models:
@@ -84,7 +86,9 @@ class Evaluation:
     checkpoints: dict[str, dict] = field(default_factory=dict)
 
 
-def evaluate(manifest: dict, data_dir: Path, checkpoint_dir: Path, models=ALL_MODELS, device: str = "cpu") -> Evaluation:
+def evaluate(
+    manifest: dict, data_dir: Path, checkpoint_dir: Path, models=ALL_MODELS, device: str = "cpu"
+) -> Evaluation:
     """Score every model on the validation set."""
     size = _image_size(checkpoint_dir, models)
     val = load_validation(manifest, data_dir, size)
@@ -111,7 +115,9 @@ def table_rows(ev: Evaluation) -> list[dict]:
     rows = []
     for m, s in ev.summary.items():
         rows.append({"model": m, "paper_loss": PAPER_TABLE_I.get(m, math.nan), **{k: s[k] for k in METRICS}})
-    rows.append({"model": "originals", "paper_loss": math.nan, "mse": 0.0, "psnr": math.inf, "delta_e": 0.0, **ev.originals})
+    rows.append(
+        {"model": "originals", "paper_loss": math.nan, "mse": 0.0, "psnr": math.inf, "delta_e": 0.0, **ev.originals}
+    )
     return rows
 
 

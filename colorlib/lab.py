@@ -9,6 +9,7 @@ the photo's full-resolution L, so a colorized photo keeps its resolution and its
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +35,10 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
-    """CIE Lab -> sRGB float in [0, 1] (out-of-gamut colours are clipped)."""
-    return np.clip(color.lab2rgb(lab), 0.0, 1.0)
+    """CIE Lab -> sRGB float in [0, 1] (out-of-gamut colours are clipped, on purpose and silently)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*negative Z values.*")
+        return np.clip(color.lab2rgb(lab), 0.0, 1.0)
 
 
 def rgb_to_uint8(rgb: np.ndarray) -> np.ndarray:

@@ -87,9 +87,13 @@ def score_photo(lightness01: np.ndarray, ab_pred: np.ndarray, ab_true: np.ndarra
     )
 
 
-def score_set(lightness: torch.Tensor, ab_pred: torch.Tensor, ab_true: torch.Tensor, infos: list[PadInfo]) -> list[PhotoScores]:
+def score_set(
+    lightness: torch.Tensor, ab_pred: torch.Tensor, ab_true: torch.Tensor, infos: list[PadInfo]
+) -> list[PhotoScores]:
     """Scores of every photo of a batch."""
-    return [score_photo(lightness[i].numpy(), ab_pred[i].numpy(), ab_true[i].numpy(), infos[i]) for i in range(len(infos))]
+    return [
+        score_photo(lightness[i].numpy(), ab_pred[i].numpy(), ab_true[i].numpy(), infos[i]) for i in range(len(infos))
+    ]
 
 
 def summarize(scores: list[PhotoScores]) -> dict[str, float]:
@@ -100,4 +104,7 @@ def summarize(scores: list[PhotoScores]) -> dict[str, float]:
 def original_scores(lightness: torch.Tensor, ab_true: torch.Tensor, infos: list[PadInfo]) -> dict[str, float]:
     """Colourfulness and chroma of the originals themselves (the reference for vividness)."""
     rows = score_set(lightness, ab_true, ab_true, infos)
-    return {"colourfulness": float(np.mean([s.colourfulness for s in rows])), "chroma": float(np.mean([s.chroma for s in rows]))}
+    return {
+        "colourfulness": float(np.mean([s.colourfulness for s in rows])),
+        "chroma": float(np.mean([s.chroma for s in rows])),
+    }

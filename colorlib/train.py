@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = "colorlib-checkpoint/1"
 PRECISIONS = ("auto", "bf16", "fp32")
+# Training losses on normalised ab: the paper's MSE, and two robust alternatives for the follow-up
+# study the paper proposes (does averaging biased models still help under another loss?).
+LOSSES = {
+    "mse": F.mse_loss,
+    "l1": F.l1_loss,
+    "huber": lambda pred, target: F.huber_loss(pred, target, delta=0.1),
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class TrainConfig:
     image_size: int = 256
     precision: str = "auto"
     encoder_weights: str = "none"
+    loss: str = "mse"
     checkpoint_every: int = 250
 
     def __post_init__(self) -> None:
@@ -59,6 +67,8 @@ class TrainConfig:
             raise UserError(f"lr must be positive, got {self.lr}")
         if self.image_size % 8:
             raise UserError(f"image_size must be a multiple of 8, got {self.image_size}")
+        if self.loss not in LOSSES:
+            raise UserError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.precision not in PRECISIONS:
             raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 
@@ -70,6 +80,11 @@ class TrainConfig:
         out = asdict(self)
         out.pop("checkpoint_every")
         return out
+
+    def same_run(self, saved_identity: dict) -> bool:
+        """Whether a checkpoint's identity is this run; fields added since default to their defaults."""
+        defaults = TrainConfig(dataset=self.dataset).identity()
+        return {**defaults, **saved_identity} == self.identity()
 
 
 @dataclass
@@ -217,7 +232,7 @@ def _resume_state(out: Path, cfg: TrainConfig, mhash: str, force: bool) -> dict 
     if force or not out.exists():
         return None
     state = load_checkpoint(out)
-    same = state.get("train_config_identity") == cfg.identity() and state.get("manifest_hash") == mhash
+    same = cfg.same_run(state.get("train_config_identity", {})) and state.get("manifest_hash") == mhash
     if not same:
         raise UserError(
             f"{out} holds a run with other settings or another manifest; "
@@ -251,6 +266,7 @@ def train(
     precision = resolve_precision(cfg.precision, dev)
     lightness, ab = load_tensors(manifest, cfg.dataset, data_dir, cfg.image_size, progress=progress)
     order = batch_order(len(lightness), cfg.iterations, cfg.batch_size, cfg.seed)
+    loss_fn = LOSSES[cfg.loss]
 
     torch.manual_seed(cfg.seed)
     model = ColorNet(cfg.model_config()).to(dev)
@@ -295,7 +311,7 @@ def train(
             y = ab[idx].to(dev, non_blocking=True)
             with autocast(dev, precision):
                 pred = model(x)
-            loss = F.mse_loss(pred.float(), y)
+            loss = loss_fn(pred.float(), y)
             optim.zero_grad(set_to_none=True)
             loss.backward()
             optim.step()

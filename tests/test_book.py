@@ -21,8 +21,16 @@ COPIED = ["Makefile", "_config.yml", "_toc.yml", "pyproject.toml", "book", "note
 
 
 def make(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = ["make", "-C", str(root), *args, "PROFILE=smoke", f"VENV={VENV}", f"DATA={SHARED_DATA.resolve()}",
-           f"CACHE={REPO / '.colorlib-cache'}"]
+    cmd = [
+        "make",
+        "-C",
+        str(root),
+        *args,
+        "PROFILE=smoke",
+        f"VENV={VENV}",
+        f"DATA={SHARED_DATA.resolve()}",
+        f"CACHE={REPO / '.colorlib-cache'}",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     if check and proc.returncode != 0:
         pytest.fail(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
@@ -40,7 +48,9 @@ def smoke_book(tmp_path_factory) -> Path:
     for name in COPIED:
         src = REPO / name
         if src.is_dir():
-            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("generated", "__pycache__", ".ipynb_checkpoints"))
+            shutil.copytree(
+                src, root / name, ignore=shutil.ignore_patterns("generated", "__pycache__", ".ipynb_checkpoints")
+            )
         else:
             shutil.copy2(src, root / name)
     make(root, "book")
@@ -83,9 +93,14 @@ def test_table_one_is_a_table_with_all_eight_models(smoke_book):
 
 
 def test_book_has_all_parts(smoke_book):
-    for page in ["index.html", "book/method.html", "book/generated/data.html", "book/discussion.html",
-                 "book/rerun.html", "book/generated/explorer.html"] + [
-                 f"book/generated/train-{m}.html" for m in ("blue", "yellow", "green", "by", "bgy", "baseline")]:
+    for page in [
+        "index.html",
+        "book/method.html",
+        "book/generated/data.html",
+        "book/discussion.html",
+        "book/rerun.html",
+        "book/generated/explorer.html",
+    ] + [f"book/generated/train-{m}.html" for m in ("blue", "yellow", "green", "by", "bgy", "baseline")]:
         html(smoke_book, page)
     front = html(smoke_book, "index.html")
     assert "hero.png" in front and "What we found" in front
@@ -108,8 +123,17 @@ def test_nothing_to_redo_and_text_edit_rebuilds_only_the_book(smoke_book):
 
 
 def test_bad_papermill_parameter_fails_first_cell_with_clear_message(smoke_book, tmp_path):
-    cmd = [str(VENV / "bin" / "papermill"), str(REPO / "notebooks" / "train.ipynb"), str(tmp_path / "out.ipynb"),
-           "-p", "dataset", "purple", "-p", "manifest", str(smoke_book / "build/smoke/manifest.json")]
+    cmd = [
+        str(VENV / "bin" / "papermill"),
+        str(REPO / "notebooks" / "train.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        "-p",
+        "dataset",
+        "purple",
+        "-p",
+        "manifest",
+        str(smoke_book / "build/smoke/manifest.json"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=smoke_book, env={**os.environ})
     assert proc.returncode != 0
     assert "dataset must be one of" in proc.stderr + proc.stdout

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,8 +46,26 @@ def assert_user_error(proc: subprocess.CompletedProcess, needle: str) -> None:
 
 def test_prepare_prints_a_data_report(workspace, capsys):
     root, photos, manifest, _ = workspace
-    assert main(["-q", "prepare", str(photos), "--out", str(manifest), "--per-colour", "2", "--baseline", "4",
-                 "--validation", "3", "--cache", str(root / "cache")]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "prepare",
+                str(photos),
+                "--out",
+                str(manifest),
+                "--per-colour",
+                "2",
+                "--baseline",
+                "4",
+                "--validation",
+                "3",
+                "--cache",
+                str(root / "cache"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "black-and-white" in out and "validation" in out and "(unchanged)" in out
 
@@ -56,8 +73,20 @@ def test_prepare_prints_a_data_report(workspace, capsys):
 def test_colorize_writes_png_at_input_resolution(workspace, tmp_path):
     _, _, _, ckpt = workspace
     photo = save_photo(tmp_path / "odd size.jpg", textured(5, SKY_BLUE, GRASS, size=96)[:, :77])
-    proc = run_cli("colorize", str(photo), "--models", "blue", "yellow", "--weights", "1", "3",
-                   "--checkpoints", str(ckpt), "--out-dir", str(tmp_path / "out"))
+    proc = run_cli(
+        "colorize",
+        str(photo),
+        "--models",
+        "blue",
+        "yellow",
+        "--weights",
+        "1",
+        "3",
+        "--checkpoints",
+        str(ckpt),
+        "--out-dir",
+        str(tmp_path / "out"),
+    )
     assert proc.returncode == 0, proc.stderr
     (out,) = (tmp_path / "out").glob("*.png")
     assert Image.open(out).size == (77, 96)
@@ -66,12 +95,36 @@ def test_colorize_writes_png_at_input_resolution(workspace, tmp_path):
 def test_evaluate_writes_table(workspace, tmp_path):
     root, photos, manifest, ckpt = workspace
     md, csv = tmp_path / "t.md", tmp_path / "t.csv"
-    assert main(["-q", "evaluate", "--manifest", str(manifest), "--checkpoints", str(ckpt),
-                 "--markdown", str(md), "--csv", str(csv)]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "evaluate",
+                "--manifest",
+                str(manifest),
+                "--checkpoints",
+                str(ckpt),
+                "--markdown",
+                str(md),
+                "--csv",
+                str(csv),
+            ]
+        )
+        == 0
+    )
     lines = csv.read_text().splitlines()
     assert lines[0].startswith("model,mse,paper_loss")
     assert [line.split(",")[0] for line in lines[1:]] == [
-        "blue", "yellow", "green", "by", "bgy", "baseline", "by-combined", "bgy-combined", "originals"]
+        "blue",
+        "yellow",
+        "green",
+        "by",
+        "bgy",
+        "baseline",
+        "by-combined",
+        "bgy-combined",
+        "originals",
+    ]
     assert "| by-combined |" in md.read_text()
 
 
@@ -85,7 +138,9 @@ def test_unknown_dataset_and_model_names(workspace, tmp_path):
     _, _, manifest, ckpt = workspace
     assert_user_error(run_cli("train", "purple", "--manifest", str(manifest)), "unknown dataset")
     photo = save_photo(tmp_path / "x.png", textured(1, GOLD, GRASS, size=40))
-    assert_user_error(run_cli("colorize", str(photo), "--models", "purple", "--checkpoints", str(ckpt)), "unknown model")
+    assert_user_error(
+        run_cli("colorize", str(photo), "--models", "purple", "--checkpoints", str(ckpt)), "unknown model"
+    )
 
 
 @pytest.mark.parametrize(
@@ -95,7 +150,9 @@ def test_unknown_dataset_and_model_names(workspace, tmp_path):
 def test_bad_weights(workspace, tmp_path, weights, needle):
     _, _, _, ckpt = workspace
     photo = save_photo(tmp_path / "x.png", textured(1, GOLD, GRASS, size=40))
-    proc = run_cli("colorize", str(photo), "--models", "blue", "green", "--weights", *weights, "--checkpoints", str(ckpt))
+    proc = run_cli(
+        "colorize", str(photo), "--models", "blue", "green", "--weights", *weights, "--checkpoints", str(ckpt)
+    )
     assert_user_error(proc, needle)
 
 
@@ -103,8 +160,18 @@ def test_checkpoint_that_does_not_match(workspace, tmp_path):
     _, _, manifest, ckpt = workspace
     # same output path, other settings: refused without --force, nothing overwritten
     before = (ckpt / "blue.pt").read_bytes()
-    proc = run_cli("train", "blue", "--manifest", str(manifest), "--out", str(ckpt / "blue.pt"),
-                   "--iterations", "4", "--image-size", "32")
+    proc = run_cli(
+        "train",
+        "blue",
+        "--manifest",
+        str(manifest),
+        "--out",
+        str(ckpt / "blue.pt"),
+        "--iterations",
+        "4",
+        "--image-size",
+        "32",
+    )
     assert_user_error(proc, "other settings")
     assert (ckpt / "blue.pt").read_bytes() == before
     bad = tmp_path / "ck"
@@ -119,8 +186,17 @@ def test_non_image_file_is_reported_and_others_still_colorized(workspace, tmp_pa
     text = tmp_path / "notes.jpg"
     text.write_text("not a photo")
     good = save_photo(tmp_path / "good.png", textured(2, SKY_BLUE, GOLD, size=48))
-    proc = run_cli("colorize", str(text), str(good), "--models", "green", "--checkpoints", str(ckpt),
-                   "--out-dir", str(tmp_path / "out"))
+    proc = run_cli(
+        "colorize",
+        str(text),
+        str(good),
+        "--models",
+        "green",
+        "--checkpoints",
+        str(ckpt),
+        "--out-dir",
+        str(tmp_path / "out"),
+    )
     assert_user_error(proc, "could not be read")
     assert "notes.jpg" in proc.stderr
     assert (tmp_path / "out" / "good.green.png").is_file()
@@ -147,7 +223,11 @@ def test_colorized_photo_keeps_lightness(workspace, tmp_path):
     _, _, _, ckpt = workspace
     rgb = textured(9, GRASS, SKY_BLUE, size=80)
     photo = save_photo(tmp_path / "p.png", rgb)
-    assert run_cli("colorize", str(photo), "--models", "baseline", "--checkpoints", str(ckpt),
-                   "--out-dir", str(tmp_path)).returncode == 0
+    assert (
+        run_cli(
+            "colorize", str(photo), "--models", "baseline", "--checkpoints", str(ckpt), "--out-dir", str(tmp_path)
+        ).returncode
+        == 0
+    )
     out = np.asarray(Image.open(tmp_path / "p.baseline.png"))
     assert np.median(np.abs(rgb_to_lab(out)[..., 0] - rgb_to_lab(rgb)[..., 0])) < 1.0

@@ -22,7 +22,12 @@ def test_weights_are_normalised():
 
 @pytest.mark.parametrize(
     "weights, match",
-    [([1, 2], "expected 3"), ([1, -1, 1], "non-negative"), ([0, 0, 0], "all be zero"), ([1, float("nan"), 1], "finite")],
+    [
+        ([1, 2], "expected 3"),
+        ([1, -1, 1], "non-negative"),
+        ([0, 0, 0], "all be zero"),
+        ([1, float("nan"), 1], "finite"),
+    ],
 )
 def test_bad_weights_are_user_errors(weights, match):
     with pytest.raises(UserError, match=match):

@@ -160,3 +160,16 @@ def test_bf16_path_trains_when_cpu_supports_it(tiny):
     res = T.train(_cfg(iterations=30, precision="bf16", lr=3e-3), manifest, data, tmp / "bf.pt", progress=False)
     assert T.load_checkpoint(tmp / "bf.pt")["precision"] == "bf16"
     assert np.mean(res.losses[-5:]) < np.mean(res.losses[:5])
+
+
+def test_other_losses_train_and_old_checkpoints_stay_valid(tiny):
+    manifest, data, tmp = tiny
+    res = T.train(_cfg(iterations=20, loss="l1", lr=3e-3), manifest, data, tmp / "l1.pt", progress=False)
+    assert T.load_checkpoint(tmp / "l1.pt")["train_config"]["loss"] == "l1"
+    assert np.mean(res.losses[-5:]) < np.mean(res.losses[:5])
+    with pytest.raises(UserError, match="loss must be one of"):
+        _cfg(loss="ce")
+    # a checkpoint written before the `loss` field existed is the same run as loss="mse"
+    saved = _cfg().identity()
+    saved.pop("loss")
+    assert _cfg().same_run(saved) and not _cfg(loss="l1").same_run(saved)

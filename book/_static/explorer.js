@@ -1,0 +1,351 @@
+/*
+ * Ensemble-weight explorer for the static book (no kernel behind the page).
+ *
+ * The page holds, per validation photo, the quantised lightness and each trained model's ab
+ * prediction (written by colorlib.explorer.export_explorer_data). Blending is linear, so moving a
+ * slider re-blends those maps here, upsamples them, converts Lab -> sRGB the way skimage's lab2rgb
+ * does (D65, sRGB gamma) and draws the result. Every step mirrors colorlib.explorer.blend_preview
+ * operation by operation, so the page matches Python to a level or so per pixel and shows the same
+ * MSE and colourfulness. Markup: colorlib.explorer.explorer_html.
+ */
+(function () {
+  "use strict";
+
+  // skimage.color: rgb_from_xyz = inv(xyz_from_rgb), printed with full precision, and the D65 white.
+  var RGB_FROM_XYZ = [
+    [3.2404813432005266, -1.5371515162713183, -0.4985363261688878],
+    [-0.9692549499965682, 1.8759900014898907, 0.04155592655829284],
+    [0.055646639135177166, -0.20404133836651123, 1.0573110696453443],
+  ];
+  var WHITE = [0.95047, 1.0, 1.08883];
+  var BLANK = 238; // the blend's placeholder grey when every weight is zero
+
+  // numpy.rint: round half to even.
+  function rint(v) {
+    var r = Math.round(v);
+    if (r - v === 0.5 && r % 2 !== 0) r -= 1;
+    return r;
+  }
+
+  function toByte(v) {
+    // lab2rgb clips to [0, 1]; colorlib.lab.rgb_to_uint8 rounds v * 255.
+    if (v < 0) v = 0;
+    else if (v > 1) v = 1;
+    var q = rint(v * 255);
+    return q < 0 ? 0 : q > 255 ? 255 : q;
+  }
+
+  function finv(v) {
+    return v > 0.2068966 ? Math.pow(v, 3.0) : (v - 16.0 / 116.0) / 7.787;
+  }
+
+  function gamma(v) {
+    return v > 0.0031308 ? 1.055 * Math.pow(v, 1 / 2.4) - 0.055 : v * 12.92;
+  }
+
+  // skimage.color.lab2rgb for one pixel, written as bytes into out[k..k+3].
+  function labToRgb(L, a, b, out, k) {
+    var y = (L + 16.0) / 116.0;
+    var x = a / 500.0 + y;
+    var z = y - b / 200.0;
+    if (z < 0) z = 0;
+    var X = finv(x) * WHITE[0];
+    var Y = finv(y) * WHITE[1];
+    var Z = finv(z) * WHITE[2];
+    for (var c = 0; c < 3; c++) {
+      var m = RGB_FROM_XYZ[c];
+      out[k + c] = toByte(gamma(X * m[0] + Y * m[1] + Z * m[2]));
+    }
+    out[k + 3] = 255;
+  }
+
+  // colorlib.explorer.upsample_bilinear's source taps.
+  function taps(nOut, nIn) {
+    var i0 = new Int32Array(nOut), i1 = new Int32Array(nOut), f = new Float64Array(nOut);
+    for (var i = 0; i < nOut; i++) {
+      var src = ((i + 0.5) * nIn) / nOut - 0.5;
+      if (src < 0) src = 0;
+      if (src > nIn - 1) src = nIn - 1;
+      var lo = Math.floor(src);
+      i0[i] = lo;
+      i1[i] = Math.min(lo + 1, nIn - 1);
+      f[i] = src - lo;
+    }
+    return { i0: i0, i1: i1, f: f };
+  }
+
+  // colorlib.explorer.render: L (h*w, Lab units), normalised ab (2*ah*aw) -> RGBA bytes.
+  function render(photo, ab, out) {
+    var h = photo.height, w = photo.width, ah = photo.abHeight, aw = photo.abWidth, plane = ah * aw;
+    var ty = photo.tapsY, tx = photo.tapsX, L = photo.L;
+    for (var yy = 0; yy < h; yy++) {
+      var r0 = ty.i0[yy] * aw, r1 = ty.i1[yy] * aw, fy = ty.f[yy];
+      for (var xx = 0; xx < w; xx++) {
+        var c0 = tx.i0[xx], c1 = tx.i1[xx], fx = tx.f[xx];
+        var v = [0, 0];
+        for (var ch = 0; ch < 2; ch++) {
+          var o = ch * plane;
+          var top = ab[o + r0 + c0] * (1 - fx) + ab[o + r0 + c1] * fx;
+          var bottom = ab[o + r1 + c0] * (1 - fx) + ab[o + r1 + c1] * fx;
+          v[ch] = (top * (1 - fy) + bottom * fy) * 128.0;
+        }
+        var p = yy * w + xx;
+        labToRgb(L[p], v[0], v[1], out, 4 * p);
+      }
+    }
+    return out;
+  }
+
+  // colorlib.metrics.colourfulness (Hasler & Suesstrunk) of RGBA bytes.
+  function colourfulness(rgba) {
+    var n = rgba.length / 4, i, max = 0;
+    for (i = 0; i < rgba.length; i += 4) max = Math.max(max, rgba[i], rgba[i + 1], rgba[i + 2]);
+    var scale = max <= 1.0 ? 255.0 : 1.0;
+    var rg = new Float64Array(n), yb = new Float64Array(n);
+    for (i = 0; i < n; i++) {
+      var r = rgba[4 * i] * scale, g = rgba[4 * i + 1] * scale, b = rgba[4 * i + 2] * scale;
+      rg[i] = r - g;
+      yb[i] = 0.5 * (r + g) - b;
+    }
+    function mean(x) {
+      var s = 0;
+      for (var k = 0; k < x.length; k++) s += x[k];
+      return s / x.length;
+    }
+    function std(x, m) {
+      var s = 0;
+      for (var k = 0; k < x.length; k++) s += (x[k] - m) * (x[k] - m);
+      return Math.sqrt(s / x.length);
+    }
+    var mrg = mean(rg), myb = mean(yb);
+    return Math.hypot(std(rg, mrg), std(yb, myb)) + 0.3 * Math.hypot(mrg, myb);
+  }
+
+  // colorlib.explorer.MseStats.mse, same loops in the same order.
+  function mse(stats, w) {
+    var quad = 0.0, lin = 0.0, i, j;
+    for (i = 0; i < w.length; i++) for (j = 0; j < w.length; j++) quad += w[i] * w[j] * stats.gram[i][j];
+    for (i = 0; i < w.length; i++) lin += w[i] * stats.cross[i];
+    return Math.max(0.0, quad - 2.0 * lin + stats.energy);
+  }
+
+  function formatMse(v) {
+    return isFinite(v) ? v.toFixed(4) : "\u2013";
+  }
+  function formatColourfulness(v) {
+    return isFinite(v) ? v.toFixed(2) : "\u2013";
+  }
+
+  // A grayscale PNG (base64) -> its bytes, without colour management.
+  function decodePng(b64) {
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var blob = new Blob([bytes], { type: "image/png" });
+    var bitmap = window.createImageBitmap
+      ? createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" })
+      : new Promise(function (resolve, reject) {
+          var img = new Image();
+          img.onload = function () { resolve(img); };
+          img.onerror = reject;
+          img.src = "data:image/png;base64," + b64;
+        });
+    return bitmap.then(function (image) {
+      var canvas = document.createElement("canvas");
+      canvas.width = image.width;
+      canvas.height = image.height;
+      var ctx = canvas.getContext("2d", { willReadFrequently: true });
+      ctx.drawImage(image, 0, 0);
+      var rgba = ctx.getImageData(0, 0, image.width, image.height).data;
+      var out = new Uint8Array(image.width * image.height);
+      for (var k = 0; k < out.length; k++) out[k] = rgba[4 * k];
+      return out;
+    });
+  }
+
+  function loadBundle(root) {
+    var inline = root.querySelector("script.colorlib-explorer-data");
+    if (inline) return Promise.resolve(JSON.parse(inline.textContent));
+    var src = root.getAttribute("data-src");
+    if (!src) return Promise.reject(new Error("no data in the page and no data-src"));
+    return fetch(new URL(src, document.baseURI)).then(function (r) {
+      if (!r.ok) throw new Error("could not load " + src + " (" + r.status + ")");
+      return r.json();
+    });
+  }
+
+  function Explorer(root, bundle) {
+    this.root = root;
+    this.bundle = bundle;
+    this.models = bundle.models;
+    this.q = bundle.quantisation;
+    this.photos = [];
+    this.current = null;
+    this.renders = 0;
+    var self = this;
+    function $(sel) { return root.querySelector(sel); }
+    this.sliders = this.models.map(function (m) { return root.querySelector('input[data-model="' + m + '"]'); });
+    this.shares = this.models.map(function (m) { return root.querySelector("#share-" + CSS.escape(m)); });
+    this.select = $("#photo-select");
+    this.canvases = {
+      original: $('canvas[data-role="original"]'),
+      gray: $('canvas[data-role="gray"]'),
+      blend: $('canvas[data-role="blend"]'),
+    };
+    this.readouts = {
+      mse: $("#mse-readout"),
+      mseAll: $("#mse-all-readout"),
+      colourfulness: $("#colourfulness-readout"),
+      original: $("#colourfulness-original"),
+    };
+    this.message = $("#explorer-message");
+    this.status = $("#explorer-status");
+    this.sliders.forEach(function (s) {
+      s.addEventListener("input", function () { self.update(); });
+    });
+    root.querySelectorAll("button[data-preset]").forEach(function (button) {
+      button.addEventListener("click", function () { self.applyPreset(button.getAttribute("data-preset")); });
+    });
+    this.select.addEventListener("change", function () { self.show(Number(self.select.value)); });
+  }
+
+  Explorer.prototype.weights = function () {
+    return this.sliders.map(function (s) { return Number(s.value); });
+  };
+
+  // colorlib.explorer.normalized_weights; null when every weight is zero.
+  Explorer.prototype.normalized = function () {
+    var w = this.weights(), sum = 0;
+    for (var i = 0; i < w.length; i++) sum += w[i];
+    if (!(sum > 0)) return null;
+    return w.map(function (x) { return x / sum; });
+  };
+
+  Explorer.prototype.applyPreset = function (name) {
+    var preset = this.bundle.presets[name];
+    if (!preset) return;
+    var self = this;
+    this.models.forEach(function (m, i) { self.sliders[i].value = String(preset[m] || 0); });
+    this.update();
+  };
+
+  Explorer.prototype.photo = function (index) {
+    if (this.photos[index]) return this.photos[index];
+    var p = this.bundle.photos[index], n = this.models.length, q = this.q, self = this;
+    var promise = Promise.all([decodePng(p.L), decodePng(p.ab)]).then(function (planes) {
+      var Lq = planes[0], abq = planes[1], size = 2 * p.ab_height * p.ab_width;
+      var L = new Float64Array(Lq.length);
+      for (var k = 0; k < Lq.length; k++) L[k] = (Lq[k] * 100.0) / q.L_levels;
+      var maps = [];
+      for (var m = 0; m <= n; m++) {
+        var a = new Float64Array(size);
+        for (var j = 0; j < size; j++) a[j] = (abq[m * size + j] - q.ab_zero) / q.ab_steps;
+        maps.push(a);
+      }
+      return {
+        height: p.height, width: p.width, abHeight: p.ab_height, abWidth: p.ab_width,
+        L: L, members: maps.slice(0, n), truth: maps[n], stats: p.mse_stats,
+        tapsY: taps(p.height, p.ab_height), tapsX: taps(p.width, p.ab_width),
+      };
+    });
+    this.photos[index] = promise;
+    promise.catch(function (err) { self.fail(err); });
+    return promise;
+  };
+
+  Explorer.prototype.draw = function (canvas, photo, ab) {
+    canvas.width = photo.width;
+    canvas.height = photo.height;
+    var ctx = canvas.getContext("2d", { willReadFrequently: true });
+    var image = ctx.createImageData(photo.width, photo.height);
+    if (ab) render(photo, ab, image.data);
+    else image.data.fill(BLANK);
+    ctx.putImageData(image, 0, 0);
+    return image.data;
+  };
+
+  Explorer.prototype.show = function (index) {
+    var self = this;
+    this.root.dataset.state = "loading";
+    return this.photo(index).then(function (photo) {
+      if (Number(self.select.value) !== index) return; // another photo was picked meanwhile
+      self.current = photo;
+      var original = self.draw(self.canvases.original, photo, photo.truth);
+      self.draw(self.canvases.gray, photo, new Float64Array(2 * photo.abHeight * photo.abWidth));
+      self.readouts.original.textContent = formatColourfulness(colourfulness(original));
+      self.update();
+      self.root.dataset.state = "ready";
+    });
+  };
+
+  Explorer.prototype.update = function () {
+    var w = this.normalized(), self = this;
+    this.shares.forEach(function (out, i) {
+      if (out) out.textContent = w ? (100 * w[i]).toFixed(0) + "%" : "\u2013";
+    });
+    this.root.querySelectorAll("button[data-preset]").forEach(function (button) {
+      var preset = self.bundle.presets[button.getAttribute("data-preset")];
+      var match = self.models.every(function (m, i) { return Number(self.sliders[i].value) === (preset[m] || 0); });
+      button.setAttribute("aria-pressed", match ? "true" : "false");
+    });
+    if (!w) {
+      this.message.textContent = this.root.getAttribute("data-zero-message");
+      this.root.classList.add("cx-zero");
+      this.readouts.mse.textContent = this.readouts.mseAll.textContent = "\u2013";
+      this.readouts.colourfulness.textContent = "\u2013";
+      if (this.current) this.draw(this.canvases.blend, this.current, null);
+      this.bump();
+      return;
+    }
+    this.message.textContent = "";
+    this.root.classList.remove("cx-zero");
+    var total = 0.0;
+    this.bundle.photos.forEach(function (p) { total += mse(p.mse_stats, w); });
+    this.readouts.mseAll.textContent = formatMse(total / this.bundle.photos.length);
+    var photo = this.current;
+    if (!photo) return;
+    var size = 2 * photo.abHeight * photo.abWidth, ab = new Float64Array(size);
+    for (var m = 0; m < w.length; m++) {
+      var member = photo.members[m], wm = w[m];
+      for (var j = 0; j < size; j++) ab[j] = ab[j] + wm * member[j];
+    }
+    var rgba = this.draw(this.canvases.blend, photo, ab);
+    this.readouts.mse.textContent = formatMse(mse(photo.stats, w));
+    this.readouts.colourfulness.textContent = formatColourfulness(colourfulness(rgba));
+    this.bump();
+  };
+
+  Explorer.prototype.bump = function () {
+    this.renders += 1;
+    this.root.dataset.renders = String(this.renders);
+  };
+
+  Explorer.prototype.fail = function (err) {
+    this.root.dataset.state = "error";
+    if (this.message) this.message.textContent = "The explorer could not start: " + err.message;
+  };
+
+  function init(root) {
+    if (root.dataset.initialised) return;
+    root.dataset.initialised = "true";
+    root.dataset.state = "loading";
+    loadBundle(root)
+      .then(function (bundle) {
+        var explorer = new Explorer(root, bundle);
+        root.colorlibExplorer = explorer;
+        if (explorer.status) explorer.status.hidden = true;
+        return explorer.show(Number(explorer.select.value) || 0);
+      })
+      .catch(function (err) {
+        root.dataset.state = "error";
+        var msg = root.querySelector("#explorer-message");
+        if (msg) msg.textContent = "The explorer could not start: " + err.message;
+      });
+  }
+
+  function initAll() {
+    document.querySelectorAll(".colorlib-explorer").forEach(init);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initAll);
+  else initAll();
+})();

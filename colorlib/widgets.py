@@ -1,0 +1,151 @@
+"""The ensemble-weight explorer as a Jupyter widget.
+
+One slider per trained model, presets (the paper's combined models, baseline only) and a photo
+picker. Moving a slider re-blends the stored ab predictions (no network runs) and updates the
+blend beside the original and grayscale photo with its MSE and colourfulness. It shows the same
+data and numbers as the book's static explorer (:mod:`colorlib.explorer`, ``book/_static/explorer.js``).
+"""
+
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager
+
+import ipywidgets as widgets
+import numpy as np
+from PIL import Image
+
+from .explorer import (
+    WEIGHT_MAX,
+    ZERO_MESSAGE,
+    ExplorerData,
+    explorer_data,
+    format_colourfulness,
+    format_mse,
+    normalized_weights,
+)
+from .metrics import colourfulness
+
+BLANK = 238  # the blend's placeholder grey when every weight is zero (as on the page)
+DISPLAY_WIDTH = 256
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+class WeightExplorer(widgets.VBox):
+    """The explorer; its parts are attributes so code (and tests) can drive it."""
+
+    def __init__(self, data: ExplorerData):
+        self.data = data
+        self._holding = False
+        self._cache: dict[int, tuple[bytes, bytes, str]] = {}
+        initial = data.initial_weights()
+        self.sliders = {
+            m: widgets.IntSlider(value=initial.get(m, 0), min=0, max=WEIGHT_MAX, step=1, description=m)
+            for m in data.models
+        }
+        self.shares = {m: widgets.Label() for m in data.models}
+        self.presets = {name: widgets.Button(description=name) for name in data.presets}
+        self.photo = widgets.Dropdown(
+            options=[(p.name, i) for i, p in enumerate(data.photos)], value=0, description="photo"
+        )
+        self.images = {role: widgets.Image(format="png", width=DISPLAY_WIDTH) for role in ("original", "gray", "blend")}
+        self.mse_readout = widgets.Label()
+        self.mse_all_readout = widgets.Label()
+        self.colourfulness_readout = widgets.Label()
+        self.colourfulness_original = widgets.Label()
+        self.message = widgets.Label()
+
+        for slider in self.sliders.values():
+            slider.observe(lambda _: self.update(), names="value")
+        for name, button in self.presets.items():
+            button.on_click(lambda _, name=name: self.apply_preset(name))
+        self.photo.observe(lambda _: self.update(), names="value")
+
+        captions = {"original": "original", "gray": "grayscale (the input)", "blend": "blend"}
+        row = lambda *ws: widgets.HBox(list(ws))  # noqa: E731
+        super().__init__(
+            [
+                row(self.photo, widgets.Label("presets:"), *self.presets.values()),
+                widgets.VBox([row(self.sliders[m], self.shares[m]) for m in data.models]),
+                row(*(widgets.VBox([self.images[r], widgets.Label(captions[r])]) for r in captions)),
+                row(
+                    widgets.Label("MSE (this photo):"),
+                    self.mse_readout,
+                    widgets.Label(f"· mean MSE ({len(data.photos)} photos):"),
+                    self.mse_all_readout,
+                    widgets.Label("· colourfulness:"),
+                    self.colourfulness_readout,
+                    widgets.Label("(original:"),
+                    self.colourfulness_original,
+                    widgets.Label(")"),
+                ),
+                self.message,
+            ]
+        )
+        self.update()
+
+    def weights(self) -> list[int]:
+        """The slider values, in model order (not normalised)."""
+        return [self.sliders[m].value for m in self.data.models]
+
+    def set_weights(self, weights: dict[str, int]) -> None:
+        """Set several sliders at once, re-blending once."""
+        with self._hold():
+            for m, slider in self.sliders.items():
+                slider.value = int(weights.get(m, 0))
+        self.update()
+
+    def apply_preset(self, name: str) -> None:
+        self.set_weights(self.data.presets[name])
+
+    @contextmanager
+    def _hold(self):
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+
+    def _photo_images(self, index: int) -> tuple[bytes, bytes, str]:
+        if index not in self._cache:
+            p = self.data.photos[index]
+            original = p.original()
+            self._cache[index] = (_png(original), _png(p.grayscale()), format_colourfulness(colourfulness(original)))
+        return self._cache[index]
+
+    def update(self) -> None:
+        """Re-blend the current photo with the current weights and refresh every readout."""
+        if self._holding:
+            return
+        photo = self.data.photos[self.photo.value]
+        original, gray, original_colourfulness = self._photo_images(self.photo.value)
+        self.images["original"].value = original
+        self.images["gray"].value = gray
+        self.colourfulness_original.value = original_colourfulness
+        weights = self.weights()
+        if sum(weights) == 0:
+            for label in self.shares.values():
+                label.value = "–"
+            self.message.value = ZERO_MESSAGE
+            self.mse_readout.value = self.mse_all_readout.value = self.colourfulness_readout.value = "–"
+            self.images["blend"].value = _png(np.full(photo.lightness_q.shape + (3,), BLANK, np.uint8))
+            return
+        for m, share in zip(self.data.models, normalized_weights(weights), strict=True):
+            self.shares[m].value = f"{100 * share:.0f}%"
+        preview = photo.preview(weights)
+        self.message.value = ""
+        self.images["blend"].value = _png(preview.rgb)
+        self.mse_readout.value = format_mse(preview.mse)
+        self.mse_all_readout.value = format_mse(self.data.mean_mse(weights))
+        self.colourfulness_readout.value = format_colourfulness(preview.colourfulness)
+
+
+def explorer(ev, max_photos: int = 32, ab_size: int = 128) -> WeightExplorer:
+    """The explorer for an Evaluation (or ready ExplorerData, e.g. the book's bundle, to show the same data)."""
+    data = ev if isinstance(ev, ExplorerData) else explorer_data(ev, max_photos, ab_size)
+    return WeightExplorer(data)

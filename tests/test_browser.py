@@ -1,0 +1,310 @@
+"""The book's static explorer in a real browser (headless Chromium): it must match colorlib.
+
+The page under test is, in order: the page named by $COLORLIB_EXPLORER_PAGE, the built book's page
+that holds the explorer (``_build/html``), or a tiny book built here with ``jupyter-book build``
+from a notebook whose output is the explorer for fake data. The Python reference is always computed
+from the data inside the page itself, so any of them can be checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from colorlib.explorer import ZERO_MESSAGE, explorer_html, format_colourfulness, format_mse, from_bundle, to_bundle
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+MARKER = 'id="colorlib-explorer"'
+DATA_TAG = re.compile(r'<script type="application/json" class="colorlib-explorer-data">(.*?)</script>', re.S)
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+
+def _built_page() -> Path | None:
+    html = ROOT / "_build" / "html"
+    if not html.is_dir():
+        return None
+    for page in sorted(html.rglob("*.html")):
+        if MARKER in page.read_text(encoding="utf-8", errors="ignore"):
+            return page
+    return None
+
+
+def _tiny_book(folder: Path) -> Path:
+    """A one-page book configured like the project's: the explorer as a notebook's HTML output."""
+    import nbformat
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_explorer import fake_evaluation
+
+    from colorlib.explorer import explorer_data
+
+    ev = fake_evaluation(n=3, size=256, shapes=[(300, 300), (240, 320), (320, 200)])
+    bundle = to_bundle(explorer_data(ev, ab_size=128))
+    static = folder / "book" / "_static"
+    static.mkdir(parents=True)
+    for name in ("explorer.js", "explorer.css"):
+        shutil.copy(ROOT / "book" / "_static" / name, static / name)
+    (folder / "_config.yml").write_text(
+        textwrap.dedent(
+            """\
+            title: explorer test
+            execute:
+              execute_notebooks: "off"
+            only_build_toc_files: true
+            sphinx:
+              config:
+                html_static_path: ["book/_static"]
+                html_js_files: ["explorer.js"]
+                html_css_files: ["explorer.css"]
+            """
+        )
+    )
+    (folder / "_toc.yml").write_text("format: jb-book\nroot: explorer\n")
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("HTML(explorer_html(bundle))")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": explorer_html(bundle), "text/plain": "<HTML>"})
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Explorer"), cell]
+    nbformat.write(nb, folder / "explorer.ipynb")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    if not jb.exists():
+        pytest.skip("jupyter-book is not installed, cannot build a test book")
+    run = subprocess.run(
+        [str(jb), "build", str(folder), "--builder", "html"], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    page = folder / "_build" / "html" / "explorer.html"
+    assert page.is_file() and MARKER in page.read_text(encoding="utf-8")
+    return page
+
+
+@pytest.fixture(scope="module")
+def explorer_page(tmp_path_factory) -> Path:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("headless browser test needs Debian's chromium and chromium-driver")
+    pytest.importorskip("selenium")
+    if os.environ.get("COLORLIB_EXPLORER_PAGE"):
+        page = Path(os.environ["COLORLIB_EXPLORER_PAGE"])
+        if not page.is_file():
+            pytest.skip(f"COLORLIB_EXPLORER_PAGE={page} does not exist")
+        return page
+    return _built_page() or _tiny_book(tmp_path_factory.mktemp("book"))
+
+
+@pytest.fixture(scope="module")
+def data(explorer_page):
+    """The page's own data, decoded by colorlib."""
+    text = explorer_page.read_text(encoding="utf-8")
+    found = DATA_TAG.search(text)
+    if found:
+        return from_bundle(json.loads(found.group(1).replace("<\\/", "</")))
+    src = re.search(r'id="colorlib-explorer"[^>]*data-src="([^"]+)"', text)
+    assert src, "the explorer page holds neither inline data nor a data-src"
+    return from_bundle(json.loads((explorer_page.parent / src.group(1)).read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def browser(explorer_page, tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        driver.get(explorer_page.as_uri())
+        _wait_ready(driver)
+        yield driver
+    finally:
+        driver.quit()
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _wait_ready(driver, timeout=30):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def ready(d):
+        state = d.execute_script("return document.getElementById('colorlib-explorer').dataset.state")
+        if state == "error":
+            raise AssertionError(d.find_element("id", "explorer-message").text)
+        return state == "ready"
+
+    WebDriverWait(driver, timeout).until(ready)
+
+
+def _pixels(driver, role: str) -> np.ndarray:
+    """A canvas's pixels as uint8 RGB (h, w, 3), read with getImageData."""
+    w, h, b64 = driver.execute_script(
+        """
+        const c = document.querySelector('canvas[data-role="' + arguments[0] + '"]');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let s = '';
+        for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
+        return [c.width, c.height, btoa(s)];
+        """,
+        role,
+    )
+    return np.frombuffer(base64.b64decode(b64), np.uint8).reshape(h, w, 4)[..., :3]
+
+
+def _set_weights(driver, weights: dict[str, int]) -> None:
+    """Set sliders the way a user's drag ends: value, then an 'input' event."""
+    driver.execute_script(
+        """
+        for (const [model, value] of Object.entries(arguments[0])) {
+          const s = document.getElementById('w-' + model);
+          s.value = String(value);
+          s.dispatchEvent(new Event('input', {bubbles: true}));
+        }
+        """,
+        weights,
+    )
+
+
+def _slider_values(driver, models) -> list[int]:
+    return [int(driver.find_element("id", f"w-{m}").get_attribute("value")) for m in models]
+
+
+def _text(driver, ident: str) -> str:
+    return driver.execute_script("return document.getElementById(arguments[0]).textContent", ident)
+
+
+def _photo_index(driver) -> int:
+    return int(driver.find_element("id", "photo-select").get_attribute("value"))
+
+
+def _check_matches_python(driver, data) -> np.ndarray:
+    """The blend on the page and its readouts equal colorlib's for the page's current weights."""
+    weights = _slider_values(driver, data.models)
+    photo = data.photos[_photo_index(driver)]
+    expected = photo.preview(weights)
+    shown = _pixels(driver, "blend")
+    assert shown.shape == expected.rgb.shape
+    diff = np.abs(shown.astype(int) - expected.rgb.astype(int))
+    assert diff.max() <= 2, f"page differs from colorlib by up to {diff.max()} levels for weights {weights}"
+    assert _text(driver, "mse-readout") == format_mse(expected.mse)
+    assert _text(driver, "colourfulness-readout") == format_colourfulness(expected.colourfulness)
+    assert _text(driver, "mse-all-readout") == format_mse(data.mean_mse(weights))
+    assert _text(driver, "explorer-message") == ""
+    return shown
+
+
+# --- the tests -----------------------------------------------------------------------------------
+
+
+def test_page_draws_original_grayscale_and_initial_blend(browser, data):
+    photo = data.photos[_photo_index(browser)]
+    for role, expected in (("original", photo.original()), ("gray", photo.grayscale())):
+        diff = np.abs(_pixels(browser, role).astype(int) - expected.astype(int))
+        assert diff.max() <= 2, f"{role} differs from colorlib by {diff.max()} levels"
+    assert _slider_values(browser, data.models) == [data.initial_weights()[m] for m in data.models]
+    _check_matches_python(browser, data)
+
+
+def test_moving_sliders_re_blends_like_python(browser, data):
+    from selenium.webdriver.common.keys import Keys
+
+    before = _check_matches_python(browser, data)
+    weights = dict(zip(data.models, [80, 0, 10, 0, 30, 55][: len(data.models)], strict=True))
+    _set_weights(browser, weights)
+    after = _check_matches_python(browser, data)
+    assert np.abs(after.astype(int) - before.astype(int)).mean() > 0.5, "the blend did not change"
+
+    # a keyboard user: focus a slider and press the arrow keys (the browser moves it and fires 'input')
+    slider = browser.find_element("id", f"w-{data.models[-1]}")
+    slider.click()
+    start = int(slider.get_attribute("value"))
+    slider.send_keys(Keys.ARROW_RIGHT * 5)
+    assert int(slider.get_attribute("value")) == start + 5
+    _check_matches_python(browser, data)
+
+
+def test_all_zero_weights_show_the_message(browser, data):
+    _set_weights(browser, dict.fromkeys(data.models, 0))
+    assert _text(browser, "explorer-message") == ZERO_MESSAGE
+    for ident in ("mse-readout", "mse-all-readout", "colourfulness-readout"):
+        assert _text(browser, ident) == "–"
+    assert np.all(_pixels(browser, "blend") == 238)
+    _set_weights(browser, {data.models[0]: 1})
+    assert _text(browser, "explorer-message") == ""
+    _check_matches_python(browser, data)
+
+
+def test_presets_set_the_sliders(browser, data):
+    for name, preset in data.presets.items():
+        browser.find_element("css selector", f'button[data-preset="{name}"]').click()
+        assert _slider_values(browser, data.models) == [preset[m] for m in data.models]
+        button = browser.find_element("css selector", f'button[data-preset="{name}"]')
+        assert button.get_attribute("aria-pressed") == "true"
+        _check_matches_python(browser, data)
+
+
+def test_picking_another_photo(browser, data):
+    from selenium.webdriver.support.ui import Select
+
+    if len(data.photos) < 2:
+        pytest.skip("the page has one photo")
+    before = _text(browser, "colourfulness-original")
+    Select(browser.find_element("id", "photo-select")).select_by_index(len(data.photos) - 1)
+    _wait_ready(browser)
+    assert _photo_index(browser) == len(data.photos) - 1
+    photo = data.photos[-1]
+    assert _pixels(browser, "original").shape == photo.original().shape
+    assert _text(browser, "colourfulness-original") != before or len(set(p.name for p in data.photos)) == 1
+    _check_matches_python(browser, data)
+
+
+def test_page_works_from_a_web_server_too(browser, explorer_page, data):
+    """The data is inside the page, so http:// behaves like file://."""
+    import functools
+    import http.server
+    import threading
+
+    root = next((p for p in explorer_page.parents if (p / "_static").is_dir()), explorer_page.parent)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/{explorer_page.relative_to(root).as_posix()}"
+        browser.get(url)
+        _wait_ready(browser)
+        _set_weights(browser, dict(zip(data.models, [5, 40, 0, 20, 0, 70][: len(data.models)], strict=True)))
+        _check_matches_python(browser, data)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,339 @@
+"""Tests of colorlib.figures: diagrams follow the model, figures have their panels, rules pick right."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from colorlib import ALL_MODELS, figures
+from colorlib.evaluate import PAPER_TABLE_I, Evaluation, ValidationSet
+from colorlib.lab import preprocess
+from colorlib.metrics import PhotoScores
+from colorlib.model import ColorNet, ModelConfig
+
+SIZE = 32
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "build" / "smoke"
+
+
+@pytest.fixture(scope="module")
+def model() -> ColorNet:
+    torch.manual_seed(0)
+    return ColorNet(ModelConfig(image_size=SIZE))
+
+
+def _photo(saturation: float, shape=(40, 56), seed: int = 0) -> np.ndarray:
+    """A smooth synthetic photo: blue-ish top, green-ish bottom, colour scaled by `saturation`."""
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    grey = np.linspace(60, 200, h)[:, None, None] * np.ones((h, w, 3))
+    tint = np.where(np.arange(h)[:, None, None] < h // 2, [-40, 0, 60], [-30, 50, -40]) * np.ones((h, w, 3))
+    rgb = grey + saturation * tint + rng.normal(0, 3, (h, w, 3))
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def _scores(mse: float, colour: float = 10.0) -> PhotoScores:
+    return PhotoScores(mse=mse, psnr=30.0, delta_e=5.0, colourfulness=colour, chroma=10.0)
+
+
+def _summary(loss: dict[str, float], colour: dict[str, float]) -> dict:
+    """Per-model mean scores as evaluate.summarize returns them."""
+    return {
+        m: {"mse": loss[m], "psnr": 30.0, "delta_e": 5.0, "colourfulness": colour[m], "chroma": 10.0}
+        for m in ALL_MODELS
+    }
+
+
+def fake_evaluation(
+    per_photo_mse: dict[str, list[float]] | None = None, summary: dict | None = None, saturations=(1.0, 0.8, 0.05, 0.6)
+) -> Evaluation:
+    """A hand-built Evaluation: real synthetic photos, random predictions, chosen scores."""
+    photos = [_photo(s, seed=i) for i, s in enumerate(saturations)]
+    prepared = [preprocess(p, SIZE) for p in photos]
+    val = ValidationSet(
+        names=[f"photo{i}.jpg" for i in range(len(photos))],
+        photos=photos,
+        lightness=torch.from_numpy(np.stack([p[0] for p in prepared])),
+        ab=torch.from_numpy(np.stack([p[1] for p in prepared])),
+        infos=[p[2] for p in prepared],
+    )
+    n = len(photos)
+    per_photo_mse = per_photo_mse or {}
+    per_photo = {m: [_scores(v) for v in per_photo_mse.get(m, [0.05] * n)] for m in ALL_MODELS}
+    gen = torch.Generator().manual_seed(0)
+    predictions = {m: torch.rand(n, 2, SIZE, SIZE, generator=gen) * 0.4 - 0.2 for m in ALL_MODELS}
+    summary = summary or _summary(PAPER_TABLE_I, {m: 10.0 for m in ALL_MODELS})
+    return Evaluation(val, predictions, per_photo, summary, {"colourfulness": 30.0, "chroma": 20.0})
+
+
+def _boxes(fig: Figure) -> list[str]:
+    return [p.get_gid() for p in fig.axes[0].patches if (p.get_gid() or "").startswith("layer-")]
+
+
+def _texts(fig: Figure) -> str:
+    return "\n".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+def _renders(fig: Figure) -> None:
+    fig.savefig(io.BytesIO(), format="png", dpi=40)
+
+
+# --- network diagrams -----------------------------------------------------------------------------
+
+
+def test_fig2_draws_one_box_per_encoder_child(model):
+    fig = figures.fig2_encoder(model)
+    assert len(_boxes(fig)) == len(list(model.encoder.children()))
+    text = _texts(fig)
+    assert "Conv2d 7×7 /2, 1→64" in text
+    assert "MaxPool2d 3×3 /2" in text
+    assert f"128×{SIZE // 8}×{SIZE // 8}" in text  # layer2's output at this image size
+    assert f"{sum(p.numel() for p in model.encoder[0].parameters()):,} params" in text
+    _renders(fig)
+
+
+def test_fig4_follows_the_decoder(model):
+    fig = figures.fig4_decoder(model)
+    assert len(_boxes(fig)) == len(list(model.decoder.children()))
+    assert f"2×{SIZE}×{SIZE}" in _texts(fig)
+
+    other = ColorNet(ModelConfig(image_size=SIZE))
+    other.decoder = nn.Sequential(nn.Conv2d(128, 2, 3, padding=1), nn.Upsample(scale_factor=8), nn.Tanh())
+    changed = figures.fig4_decoder(other)
+    assert len(_boxes(changed)) == 3
+    assert "Upsample ×8 (nearest)" in _texts(changed)
+    assert "Conv2d 3×3 /1, 128→2" in _texts(changed)
+    _renders(changed)
+
+
+def test_trace_keeps_the_model_mode(model):
+    model.train()
+    layers = figures.trace_layers(model, "encoder")
+    assert model.training
+    assert layers[0].shape == (64, SIZE // 2, SIZE // 2)
+
+
+def test_fig3_uses_the_real_tensors(model):
+    rgb = _photo(1.0)
+    fig = figures.fig3_data_flow(model, rgb)
+    assert len(fig.axes) == 8
+    text = "\n".join(ax.get_title() for ax in fig.axes)
+    assert f"L input 1×{SIZE}×{SIZE}" in text and f"predicted a {SIZE}×{SIZE}" in text
+    assert fig.axes[-1].images[0].get_array().shape[:2] == rgb.shape[:2]  # shown at the photo's own size
+    _renders(fig)
+
+
+# --- figures and their panels ---------------------------------------------------------------------
+
+
+def test_figures_have_their_panels():
+    photos = [_photo(s, seed=i) for i, s in enumerate((1, 0.5, 0.2, 0.8, 0))]
+    ev = fake_evaluation()
+    from colorlib.evaluate import table_rows
+
+    cases = {
+        "contact": (figures.contact_sheet(photos, [f"p{i}" for i in range(5)], cols=3, title="t"), 5),
+        "fig1": (figures.fig1_lab_channels(photos[0]), 4),
+        "row": (figures.prediction_row(photos[:3], ["a", "b", "c"]), 3),
+        "fig9": (figures.fig9_grid(*photos[:4]), 4),
+        "loss": (figures.loss_curve({"blue": np.linspace(1, 0.1, 80), "by": np.linspace(1, 0.2, 80)}, smooth=10), 1),
+        "bar": (figures.table_loss_bar(table_rows(ev)), 1),
+        "scatter": (figures.vividness_scatter(ev.summary, ev.originals), 1),
+        "scores": (
+            figures.colour_score_bars(
+                {
+                    "folder_mean_scores": {"blue": 0.1, "yellow": 0.1, "green": 0.1},
+                    "set_mean_scores": {s: {"blue": 0.3, "yellow": 0.1, "green": 0.05} for s in ("blue", "validation")},
+                }
+            ),
+            1,
+        ),
+    }
+    for name, (fig, n_axes) in cases.items():
+        assert isinstance(fig, Figure), name
+        assert len(fig.axes) == n_axes, name
+        _renders(fig)
+
+
+def test_table_bar_skips_the_originals_row():
+    from colorlib.evaluate import table_rows
+
+    fig = figures.table_loss_bar(table_rows(fake_evaluation()))
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(PAPER_TABLE_I)
+
+
+def test_colorized_keeps_the_photo_resolution():
+    ev = fake_evaluation()
+    out = figures.colorized(ev, "bgy-combined", 1)
+    assert out.shape == ev.validation.photos[1].shape and out.dtype == np.uint8
+
+
+# --- data page helpers ---------------------------------------------------------------------------
+
+
+def test_set_contact_sheet_captions_the_sets_colour(tmp_path):
+    import hashlib
+
+    from PIL import Image
+
+    names = ["a.png", "b.png", "c.png"]
+    for i, name in enumerate(names):
+        Image.fromarray(_photo(1.0, seed=i)).save(tmp_path / name)
+    photos = {
+        n: {
+            "sha256": hashlib.sha256((tmp_path / n).read_bytes()).hexdigest(),
+            "scores": {"blue": 0.5, "yellow": 0.25, "green": 0.0},
+        }
+        for n in names
+    }
+    manifest = {"sets": {"blue": names, "validation": names[:2]}, "photos": photos}
+    fig = figures.set_contact_sheet(manifest, "blue", tmp_path)
+    assert len(fig.axes) == 3 and fig.axes[0].get_title() == "a.png\nb 0.50"
+    fig = figures.set_contact_sheet(manifest, "validation", tmp_path)
+    assert len(fig.axes) == 2 and fig.axes[1].get_title() == "b.png\nb 0.50 y 0.25 g 0.00"
+
+
+def test_selection_rule_states_the_manifests_thresholds():
+    params = {
+        "per_colour": 24,
+        "seed": 7,
+        "thumb_size": 64,
+        "chroma_min": 15.0,
+        "bw_chroma": 8.0,
+        "bw_percentile": 99.0,
+        "phash_max_distance": 6,
+        "hue_ranges": {"yellow": [40.0, 105.0], "green": [105.0, 170.0], "blue": [190.0, 300.0]},
+    }
+    sets = {"by": [0] * 48, "bgy": [0] * 72, "baseline": [0] * 864, "validation": [0] * 32}
+    text = figures.selection_rule({"params": params, "sets": sets})
+    assert text.count("\n") == 6
+    for part in ("chroma above 15", "blue 190–300°", "24 best scorers", "seed 7", "Validation (32 photos)", "(72)"):
+        assert part in text, part
+
+
+def test_resolve_inputs_gives_one_line_errors(tmp_path):
+    from colorlib.errors import UserError
+
+    with pytest.raises(UserError, match="manifest file not found"):
+        figures.resolve_inputs(tmp_path / "missing.json")
+    (tmp_path / "manifest.json").write_text("{}")
+    with pytest.raises(UserError, match="no checkpoint for blue, yellow"):
+        figures.resolve_inputs(tmp_path / "manifest.json", checkpoints=tmp_path)
+
+
+# --- selection rules ------------------------------------------------------------------------------
+
+
+def test_pick_showcase_takes_the_largest_combined_gain():
+    mse = {
+        "by": [0.10, 0.10, 0.10, 0.10],
+        "by-combined": [0.09, 0.05, 0.10, 0.12],  # gains 0.01, 0.05, 0, -0.02
+        "bgy": [0.10, 0.10, 0.20, 0.10],
+        "bgy-combined": [0.10, 0.10, 0.12, 0.10],  # gains 0, 0, 0.08, 0
+    }
+    index, text = figures.pick_showcase(fake_evaluation(mse))
+    assert index == 2
+    assert "photo2.jpg" in text and "bgy 0.2000 → bgy-combined 0.1200" in text
+
+
+def test_pick_desaturated_takes_the_greyest_original():
+    ev = fake_evaluation()  # saturations 1.0, 0.8, 0.05, 0.6
+    index, text = figures.pick_desaturated(ev)
+    assert index == 2 and "photo2.jpg" in text
+    assert figures.pick_desaturated(ev, exclude=2)[0] == 3
+
+
+# --- claims ---------------------------------------------------------------------------------------
+
+
+def test_claims_on_the_papers_own_numbers():
+    colour = {m: 20.0 for m in ALL_MODELS} | {"baseline": 10.0}
+    rows = figures.claims(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)))
+    assert len(rows) == 6
+    assert all(set(r) == {"claim", "paper", "ours", "holds"} for r in rows)
+    assert [r["holds"] for r in rows] == [True] * 6
+    assert "0.0156 < 0.0238" in rows[0]["paper"]
+
+
+def test_claims_fail_on_contrary_numbers():
+    loss = {m: 0.05 for m in ALL_MODELS} | {"by-combined": 0.06, "bgy-combined": 0.04, "baseline": 0.02}
+    colour = {m: 10.0 for m in ALL_MODELS} | {"blue": 30.0, "by-combined": 12.0, "bgy-combined": 9.0}
+    rows = figures.claims(fake_evaluation(summary=_summary(loss, colour)))
+    # by-combined worse than by; bgy-combined better than bgy; combined 2-3x the baseline;
+    # yellow/green no more colourful than the baseline; bgy-combined less colourful; baseline lowest.
+    assert [r["holds"] for r in rows] == [False, True, False, False, False, False]
+
+
+def test_close_to_baseline_uses_the_stated_margin():
+    loss = dict(PAPER_TABLE_I) | {"baseline": 0.10, "by-combined": 0.124, "bgy-combined": 0.11}
+    colour = {m: 10.0 for m in ALL_MODELS}
+    assert figures.claims(fake_evaluation(summary=_summary(loss, colour)))[2]["holds"]
+    loss["by-combined"] = 0.126
+    assert not figures.claims(fake_evaluation(summary=_summary(loss, colour)))[2]["holds"]
+
+
+def test_claims_markdown_and_findings():
+    colour = {m: 20.0 for m in ALL_MODELS} | {"baseline": 10.0}
+    ev = fake_evaluation(summary=_summary(PAPER_TABLE_I, colour))
+    rows = figures.claims(ev)
+    md = figures.claims_markdown(rows)
+    assert md.count("\n") == 2 + len(rows) and "| yes |" in md
+    text = figures.findings(ev, rows)
+    assert "6 of the 6 claims" in text and "bgy-combined (0.0146)" in text
+    assert 3 <= text.count(". ") + 1 <= 6
+
+
+def test_markdown_output_also_renders_tables_as_html():
+    out = figures.MarkdownOutput("| a | b |\n| --- | ---: |\n| 1 | 2 |\n")
+    assert out._repr_markdown_().startswith("| a |")
+    assert "<table>" in out._repr_html_() and "<td>1</td>" in out._repr_html_()
+
+
+# --- notebooks on the smoke artefacts -------------------------------------------------------------
+
+
+def _has_output(cell, mime: str) -> bool:
+    return any(mime in o.get("data", {}) for o in cell.get("outputs", []))
+
+
+@pytest.mark.skipif(
+    not (SMOKE / "manifest.json").is_file() or len(list((SMOKE / "checkpoints").glob("*.pt"))) < 6,
+    reason="smoke artefacts not built (run make first)",
+)
+@pytest.mark.parametrize("name", ["data", "results"])
+def test_notebook_runs_on_smoke_artefacts(name, tmp_path):
+    papermill = pytest.importorskip("papermill")
+    import nbformat
+
+    params = {"manifest": str(SMOKE / "manifest.json")}
+    if name == "results":
+        params |= {"checkpoints": str(SMOKE / "checkpoints"), "generated_dir": str(tmp_path / "generated")}
+    out = tmp_path / f"{name}.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / f"{name}.ipynb"),
+        str(out),
+        parameters=params,
+        cwd=str(ROOT),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    nb = nbformat.read(out, as_version=4)
+    images = sum(_has_output(c, "image/png") for c in nb.cells)
+    assert images >= (5 if name == "data" else 12)
+    if name == "results":
+        # every paper figure (and Table I) comes right after its heading
+        for heading, kind in [(f"### Figure {n}", "image/png") for n in range(1, 10)] + [
+            ("## Table I", "text/markdown")
+        ]:
+            at = next(
+                i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and heading in c.source.splitlines()
+            )
+            assert _has_output(nb.cells[at + 1], kind), heading
+        written = {p.name for p in (tmp_path / "generated").iterdir()}
+        assert {"table1.md", "table1.csv", "claims.md", "findings.md", "hero.png"} <= written
