@@ -7,6 +7,7 @@
 #   make book SEED=1 PM_ARGS="-p lr 0.0005"   override papermill parameters of the training runs
 #   make test                  install and run the test suite
 #   make -j2 book              train two models at a time
+#   make beyond                the "Beyond the paper" study (seeds, fitted weights, a/b axis sets, L1)
 
 PROFILE ?= paper
 SEED ?= 0
@@ -63,7 +64,7 @@ BOOK_SRC := _config.yml _toc.yml $(wildcard book/*.md) $(wildcard book/_static/*
 .PHONY: book pipeline train test venv browser clean clean-all help
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,13p' Makefile
 
 book: _build/html/index.html
 	@echo "book: open _build/html/index.html (profile $(PROFILE))"
@@ -92,7 +93,7 @@ $(OUT)/.prepared: $(OUT)/split-params.txt $(DATA_CODE) | $(VENV)/.installed
 	$(BIN)/colorlib prepare $(DATA) --out $(OUT)/manifest.json --per-colour $(PER_COLOUR) \
 	  --baseline $(BASELINE) --validation $(VALIDATION) --seed $(SEED) --cache $(CACHE) > $(OUT)/data-report.txt
 	cat $(OUT)/data-report.txt
-	touch $@
+	touch -r $(OUT)/manifest.json $@
 
 # --- notebooks ------------------------------------------------------------------------------------
 $(PAGES)/train-%.ipynb: notebooks/train.ipynb $(OUT)/manifest.json $(OUT)/train-params.txt $(TRAIN_CODE) colorlib/figures.py
@@ -129,3 +130,6 @@ clean:
 
 clean-all: clean
 	rm -rf build $(CACHE)
+
+# The "Beyond the paper" study and its page.
+include beyond.mk

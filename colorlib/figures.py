@@ -446,7 +446,7 @@ def vividness_scatter(summary: Mapping[str, Mapping[str, float]], originals: Map
     )
     ax.set_xlabel("colourfulness (Hasler–Süsstrunk, mean over validation photos)")
     ax.set_ylabel("validation MSE")
-    ax.set_title("More vivid is not lower loss: colourfulness against loss")
+    ax.set_title("Colourfulness against loss, one point per model")
     return fig
 
 

@@ -33,6 +33,7 @@ from .model import ColorNet, ModelConfig
 log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = "colorlib-checkpoint/1"
+HELD_OUT_SETS = ("validation", "calibration")  # photos kept for scoring or fitting, never trained on
 PRECISIONS = ("auto", "bf16", "fp32")
 # Training losses on normalised ab: the paper's MSE, and two robust alternatives for the follow-up
 # study the paper proposes (does averaging biased models still help under another loss?).
@@ -253,8 +254,8 @@ def train(
 ) -> TrainResult:
     """Train `cfg.dataset` of `manifest` and write the checkpoint `out` (resuming if it exists)."""
     out = Path(out)
-    if cfg.dataset not in manifest["sets"] or cfg.dataset == "validation":
-        names = ", ".join(k for k in manifest["sets"] if k != "validation")
+    if cfg.dataset not in manifest["sets"] or cfg.dataset in HELD_OUT_SETS:
+        names = ", ".join(k for k in manifest["sets"] if k not in HELD_OUT_SETS)
         raise UserError(f"unknown dataset {cfg.dataset!r}; choose one of: {names}")
     mhash = manifest_hash(manifest)
     state = _resume_state(out, cfg, mhash, force)

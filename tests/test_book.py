@@ -17,7 +17,7 @@ from .conftest import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
-COPIED = ["Makefile", "_config.yml", "_toc.yml", "pyproject.toml", "book", "notebooks", "colorlib"]
+COPIED = ["Makefile", "beyond.mk", "_config.yml", "_toc.yml", "pyproject.toml", "book", "notebooks", "colorlib"]
 
 
 def make(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -1,0 +1,516 @@
+"""Tests of colorlib.study (Beyond the paper): the study manifest, axis scores, NNLS weights, seed
+statistics and paired claims, the page's "not built" variant, and (opt-in) the beyond-smoke build."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from colorlib import TRAINED_MODELS, study
+from colorlib.data import (
+    SplitParams,
+    load_set,
+    make_manifest,
+    manifest_hash,
+    read_manifest,
+    scan_folder,
+    write_manifest,
+)
+from colorlib.errors import UserError
+from colorlib.lab import pad_info
+from colorlib.train import TrainConfig, train
+
+from .conftest import DEEP_BLUE, FOREST, GOLD, GRASS, GRAY, ORANGE, SHARED_DATA, SKY_BLUE, save_photo, textured
+
+REPO = Path(__file__).resolve().parents[1]
+VENV = Path(sys.prefix)
+
+# Reference colours of the four half-axes (their Lab hue in degrees in the comment).
+MAGENTA = (210, 40, 160)  # about -25: +a
+RED = (200, 40, 50)  # about 30: +a
+CYAN = (20, 170, 180)  # about 200: -a
+TEAL = (30, 130, 110)  # about 170: -a
+YELLOW = (235, 215, 40)  # about 95: +b
+BLUE = (40, 80, 210)  # about 290: -b
+
+
+def flat(colour, size: int = 32) -> np.ndarray:
+    return np.broadcast_to(np.array(colour, np.uint8), (size, size, 3)).copy()
+
+
+# --- axis scores ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("colour", "axis"),
+    [(MAGENTA, "a+"), (RED, "a+"), (CYAN, "a-"), (TEAL, "a-"), (YELLOW, "b+"), (BLUE, "b-"), (SKY_BLUE, "b-")],
+)
+def test_axis_scores_pick_the_quadrant(colour, axis):
+    scores = study.axis_scores(flat(colour))
+    assert scores[axis] == 1.0
+    assert sum(scores.values()) == 1.0
+    assert study.dominant_axis(scores) == axis
+
+
+def test_axis_score_is_a_share_of_the_whole_photo_and_grey_counts_for_nothing():
+    photo = flat(GRAY, 32)
+    photo[:8] = MAGENTA  # a quarter magenta, the rest grey
+    scores = study.axis_scores(photo)
+    assert scores["a+"] == pytest.approx(0.25)
+    assert study.dominant_axis(study.axis_scores(flat(GRAY))) is None
+    assert list(scores) == list(study.AXES)  # a stable order: the manifest must not change between runs
+
+
+# --- the study manifest -----------------------------------------------------------------------------
+
+STUDY_PHOTOS = {
+    "blue": (SKY_BLUE, DEEP_BLUE),
+    "yellow": (GOLD, ORANGE),
+    "green": (GRASS, FOREST),
+    "magenta": (MAGENTA, RED),
+    "cyan": (CYAN, TEAL),
+    "mixed": (SKY_BLUE, GRAY),
+}
+
+
+@pytest.fixture(scope="module")
+def study_folder(tmp_path_factory) -> Path:
+    """5 photos of each kind, and a re-encoded near duplicate of every mixed photo."""
+    folder = tmp_path_factory.mktemp("study") / "photos"
+    seed = 100
+    for kind, (a, b) in STUDY_PHOTOS.items():
+        for i in range(5):
+            seed += 1
+            save_photo(folder / f"{kind}{i}.jpg", textured(seed, a, b), quality=95)
+            if kind == "mixed":
+                save_photo(folder / f"zz_{kind}{i}_q30.jpg", textured(seed, a, b), quality=30)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def manifests(study_folder, tmp_path_factory) -> tuple[dict, dict, Path]:
+    """(paper manifest, study manifest, study folder) for the synthetic photos."""
+    out = tmp_path_factory.mktemp("manifests")
+    report = scan_folder(study_folder, progress=False)
+    paper = make_manifest(report, SplitParams(per_colour=2, baseline=4, validation=4, seed=0), str(study_folder))
+    write_manifest(paper, out / "paper.json")
+    params = study.StudyParams(calibration=2, baseline=3, baseline_seeds=(1, 2), per_axis=2, seed=0)
+    manifest, written = study.prepare(out / "paper.json", None, out / "study" / "manifest.json", params, progress=False)
+    assert written
+    return paper, manifest, out
+
+
+def _groups(manifest: dict, set_name: str) -> set[int]:
+    return {manifest["photos"][n]["group"] for n in manifest["sets"][set_name]}
+
+
+def test_study_manifest_keeps_the_paper_sets_verbatim(manifests):
+    paper, manifest, _ = manifests
+    assert list(manifest["sets"])[: len(paper["sets"])] == list(paper["sets"])
+    for name, names in paper["sets"].items():
+        assert manifest["sets"][name] == names
+    for name, entry in paper["photos"].items():
+        assert manifest["photos"][name] == entry
+    assert {k: v for k, v in manifest["params"].items() if k != "study"} == paper["params"]
+    assert manifest["params"]["study"]["paper_manifest_hash"] == manifest_hash(paper)
+
+
+def test_new_sets_avoid_validation_and_calibration_avoids_every_training_set(manifests):
+    paper, manifest, _ = manifests
+    new = [n for n in manifest["sets"] if n not in paper["sets"]]
+    assert new == ["calibration", "baseline-1", "baseline-2", "a+", "a-", "b+", "b-", "ab"]
+    validation = _groups(manifest, "validation")
+    for name in new:
+        assert not _groups(manifest, name) & validation, name
+    calibration = _groups(manifest, "calibration")
+    for name in manifest["sets"]:
+        if name not in ("validation", "calibration"):
+            assert not _groups(manifest, name) & calibration, name
+    for i, a in enumerate(study.AXES):
+        for b in study.AXES[i + 1 :]:
+            assert not set(manifest["sets"][a]) & set(manifest["sets"][b])
+    assert manifest["sets"]["ab"] == [n for a in study.AXES for n in manifest["sets"][a]]
+    sizes = {n: len(manifest["sets"][n]) for n in new}
+    assert sizes == {"calibration": 2, "baseline-1": 3, "baseline-2": 3, "a+": 2, "a-": 2, "b+": 2, "b-": 2, "ab": 8}
+    assert manifest["sets"]["baseline-1"] != manifest["sets"]["baseline-2"]
+
+
+def test_no_duplicate_of_a_validation_photo_enters_a_new_set(manifests, study_folder):
+    _, manifest, _ = manifests
+    used = {n for name, names in manifest["sets"].items() if name != "validation" for n in names}
+    for name in manifest["sets"]["validation"]:
+        twin = f"zz_{Path(name).stem}_q30.jpg"
+        assert twin not in used  # the re-encode is a near duplicate: same group as the validation photo
+
+
+def test_axis_sets_take_the_right_photos(manifests):
+    _, manifest, _ = manifests
+    assert all(n.startswith("magenta") for n in manifest["sets"]["a+"])
+    assert all(n.startswith("cyan") for n in manifest["sets"]["a-"])
+    assert all(n.startswith(("blue", "mixed")) for n in manifest["sets"]["b-"])
+    for axis in study.AXES:
+        for name in manifest["sets"][axis]:
+            assert study.dominant_axis(manifest["axis_scores"][name]) == axis
+
+
+def test_study_manifest_is_a_manifest_and_is_deterministic(manifests, study_folder):
+    paper, manifest, out = manifests
+    path = out / "study" / "manifest.json"
+    loaded = read_manifest(path)
+    assert len(load_set(loaded, "a+", study_folder)) == 2
+    params = study.StudyParams(calibration=2, baseline=3, baseline_seeds=(1, 2), per_axis=2, seed=0)
+    before = copy.deepcopy(paper)
+    again, written = study.prepare(out / "paper.json", None, path, params, progress=False)
+    assert not written and again == manifest
+    assert paper == before
+    assert "calibration" in study.format_study_report(manifest)
+
+
+def test_prepare_refuses_mistakes_in_one_line(manifests, tmp_path, capsys):
+    _, _, out = manifests
+    out_args = ["--out", str(tmp_path / "m.json")]
+    assert study.main(["-q", "prepare", "--paper-manifest", str(tmp_path / "none.json"), *out_args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("colorlib.study: error:") and "\n" not in err
+    args = ["-q", "prepare", "--paper-manifest", str(out / "paper.json"), "--out", str(tmp_path / "m.json"),
+            "--calibration", "2", "--baseline", "3"]  # fmt: skip
+    assert study.main([*args, "--per-axis", "50"]) == 2
+    assert "lower per_axis" in capsys.readouterr().err
+    assert study.main([*args, "--seeds", "0 x"]) == 2
+    assert study.main(["-q", "prepare", "--paper-manifest", str(out / "study" / "manifest.json"), *out_args]) == 2
+    assert "already a study manifest" in capsys.readouterr().err
+
+
+# --- runs -------------------------------------------------------------------------------------------
+
+
+def test_study_runs_and_baseline_draws():
+    runs = study.study_runs()
+    assert len(runs) == 6 * 3 + 5 + 6
+    assert len({r.name for r in runs}) == len(runs)
+    by_name = {r.name: r for r in runs}
+    assert by_name["baseline-s0-mse"].set_name == "baseline"
+    assert by_name["baseline-s2-mse"].set_name == "baseline-2"
+    assert by_name["baseline-s0-l1"].set_name == "baseline"
+    assert by_name["a+-s0-mse"].set_name == "a+"
+    assert study.study_runs((0,), (), None) == [study.Run(m, 0) for m in TRAINED_MODELS]
+
+
+def test_parse_seeds():
+    assert study.parse_seeds("0 1 2") == (0, 1, 2)
+    assert study.parse_seeds("0,1") == (0, 1)
+    assert study.parse_seeds(0) == (0,)
+    assert study.parse_seeds([3, 4]) == (3, 4)
+    assert study.parse_seeds("") == ()
+    for bad in ("a", "1 1", "-1", 1.5, True):
+        with pytest.raises(UserError):
+            study.parse_seeds(bad)
+
+
+def test_check_parameters():
+    p = study.check_parameters(128, "0 1 2", "0", "l1", "0")
+    assert p == {
+        "image_size": 128,
+        "second_loss": "l1",
+        "seeds": (0, 1, 2),
+        "axis_seeds": (0,),
+        "second_loss_seeds": (0,),
+    }
+    assert study.check_parameters(64, 0, "", "", "")["second_loss"] is None
+    for args in [
+        (100, "0", "0", "l1", "0"),
+        (128, "", "0", "l1", "0"),
+        (128, "0", "0", "mse", "0"),
+        (128, "0", "0", "xe", "0"),
+    ]:
+        with pytest.raises(UserError):
+            study.check_parameters(*args)
+
+
+def _include_fragment(root: Path) -> None:
+    """Until the Makefile includes beyond.mk, a GNUmakefile (read first by GNU make) includes both."""
+    if "include beyond.mk" not in (root / "Makefile").read_text():
+        (root / "GNUmakefile").write_text("include Makefile\ninclude beyond.mk\n")
+
+
+def _make_rules() -> str:
+    """`make -n beyond-train` at the smoke profile, in a copy holding only the Makefiles."""
+    return _make_dry_run("beyond-train")
+
+
+def _make_dry_run(target: str, *extra: str) -> str:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for name in ("Makefile", "beyond.mk", "pyproject.toml"):
+            shutil.copy2(REPO / name, root / name)
+        for name in ("colorlib", "notebooks", "book"):
+            (root / name).symlink_to(REPO / name)
+        _include_fragment(root)
+        cmd = ["make", "-C", str(root), "-n", target, "PROFILE=smoke", f"VENV={VENV}", *extra]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_fragment_trains_exactly_the_study_runs():
+    plan = _make_rules()
+    trained = re.findall(r"colorlib -q train (\S+) .*?--out \S+/checkpoints/(\S+)\.pt --seed (\d+) --loss (\w+)", plan)
+    expected = [(r.set_name, r.name, str(r.seed), r.loss) for r in study.study_runs()]
+    assert trained == expected
+    assert "--image-size 64 --iterations 20" in plan
+    assert "colorlib.study prepare" in plan
+    plan = _make_dry_run("beyond-train", "BEYOND_SEEDS=0 3", "BEYOND_LOSS2=", "BEYOND_AXIS_SEEDS=")
+    trained = re.findall(r"--out \S+/checkpoints/(\S+)\.pt", plan)
+    assert trained == [r.name for r in study.study_runs((0, 3), (), None)]
+    assert '--seeds "0 3"' in plan
+
+
+# --- statistics -------------------------------------------------------------------------------------
+
+
+def test_mean_std():
+    ms = study.mean_std([1.0, 2.0, 3.0])
+    assert (ms.mean, ms.std, ms.n) == (2.0, 1.0, 3)
+    assert ms.fmt(2) == "2.00 ± 1.00"
+    one = study.mean_std([0.5])
+    assert math.isnan(one.std) and one.fmt(1) == "0.5"
+
+
+def fake_results(loss: dict[str, list[float]], n_photos: int = 4) -> study.StudyResults:
+    """StudyResults with the given MSE per model and seed (every photo of a seed has that MSE)."""
+    rows, per_photo = [], {}
+    for model, values in loss.items():
+        for seed, value in enumerate(values):
+            rows.append({"loss": "mse", "model": model, "seed": seed, "mse": value, "l1": value * 2, "psnr": 30.0,
+                         "delta_e": 5.0, "colourfulness": 10.0 + seed, "chroma": 8.0})  # fmt: skip
+            per_photo[("mse", model, seed)] = np.full(n_photos, value)
+    return study.StudyResults(rows, per_photo, [], {"colourfulness": 30.0, "chroma": 20.0}, 32, n_photos, 2)
+
+
+def test_paired_claims_hold_seed_by_seed():
+    results = fake_results(
+        {
+            "by": [0.020, 0.020, 0.010],
+            "by-combined": [0.015, 0.018, 0.012],  # beats by in seeds 0 and 1 only
+            "bgy": [0.020, 0.020, 0.020],
+            "bgy-combined": [0.010, 0.010, 0.010],
+            "baseline": [0.010, 0.012, 0.007],
+        }
+    )
+    checked = {c["claim"].split(" (")[0]: c for c in study.check_claims(results, study.paper_claims())}
+    by = checked["by-combined < by"]
+    assert by["holds"] == [True, True, False] and by["held"] == 2 and not by["every_seed"]
+    assert by["ratio"].mean == pytest.approx(np.mean([0.75, 0.9, 1.2]))
+    assert by["photos"] == pytest.approx(2 / 3)
+    assert checked["bgy-combined < bgy"]["every_seed"]
+    close = checked["bgy-combined ≤ 1.25 × baseline"]
+    assert close["holds"] == [True, True, False]  # 0.010 > 1.25 x 0.007
+    table = study.claims_table(study.check_claims(results, study.paper_claims()))
+    assert "**no** (2/3)" in table
+
+
+def test_seed_stats_and_tables():
+    results = fake_results({"blue": [0.1, 0.3], "baseline": [0.2, 0.2]})
+    stats = study.seed_stats(results.rows, "mse")
+    assert stats["blue"].mean == pytest.approx(0.2) and stats["blue"].std == pytest.approx(math.sqrt(0.02))
+    table = study.mean_std_table(results, ["blue", "baseline", "bgy"])
+    assert "| blue | 2 | 0.2000 ± 0.1414 |" in table and "bgy" not in table and "originals" in table
+    assert "| blue | 0.1000 | 0.3000 |" in study.per_seed_table(results, ["blue"])
+
+
+# --- fitted weights ---------------------------------------------------------------------------------
+
+
+def test_nnls_recovers_known_weights_and_ignores_padding():
+    gen = torch.Generator().manual_seed(0)
+    preds = [torch.rand(3, 2, 16, 16, generator=gen) * 2 - 1 for _ in range(3)]
+    target = 0.5 * preds[0] + 0.3 * preds[1]
+    info = pad_info(8, 16, 16)  # the photo fills rows 4..11: the rest is padding
+    target[:, :, :4] = 0.9  # garbage in the padding must not matter
+    w = study.nnls_weights(preds, target, [info] * 3)
+    assert w == pytest.approx([0.5, 0.3, 0.0], abs=1e-6)
+    w = study.nnls_weights(preds, 0.8 * preds[0] - 0.4 * preds[2], [pad_info(16, 16, 16)] * 3)
+    assert w[2] == 0.0 and w[0] > 0  # a negative weight is not allowed
+    blend = study.weighted_sum(preds, [2.0, 0.0, 0.0])
+    assert blend.abs().max() <= 1.0  # clipped to the ab range
+
+
+def test_nnls_survives_identical_members():
+    p = torch.linspace(-1, 1, 2 * 8 * 8).view(1, 2, 8, 8)
+    w = study.nnls_weights([p, p.clone()], 0.6 * p, [pad_info(8, 8, 8)])
+    assert sum(w) == pytest.approx(0.6, abs=1e-4)
+
+
+# --- the whole study, tiny, in process --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_study(manifests, study_folder, tmp_path_factory):
+    """Every run of a 2-seed study trained for 1 batch at 16 px on the synthetic photos."""
+    _, manifest, out = manifests
+    study_dir = out / "study"
+    runs = study.study_runs((0, 1), (0,), "l1", (0,))
+    for r in runs:
+        cfg = TrainConfig(
+            r.set_name, iterations=1, batch_size=2, seed=r.seed, image_size=16, precision="fp32", loss=r.loss
+        )
+        train(cfg, manifest, study_folder, study.checkpoint_file(study_dir, r), progress=False)
+    return manifest, study_dir, runs
+
+
+def test_status_counts_missing_and_stale_runs(tiny_study, tmp_path):
+    manifest, study_dir, runs = tiny_study
+    assert study.study_status(study_dir, runs, 16).built
+    status = study.study_status(study_dir, runs, 32)
+    assert not status.built and set(status.problems.values()) == {"trained at 16 px, not 32 px"}
+    more = runs + [study.Run("blue", 5)]
+    status = study.study_status(study_dir, more, 16)
+    assert status.problems == {"blue-s5-mse": "missing"}
+    assert "1 of its 24 training runs" in study.not_built_markdown(status, "make beyond")
+    empty = study.study_status(tmp_path, runs, 16)
+    assert not empty.manifest_found and "make beyond" in study.not_built_markdown(empty, "make beyond")
+
+
+def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
+    manifest, study_dir, runs = tiny_study
+    page = study.BeyondPage(manifest, study_folder, study_dir, runs, "l1", progress=False)
+    r = page.results
+    assert r.image_size == 16 and r.n_validation == 4 and r.n_calibration == 2
+    models = {row["model"] for row in r.rows if row["loss"] == "mse"}
+    assert {
+        "by-combined",
+        "bgy-combined",
+        "all-combined",
+        "bgy-nnls",
+        "bgy-nnls-sum1",
+        "all-nnls",
+        "ab-combined",
+    } <= models
+    assert r.seeds("bgy-nnls") == [0, 1] and r.seeds("ab-combined") == [0]
+    for w in r.weights:
+        assert all(v >= 0 for v in w["raw"]) and sum(w["normalised"]) == pytest.approx(1.0)
+    assert "±" in page.noise_table()
+    assert "holds in every seed" in page.claims_table()
+    assert "bgy-nnls" in page.weights_table() and "bgy-combined" in page.blend_table()
+    assert "ab-combined" in page.axis_table() and "magenta" in page.axis_scores_table()
+    assert "l1-trained" in page.loss_table() and "L1" in page.loss_claims_table()
+    assert "16 × 16 px" in page.scale_note() and "256" in page.scale_note()
+    for fig in (page.seed_strip(), page.vividness_plot(), page.axis_sheet("a+")):
+        assert fig.axes
+    lines = page.findings()
+    assert len(lines) >= 6 and all("\n" not in line for line in lines)
+    assert any(line.startswith("NNLS weights") for line in lines)
+    assert any(line.startswith("Trained with L1") for line in lines)
+    path = study.write_findings(tmp_path, lines)
+    assert path.read_text().count("\n- ") == len(lines) - 1
+
+
+# --- the notebook -----------------------------------------------------------------------------------
+
+
+def test_finalize_removes_study_cells_only_when_not_built(tmp_path):
+    def page(marker: bool) -> Path:
+        out = nbformat.v4.new_output("display_data", data={"text/plain": "x"})
+        if marker:
+            out["metadata"] = {study.NOT_BUILT_KEY: "not built"}
+        cells = [
+            nbformat.v4.new_markdown_cell("# Title"),
+            nbformat.v4.new_code_cell("status", outputs=[out]),
+            nbformat.v4.new_markdown_cell("## Results", metadata={"tags": [study.STUDY_TAG]}),
+        ]
+        path = tmp_path / f"page-{marker}.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), str(path))
+        return path
+
+    assert study.finalize_page(page(True))
+    assert len(nbformat.read(str(page(True)), 4).cells) == 3  # a fresh copy is untouched until finalised
+    path = page(True)
+    study.finalize_page(path)
+    assert [c.source for c in nbformat.read(str(path), 4).cells] == ["# Title", "status"]
+    assert not study.finalize_page(page(False))
+
+
+def test_notebook_cells_are_tagged_for_the_not_built_page():
+    nb = nbformat.read(str(REPO / "notebooks" / "beyond.ipynb"), 4)
+    assert "parameters" in nb.cells[1].metadata["tags"]
+    assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    untagged = [c for c in nb.cells if study.STUDY_TAG not in c.metadata.get("tags", [])]
+    assert len(untagged) == 4  # title, parameters, validation, status
+    for cell in nb.cells:
+        if cell.cell_type == "code" and study.STUDY_TAG in cell.metadata.get("tags", []):
+            assert cell.source.startswith("if built:"), cell.source
+
+
+@pytest.mark.skipif(not (VENV / "bin" / "papermill").exists(), reason="papermill is not installed here")
+def test_notebook_renders_the_not_built_page(tmp_path):
+    out = tmp_path / "beyond.ipynb"
+    cmd = [str(VENV / "bin" / "papermill"), str(REPO / "notebooks" / "beyond.ipynb"), str(out), "--cwd", str(tmp_path),
+           "-p", "study_dir", str(tmp_path / "no-study"), "-p", "generated_dir", str(tmp_path / "gen"),
+           "-p", "build_command", "make beyond PROFILE=smoke"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert study.main(["-q", "finalize", str(out)]) == 0
+    nb = nbformat.read(str(out), 4)
+    assert not any(study.STUDY_TAG in c.metadata.get("tags", []) for c in nb.cells)
+    text = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "This part was not built" in text and "make beyond PROFILE=smoke" in text
+    assert "not built" in (tmp_path / "gen" / "findings-beyond.md").read_text()
+
+
+@pytest.mark.skipif(not (VENV / "bin" / "papermill").exists(), reason="papermill is not installed here")
+def test_notebook_rejects_bad_parameters_in_one_line(tmp_path):
+    cmd = [str(VENV / "bin" / "papermill"), str(REPO / "notebooks" / "beyond.ipynb"), str(tmp_path / "o.ipynb"),
+           "--cwd", str(tmp_path), "-p", "seeds", "zero"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert "seeds must be whole numbers" in proc.stdout + proc.stderr
+
+
+# --- the beyond-smoke profile end to end (opt-in: several minutes on two cores) ----------------------
+
+
+@pytest.mark.skipif(
+    os.environ.get("COLORLIB_BEYOND_SMOKE") != "1",
+    reason="set COLORLIB_BEYOND_SMOKE=1 to build the beyond-smoke study (minutes)",
+)
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="the shared landscape photos are not here")
+def test_beyond_smoke_builds_the_part(tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in ["Makefile", "beyond.mk", "_config.yml", "_toc.yml", "pyproject.toml", "book", "notebooks", "colorlib"]:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("generated", "__pycache__"))
+        else:
+            shutil.copy2(src, root / name)
+    _include_fragment(root)
+    base = ["make", "-C", str(root), "PROFILE=smoke", f"VENV={VENV}", f"DATA={SHARED_DATA.resolve()}",
+            f"CACHE={REPO / '.colorlib-cache'}"]  # fmt: skip
+    toc = (root / "_toc.yml").read_text()
+    if "book/generated/beyond" not in toc:  # until the lead adds the part to the table of contents
+        part = "  - caption: Beyond the paper\n    chapters:\n      - file: book/generated/beyond\n"
+        (root / "_toc.yml").write_text(toc.replace("  - caption: Appendix\n", part + "  - caption: Appendix\n"))
+    proc = subprocess.run([*base, "-j2", "beyond"], capture_output=True, text=True, timeout=3600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert len(list((root / "build/beyond-smoke/checkpoints").glob("*.pt"))) == len(study.study_runs())
+    again = subprocess.run([*base, "beyond-train"], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "colorlib -q train" not in again.stdout  # nothing left to do
+    html = (root / "_build/html/book/generated/beyond.html").read_text()
+    assert "Table I over seeds" in html and "<table" in html and "This part was not built" not in html
+    findings = (root / "build/smoke/pages/findings-beyond.md").read_text().splitlines()
+    assert len(findings) >= 5
