@@ -6,6 +6,7 @@
 #   make book DATA=~/photos    any folder of photos
 #   make book SEED=1 PM_ARGS="-p lr 0.0005"   override papermill parameters of the training runs
 #   make test                  install and run the test suite
+#   make bench                 speed benchmarks (reference loop vs colorlib), on an idle machine
 #   make -j2 book              train two models at a time
 #   make beyond                the "Beyond the paper" study (seeds, fitted weights, a/b axis sets, L1)
 
@@ -61,10 +62,10 @@ BOOK_PAGES := $(PAGES)/data.ipynb $(PAGES)/results.ipynb $(PAGES)/explorer.ipynb
 BOOK_SRC := _config.yml _toc.yml $(wildcard book/*.md) $(wildcard book/_static/*)
 
 .DELETE_ON_ERROR:
-.PHONY: book pipeline train test venv browser clean clean-all help
+.PHONY: book pipeline train test venv browser bench clean clean-all help
 
 help:
-	@sed -n '1,13p' Makefile
+	@sed -n '1,14p' Makefile
 
 book: _build/html/index.html
 	@echo "book: open _build/html/index.html (profile $(PROFILE))"
@@ -124,6 +125,13 @@ _build/html/index.html: $(BOOK_PAGES) $(BOOK_SRC)
 # --- tests ----------------------------------------------------------------------------------------
 test: $(VENV)/.installed browser
 	$(BIN)/python -m pytest
+
+# --- benchmarks (speed; never part of the tests) --------------------------------------------------
+bench: $(OUT)/manifest.json | $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_train.py --manifest $(OUT)/manifest.json --image-size $(IMAGE_SIZE) \
+	  --json $(OUT)/bench_train.json
+	$(BIN)/python benchmarks/bench_colorize.py --manifest $(OUT)/manifest.json --json $(OUT)/bench_colorize.json \
+	  $(if $(wildcard $(OUT)/checkpoints/baseline.pt),--checkpoint $(OUT)/checkpoints/baseline.pt)
 
 clean:
 	rm -rf _build book/generated build/smoke
