@@ -89,12 +89,13 @@ browser:
 	  else echo "chromium not installed: the browser test will be skipped"; fi; fi
 
 # --- data -----------------------------------------------------------------------------------------
-$(OUT)/manifest.json: $(OUT)/.prepared ;
+# order-only: the manifest counts as changed only when prepare really rewrote it
+$(OUT)/manifest.json: | $(OUT)/.prepared ;
 $(OUT)/.prepared: $(OUT)/split-params.txt $(DATA_CODE) | $(VENV)/.installed
 	$(BIN)/colorlib prepare $(DATA) --out $(OUT)/manifest.json --per-colour $(PER_COLOUR) \
 	  --baseline $(BASELINE) --validation $(VALIDATION) --seed $(SEED) --cache $(CACHE) > $(OUT)/data-report.txt
 	cat $(OUT)/data-report.txt
-	touch -r $(OUT)/manifest.json $@
+	touch $@
 
 # --- notebooks ------------------------------------------------------------------------------------
 $(PAGES)/train-%.ipynb: notebooks/train.ipynb $(OUT)/manifest.json $(OUT)/train-params.txt $(TRAIN_CODE) colorlib/figures.py
