@@ -433,10 +433,19 @@ def vividness_scatter(summary: Mapping[str, Mapping[str, float]], originals: Map
         ax.annotate(
             name, (scores["colourfulness"], scores["mse"]), xytext=(5, 4), textcoords="offset points", fontsize=8
         )
-    ax.axvline(originals["colourfulness"], color="0.4", ls="--", lw=1)
+    mark_originals(ax, originals["colourfulness"], "originals")
+    ax.set_xlabel("colourfulness (Hasler–Süsstrunk, mean over validation photos)")
+    ax.set_ylabel("validation MSE")
+    ax.set_title("Colourfulness against loss, one point per model")
+    return fig
+
+
+def mark_originals(ax, colourfulness: float, label: str) -> None:
+    """A dashed vertical line at the original photos' colourfulness, labelled at the top."""
+    ax.axvline(colourfulness, color="0.4", ls="--", lw=1)
     ax.annotate(
-        "originals",
-        (originals["colourfulness"], 1),
+        label,
+        (colourfulness, 1),
         xycoords=("data", "axes fraction"),
         xytext=(-4, -12),
         textcoords="offset points",
@@ -444,10 +453,6 @@ def vividness_scatter(summary: Mapping[str, Mapping[str, float]], originals: Map
         fontsize=8,
         color="0.3",
     )
-    ax.set_xlabel("colourfulness (Hasler–Süsstrunk, mean over validation photos)")
-    ax.set_ylabel("validation MSE")
-    ax.set_title("Colourfulness against loss, one point per model")
-    return fig
 
 
 def colour_score_bars(report: Mapping) -> Figure:

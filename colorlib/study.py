@@ -57,6 +57,7 @@ from .data import (
     write_manifest,
 )
 from .errors import UserError
+from .figures import mark_originals
 from .lab import PadInfo, rgb_to_lab, unpad
 from .metrics import PhotoScores, original_scores, score_set, summarize
 
@@ -939,17 +940,7 @@ def vividness_errorbars(results: StudyResults, models: Sequence[str], loss: str 
             fmt="o", color=_COLOURS.get(m, "0.5"), mec="0.2", capsize=3, zorder=3,
         )  # fmt: skip
         ax.annotate(m, (cx.mean, ey.mean), xytext=(5, 4), textcoords="offset points", fontsize=8)
-    ax.axvline(results.originals["colourfulness"], color="0.4", ls="--", lw=1)
-    ax.annotate(
-        f"originals {results.originals['colourfulness']:.1f}",
-        (results.originals["colourfulness"], 1),
-        xycoords=("data", "axes fraction"),
-        xytext=(-4, -12),
-        textcoords="offset points",
-        ha="right",
-        fontsize=8,
-        color="0.3",
-    )
+    mark_originals(ax, results.originals["colourfulness"], f"originals {results.originals['colourfulness']:.1f}")
     ax.set_xlabel("colourfulness (Hasler–Süsstrunk), mean over validation photos")
     ax.set_ylabel("validation MSE")
     ax.set_title("Error against vividness, mean ± std over seeds")
