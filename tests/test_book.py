@@ -21,10 +21,13 @@ COPIED = ["Makefile", "beyond.mk", "_config.yml", "_toc.yml", "pyproject.toml", 
 
 
 def make(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    # -o: never (re)install into the running venv from the copy (that would repoint its editable install)
     cmd = [
         "make",
         "-C",
         str(root),
+        "-o",
+        f"{VENV}/.installed",
         *args,
         "PROFILE=smoke",
         f"VENV={VENV}",
