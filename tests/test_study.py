@@ -260,7 +260,8 @@ def _make_dry_run(target: str, *extra: str) -> str:
         for name in ("colorlib", "notebooks", "book"):
             (root / name).symlink_to(REPO / name)
         _include_fragment(root)
-        cmd = ["make", "-C", str(root), "-o", f"{VENV}/.installed", "-n", target, "PROFILE=smoke", f"VENV={VENV}", *extra]
+        keep_venv = ["-o", f"{VENV}/.installed"]  # never reinstall the running venv from the copy
+        cmd = ["make", "-C", str(root), *keep_venv, "-n", target, "PROFILE=smoke", f"VENV={VENV}", *extra]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
@@ -499,8 +500,8 @@ def test_beyond_smoke_builds_the_part(tmp_path):
         else:
             shutil.copy2(src, root / name)
     _include_fragment(root)
-    base = ["make", "-C", str(root), "-o", f"{VENV}/.installed", "PROFILE=smoke", f"VENV={VENV}", f"DATA={SHARED_DATA.resolve()}",
-            f"CACHE={REPO / '.colorlib-cache'}"]  # fmt: skip
+    base = ["make", "-C", str(root), "-o", f"{VENV}/.installed", "PROFILE=smoke", f"VENV={VENV}",
+            f"DATA={SHARED_DATA.resolve()}", f"CACHE={REPO / '.colorlib-cache'}"]  # fmt: skip
     toc = (root / "_toc.yml").read_text()
     if "book/generated/beyond" not in toc:  # until the lead adds the part to the table of contents
         part = "  - caption: Beyond the paper\n    chapters:\n      - file: book/generated/beyond\n"
