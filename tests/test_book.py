@@ -108,7 +108,7 @@ def test_book_has_all_parts(smoke_book):
     ] + [f"book/generated/train-{m}.html" for m in ("blue", "yellow", "green", "by", "bgy", "baseline")]:
         html(smoke_book, page)
     html(smoke_book, "book/generated/beyond.html")  # built even without the study: says how to build it
-    assert 'url=book/index.html' in html(smoke_book, "index.html")
+    assert "url=book/index.html" in html(smoke_book, "index.html")
     front = html(smoke_book, "book/index.html")
     assert "hero.png" in front and "What we found" in front
     assert "<table" in html(smoke_book, "book/discussion.html")  # the generated claims table
