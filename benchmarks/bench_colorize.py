@@ -74,15 +74,7 @@ def random_checkpoint(data_dir: Path, size: int, seed: int, workdir: Path) -> Pa
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument(
-        "--data", type=Path, default=common.DEFAULT_DATA, help="photo folder (default: ../shared/data/landscapes)"
-    )
-    p.add_argument(
-        "--manifest", type=Path, help="colorize this manifest's validation set instead of the last --photos files"
-    )
+    p = common.base_parser(__doc__, "colorize this manifest's validation set instead of the last --photos files")
     p.add_argument("--photos", type=int, default=32, help="photos to colorize (the last ones by file name)")
     p.add_argument(
         "--image-size", type=int, default=256, help="working size of the random network (a checkpoint brings its own)"

@@ -188,15 +188,7 @@ def _compiled_loop(paths: list[Path], cfg: TrainConfig) -> dict:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument(
-        "--data", type=Path, default=common.DEFAULT_DATA, help="photo folder (default: ../shared/data/landscapes)"
-    )
-    p.add_argument(
-        "--manifest", type=Path, help="use this manifest's blue set and validation set instead of file names"
-    )
+    p = common.base_parser(__doc__, "use this manifest's blue set and validation set instead of file names")
     p.add_argument("--photos", type=int, default=24, help="training photos (the paper's colour sets hold 24)")
     p.add_argument("--val", type=int, default=32, help="validation photos, disjoint from the training ones")
     p.add_argument(

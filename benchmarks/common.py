@@ -7,6 +7,7 @@ Kept apart from the tests (nothing here is timed in a test) and from the library
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import platform
@@ -258,3 +259,11 @@ def environment_line() -> str:
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
         f"ATen CPU capability {torch.backends.cpu.get_cpu_capability()}, python {platform.python_version()}"
     )
+
+
+def base_parser(doc: str, manifest_help: str) -> argparse.ArgumentParser:
+    """The arguments both benchmarks share: where the photos come from."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="photo folder (default: ../shared/data/landscapes)")
+    p.add_argument("--manifest", type=Path, help=manifest_help)
+    return p

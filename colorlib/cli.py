@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import ALL_MODELS, TRAINED_MODELS, __version__
@@ -212,17 +212,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="colorlib: %(message)s")
+def run_command(prog: str, quiet: bool, action: Callable[[], int]) -> int:
+    """Run a command's action: a user's mistake becomes one line on stderr and exit status 2."""
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format=f"{prog}: %(message)s")
     try:
-        return args.func(args)
+        return action()
     except UserError as exc:
-        print(f"colorlib: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("colorlib: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_command("colorlib", args.quiet, lambda: args.func(args))
 
 
 if __name__ == "__main__":

@@ -381,14 +381,18 @@ def _usable_entry(name: str, entry: dict) -> bool:
         return False
 
 
-def _write_cache(path: Path, entries: dict) -> None:
-    """Save the scan cache atomically; failure is logged, never fatal."""
-    content = {"format": CACHE_FORMAT, "settings": _feature_settings(), "entries": entries}
+def write_json_cache(path: Path, fmt: str, settings: dict, entries: dict, what: str = "scan cache") -> None:
+    """Save a cache atomically with its format and settings; failure is logged, never fatal."""
+    content = {"format": fmt, "settings": settings, "entries": entries}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write_text(path, json.dumps(content, sort_keys=True))
     except OSError as exc:
-        log.warning("could not write scan cache %s (%s)", path, _one_line(exc))
+        log.warning("could not write %s %s (%s)", what, path, _one_line(exc))
+
+
+def _write_cache(path: Path, entries: dict) -> None:
+    write_json_cache(path, CACHE_FORMAT, _feature_settings(), entries)
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

@@ -42,7 +42,6 @@ from .data import (
     CHROMA_MIN,
     THUMB_SIZE,
     ScanReport,
-    _atomic_write_text,
     _lch,
     _make_pool,
     _mean_scores,
@@ -54,6 +53,7 @@ from .data import (
     read_manifest,
     resolve_data_dir,
     scan_folder,
+    write_json_cache,
     write_manifest,
 )
 from .errors import UserError
@@ -156,12 +156,7 @@ def _read_axis_cache(path: Path | None) -> dict[str, dict[str, float]]:
 
 
 def _write_axis_cache(path: Path, entries: dict) -> None:
-    content = {"format": AXIS_CACHE_FORMAT, "settings": _axis_cache_settings(), "entries": entries}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write_text(path, json.dumps(content, sort_keys=True))
-    except OSError as exc:
-        log.warning("could not write axis-score cache %s (%s)", path, exc)
+    write_json_cache(path, AXIS_CACHE_FORMAT, _axis_cache_settings(), entries, "axis-score cache")
 
 
 def score_axes(
@@ -1314,31 +1309,29 @@ def _build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "prepare":
+        seeds = parse_seeds(args.seeds)
+        params = StudyParams(
+            args.calibration, args.baseline, tuple(s for s in seeds if s > 0), args.per_axis, args.seed
+        )
+        manifest, written = prepare(
+            args.paper_manifest, args.data_dir, args.out, params, cache_dir=args.cache, progress=not args.quiet
+        )
+        print(format_study_report(manifest))
+        print(f"study manifest: {args.out} ({'written' if written else 'unchanged'})")
+    else:
+        if not args.page.is_file():
+            raise UserError(f"page {args.page} not found: execute notebooks/beyond.ipynb first")
+        print(f"{args.page}: {'not built, result cells removed' if finalize_page(args.page) else 'built'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from .cli import run_command
+
     args = _build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="colorlib.study: %(message)s")
-    try:
-        if args.command == "prepare":
-            seeds = parse_seeds(args.seeds)
-            params = StudyParams(
-                args.calibration, args.baseline, tuple(s for s in seeds if s > 0), args.per_axis, args.seed
-            )
-            manifest, written = prepare(
-                args.paper_manifest, args.data_dir, args.out, params, cache_dir=args.cache, progress=not args.quiet
-            )
-            print(format_study_report(manifest))
-            print(f"study manifest: {args.out} ({'written' if written else 'unchanged'})")
-        else:
-            if not args.page.is_file():
-                raise UserError(f"page {args.page} not found: execute notebooks/beyond.ipynb first")
-            print(f"{args.page}: {'not built, result cells removed' if finalize_page(args.page) else 'built'}")
-        return 0
-    except UserError as exc:
-        print(f"colorlib.study: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("colorlib.study: interrupted", file=sys.stderr)
-        return 130
+    return run_command("colorlib.study", args.quiet, lambda: _run(args))
 
 
 if __name__ == "__main__":
