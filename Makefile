@@ -54,6 +54,12 @@ ifneq ($(file <$(OUT)/train-params.txt),$(TRAIN_PARAMS))
 $(file >$(OUT)/train-params.txt,$(TRAIN_PARAMS))
 endif
 
+# Training recipes split the CPUs between Make's jobs (make -j2 on 2 cores: one thread per run),
+# since two runs of two threads each on two cores fight over them. OMP_NUM_THREADS, if set, wins.
+THREADS_PER_JOB = jobs=$$(echo " $$MAKEFLAGS" | sed -n 's/.* -j\([0-9][0-9]*\).*/\1/p'); \
+  t=$$(( $$(nproc 2>/dev/null || echo 1) / $${jobs:-1} )); [ "$$t" -ge 1 ] || t=1; \
+  export OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$$t};
+
 DATA_CODE := colorlib/__init__.py colorlib/data.py colorlib/lab.py
 TRAIN_CODE := $(DATA_CODE) colorlib/model.py colorlib/train.py
 ALL_CODE := $(wildcard colorlib/*.py)
@@ -99,7 +105,7 @@ $(OUT)/.prepared: $(OUT)/split-params.txt $(DATA_CODE) | $(VENV)/.installed
 
 # --- notebooks ------------------------------------------------------------------------------------
 $(PAGES)/train-%.ipynb: notebooks/train.ipynb $(OUT)/manifest.json $(OUT)/train-params.txt $(TRAIN_CODE) colorlib/figures.py
-	$(PAPERMILL) notebooks/train.ipynb $@ -p dataset $* -p manifest $(OUT)/manifest.json \
+	$(THREADS_PER_JOB) $(PAPERMILL) notebooks/train.ipynb $@ -p dataset $* -p manifest $(OUT)/manifest.json \
 	  -p out_dir $(OUT)/checkpoints -p iterations $(ITERATIONS) -p batch_size $(BATCH_SIZE) \
 	  -p image_size $(IMAGE_SIZE) -p seed $(SEED) $(PM_ARGS)
 

@@ -6,14 +6,19 @@
 #   make beyond                  train the study (128 px: CPU-sized), execute its page, rebuild the book
 #   make -j2 beyond              two training runs at a time
 #   make beyond PROFILE=smoke    the beyond-smoke profile: 64 px, 20 batches, tiny sets (for tests)
-#   make beyond BEYOND_IMAGE_SIZE=256   at the paper's working size (meant for a GPU)
+#   make beyond BEYOND_IMAGE_SIZE=256   at the paper's working size (meant for a GPU); the size
+#                                       then sticks until another one is named
+#   benchmarks/gpu_study.py      trains the study on a GPU machine and imports it here (see its docstring)
 #   make beyond-train            only the training runs
 #
 # `make book` never trains the study: without it, the page says it was not built and how to build it.
 
 BEYOND_PROFILE ?= $(if $(filter smoke,$(PROFILE)),beyond-smoke,beyond)
 ifeq ($(BEYOND_PROFILE),beyond)
-BEYOND_IMAGE_SIZE ?= 128
+# Unless named, the size is the one the existing study was trained at (a study trained at 256 px on a
+# GPU is not thrown away by a later plain `make book`), and 128 px for a new one.
+BEYOND_RECORDED_SIZE := $(patsubst size=%,%,$(filter size=%,$(file <build/beyond/train-params.txt)))
+BEYOND_IMAGE_SIZE ?= $(or $(BEYOND_RECORDED_SIZE),128)
 BEYOND_ITERATIONS ?= 2000
 BEYOND_PER_AXIS ?= 24
 BEYOND_CALIBRATION ?= 32
@@ -92,7 +97,7 @@ $(BEYOND_LOGS)/$(1)-s$(2)-$(3).txt: $(BEYOND_MANIFEST) $(BEYOND_OUT)/train-param
 	  if [ -f "$(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt" ] && [ "$$$$f" -nt "$(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt" ]; then \
 	    echo "$(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt is older than $$$$f: training it again"; \
 	    rm -f "$(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt"; fi; done
-	$(BIN)/colorlib -q train $(4) --manifest $(BEYOND_MANIFEST) --out $(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt \
+	$(THREADS_PER_JOB) $(BIN)/colorlib -q train $(4) --manifest $(BEYOND_MANIFEST) --out $(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt \
 	  --seed $(2) --loss $(3) --image-size $(BEYOND_IMAGE_SIZE) --iterations $(BEYOND_ITERATIONS) \
 	  --batch-size $(BEYOND_BATCH_SIZE) > $$@.tmp
 	@mv $$@.tmp $$@

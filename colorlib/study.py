@@ -1191,7 +1191,7 @@ class BeyondPage:
     def scale_note(self) -> str:
         """How the study was run, and how that differs from the paper's scale."""
         states = self.results.states.values()
-        devices = sorted({f"{s['device']} ({s['precision']})" for s in states})
+        devices = sorted({f"{s.get('device_name', s['device'])} ({s['precision']})" for s in states})
         cfg = next(iter(states))["train_config"]
         size = self.results.image_size
         text = (
@@ -1199,6 +1199,19 @@ class BeyondPage:
             f"**{size} × {size} px** on {', '.join(devices)}; "
             f"{self.results.n_validation} validation and {self.results.n_calibration} calibration photos."
         )
+        halves = [s for s in states if s.get("weights_dtype") == "float16"]
+        if halves:
+            checks = [abs(s["float16_check"]["relative_difference"]) for s in halves if "float16_check" in s]
+            text += (
+                f" The weights of {len(halves)} models came back from the GPU machine as float16 copies "
+                "(`benchmarks/gpu_study.py`)"
+                + (
+                    f"; on the validation photos that moved a model's MSE by at most {max(checks):.2%} "
+                    "against its full-precision weights."
+                    if checks
+                    else "."
+                )
+            )
         if size < 256:
             text += (
                 f" The paper worked at 256 × 256 px: this part runs at {size} px so that its "

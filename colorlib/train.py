@@ -266,14 +266,23 @@ def train(
     dev = pick_device(device)
     precision = resolve_precision(cfg.precision, dev)
     lightness, ab = load_tensors(manifest, cfg.dataset, data_dir, cfg.image_size, progress=progress)
-    order = batch_order(len(lightness), cfg.iterations, cfg.batch_size, cfg.seed)
+    order = torch.from_numpy(batch_order(len(lightness), cfg.iterations, cfg.batch_size, cfg.seed))
     loss_fn = LOSSES[cfg.loss]
+    n_photos = len(lightness)
+    if dev.type == "cuda":
+        # The whole set fits on the GPU (864 photos at 256 px: about 0.7 GB), so batches are gathered
+        # there; the tiny batches are launch-bound, so cuDNN may pick its fastest kernels.
+        lightness, ab, order = lightness.to(dev), ab.to(dev), order.to(dev)
+        torch.backends.cudnn.benchmark = True
 
     torch.manual_seed(cfg.seed)
     model = ColorNet(cfg.model_config()).to(dev)
     memory_format = torch.channels_last if precision == "bf16" or dev.type == "cuda" else torch.contiguous_format
     model = model.to(memory_format=memory_format)
-    optim = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # On the CPU the fused Adam kernel updates every tensor in one pass (about 4 % of a step saved)
+    optim = torch.optim.Adam(
+        model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True if dev.type == "cpu" else None
+    )
     step, losses, elapsed = 0, [], 0.0
     if state is not None:
         model.load_state_dict(state["model"])
@@ -290,7 +299,7 @@ def train(
             "train_config": asdict(cfg),
             "train_config_identity": cfg.identity(),
             "manifest_hash": mhash,
-            "n_photos": len(lightness),
+            "n_photos": n_photos,
             "step": step,
             "losses": losses,
             "elapsed_s": elapsed,
@@ -305,27 +314,39 @@ def train(
     model.train()
     bar = tqdm(total=cfg.iterations, initial=step, desc=f"train {cfg.dataset}", unit="batch", disable=not progress)
     start = time.perf_counter() - elapsed
+    pending: list[torch.Tensor] = []  # losses still on the device: read back every few batches, not each one
+
+    def flush() -> None:
+        if pending:
+            losses.extend(torch.stack(pending).float().cpu().tolist())
+            pending.clear()
+
     with _deferred_interrupt() as interrupt:
         while step < cfg.iterations and not interrupt["stop"]:
-            idx = torch.from_numpy(order[step])
+            idx = order[step]
             x = lightness[idx].to(dev, non_blocking=True).contiguous(memory_format=memory_format)
-            y = ab[idx].to(dev, non_blocking=True)
+            # targets in the prediction's layout, so the loss gradient enters the network without a reorder
+            y = ab[idx].to(dev, non_blocking=True).contiguous(memory_format=memory_format)
             with autocast(dev, precision):
                 pred = model(x)
             loss = loss_fn(pred.float(), y)
             optim.zero_grad(set_to_none=True)
             loss.backward()
             optim.step()
-            losses.append(float(loss.detach()))
+            pending.append(loss.detach())
             step += 1
             bar.update(1)
             if step % 10 == 0 or step == cfg.iterations:
+                flush()
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
             if not progress and step % max(1, cfg.iterations // 10) == 0:
+                flush()
                 log.info("%s: batch %d/%d, loss %.4f", cfg.dataset, step, cfg.iterations, np.mean(losses[-50:]))
             if step % cfg.checkpoint_every == 0 and step < cfg.iterations:
+                flush()
                 elapsed = time.perf_counter() - start
                 save_checkpoint(snapshot(False), out)
+    flush()
     if step < cfg.iterations:
         elapsed = time.perf_counter() - start
         save_checkpoint(snapshot(False), out)

@@ -421,6 +421,49 @@ def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
     assert path.read_text().count("\n- ") == len(lines) - 1
 
 
+def test_gpu_results_round_trip_as_float16_copies(tiny_study, study_folder, tmp_path):
+    """benchmarks/gpu_study.py: slim + pack on the GPU machine, import here; Make and the page accept them."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import gpu_study
+
+    manifest, study_dir, runs = tiny_study
+    work, out = tmp_path / "work", tmp_path / "out"
+    for d in (work / "slim", work / "logs", out):
+        d.mkdir(parents=True)
+    files = []
+    for r in runs:
+        gpu_study._slim(study.checkpoint_file(study_dir, r), work / "slim" / f"{r.name}.pt")
+        (work / "logs" / f"{r.name}.txt").write_text("trained\n")
+        files.append(work / "slim" / f"{r.name}.pt")
+    report = {"device": "Test GPU", "size": 16, "iterations": 1, "batch_size": 2, "packs": gpu_study._pack(files, out)}
+    report["float16_check"] = {r.name: {"relative_difference": 1e-4} for r in runs}
+    (out / "gpu-run.json").write_text(json.dumps(report))
+
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy2(study_dir / "manifest.json", home / "manifest.json")
+    assert gpu_study.main(["import", str(out), "--study-dir", str(home)]) == 0
+    assert study.study_status(home, runs, 16).built
+    assert (home / "train-params.txt").read_text() == "size=16 iterations=1 batch=2"
+    assert sorted(p.name for p in (home / "logs").iterdir()) == sorted(f"{r.name}.txt" for r in runs)
+    full = torch.load(study.checkpoint_file(study_dir, runs[0]), weights_only=True)
+    half = torch.load(study.checkpoint_file(home, runs[0]), weights_only=True)
+    assert "optimizer" not in half and half["device_name"] == "Test GPU"
+    for k, v in full["model"].items():
+        assert half["model"][k].dtype == (torch.float16 if v.is_floating_point() else v.dtype)
+        torch.testing.assert_close(half["model"][k].to(v.dtype), v, rtol=1e-3, atol=1e-3)
+    page = study.BeyondPage(manifest, study_folder, home, runs, "l1", progress=False)
+    assert "Test GPU" in page.scale_note() and "float16 copies" in page.scale_note()
+
+    other = tmp_path / "other"
+    other.mkdir()
+    changed = copy.deepcopy(manifest)
+    changed["params"]["seed"] = 99
+    write_manifest(changed, other / "manifest.json")
+    with pytest.raises(SystemExit, match="another study manifest"):
+        gpu_study.main(["import", str(out), "--study-dir", str(other)])
+
+
 # --- the notebook -----------------------------------------------------------------------------------
 
 
