@@ -926,6 +926,7 @@ def vividness_errorbars(results: StudyResults, models: Sequence[str], loss: str 
     error = seed_stats(results.rows, "mse", loss)
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.subplots()
+    points = []
     for m in models:
         if m not in colour:
             continue
@@ -934,12 +935,31 @@ def vividness_errorbars(results: StudyResults, models: Sequence[str], loss: str 
             cx.mean, ey.mean, xerr=0 if cx.n < 2 else cx.std, yerr=0 if ey.n < 2 else ey.std,
             fmt="o", color=_COLOURS.get(m, "0.5"), mec="0.2", capsize=3, zorder=3,
         )  # fmt: skip
-        ax.annotate(m, (cx.mean, ey.mean), xytext=(5, 4), textcoords="offset points", fontsize=8)
+        points.append((m, cx.mean, ey.mean))
     mark_originals(ax, results.originals["colourfulness"], f"originals {results.originals['colourfulness']:.1f}")
     ax.set_xlabel("colourfulness (Hasler–Süsstrunk), mean over validation photos")
     ax.set_ylabel("validation MSE")
     ax.set_title("Error against vividness, mean ± std over seeds")
+    _label_points(fig, ax, points)
     return fig
+
+
+def _label_points(fig: Figure, ax, points: Sequence[tuple[str, float, float]]) -> None:
+    """Name each point, moving a label around its point until it overlaps no label placed before."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()  # fixes the layout and the axis limits the labels are placed against
+    spots = [(5, 4, "left"), (5, -11, "left"), (-5, 4, "right"), (-5, -11, "right"), (5, 15, "left"), (5, -22, "left")]
+    placed = []
+    for name, x, y in sorted(points, key=lambda p: -p[2]):
+        for dx, dy, ha in spots:
+            label = ax.annotate(name, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=8, ha=ha)
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed) or (dx, dy, ha) == spots[-1]:
+                break
+            label.remove()
+        placed.append(box)
 
 
 def axis_caption(manifest: Mapping, name: str, axis: str) -> str:
