@@ -211,6 +211,17 @@ def load_model(path: Path, device: torch.device | str = "cpu") -> tuple[ColorNet
 # --- the loop -------------------------------------------------------------------------------------------------
 
 
+def _adam(model: torch.nn.Module, cfg: TrainConfig, dev: torch.device) -> torch.optim.Adam:
+    """Adam as the paper sets it; on the CPU the fused kernel (one pass over every tensor, about 4 %
+    of a step saved) where this torch has it (2.4 and later), else the plain one."""
+    if dev.type == "cpu":
+        try:
+            return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
+        except (RuntimeError, TypeError):
+            pass
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
 @contextmanager
 def _deferred_interrupt():
     """Turn Ctrl-C into a request honoured between batches, so a checkpoint is never mid-step."""
@@ -279,10 +290,7 @@ def train(
     model = ColorNet(cfg.model_config()).to(dev)
     memory_format = torch.channels_last if precision == "bf16" or dev.type == "cuda" else torch.contiguous_format
     model = model.to(memory_format=memory_format)
-    # On the CPU the fused Adam kernel updates every tensor in one pass (about 4 % of a step saved)
-    optim = torch.optim.Adam(
-        model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True if dev.type == "cpu" else None
-    )
+    optim = _adam(model, cfg, dev)
     step, losses, elapsed = 0, [], 0.0
     if state is not None:
         model.load_state_dict(state["model"])
