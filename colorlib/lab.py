@@ -34,6 +34,27 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     return color.rgb2lab(to_float_rgb(rgb))
 
 
+def _srgb_to_linear(values: np.ndarray) -> np.ndarray:
+    """The sRGB transfer curve undone (as scikit-image's rgb2xyz does it), values in [0, 1]."""
+    return np.where(values > 0.04045, np.power((values + 0.055) / 1.055, 2.4), values / 12.92)
+
+
+_LINEAR_OF_BYTE = _srgb_to_linear(np.arange(256, dtype=np.float64) / 255.0)  # 8-bit photos: a table
+_Y_FROM_LINEAR_RGB = np.array([0.212671, 0.715160, 0.072169])  # scikit-image's sRGB -> XYZ, row Y
+
+
+def lab_lightness(rgb: np.ndarray) -> np.ndarray:
+    """L of CIE Lab (D65), equal to rgb_to_lab(rgb)[..., 0] without computing a and b.
+
+    L depends on the luminance Y alone, so a full-resolution photo's L costs one table lookup
+    (8-bit photos) and one weighted sum per pixel: colorize needs only L from the original photo.
+    """
+    rgb = np.asarray(rgb)
+    linear = _LINEAR_OF_BYTE[rgb] if rgb.dtype == np.uint8 else _srgb_to_linear(to_float_rgb(rgb))
+    y = linear @ _Y_FROM_LINEAR_RGB  # relative to the white point's Y = 1
+    return 116.0 * np.where(y > 0.008856, np.cbrt(y), 7.787 * y + 16.0 / 116.0) - 16.0
+
+
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """CIE Lab -> sRGB float in [0, 1] (out-of-gamut colours are clipped, on purpose and silently)."""
     with warnings.catch_warnings():
@@ -137,12 +158,11 @@ def postprocess(rgb: np.ndarray, ab_pred: np.ndarray, info: PadInfo) -> np.ndarr
 
     Returns uint8 RGB at the photo's own resolution.
     """
-    lightness = rgb_to_lab(rgb)[..., 0]
     ab = upsample_ab(denormalize_ab(np.asarray(ab_pred).transpose(1, 2, 0)), info)
-    return rgb_to_uint8(join_lab(lightness, ab))
+    return rgb_to_uint8(join_lab(lab_lightness(rgb), ab))
 
 
 def grayscale(rgb: np.ndarray) -> np.ndarray:
     """The photo with its colour removed (a = b = 0), as uint8 RGB: what the model sees."""
-    lightness = rgb_to_lab(rgb)[..., 0]
-    return rgb_to_uint8(join_lab(lightness, np.zeros(lightness.shape + (2,))))
+    light = lab_lightness(rgb)
+    return rgb_to_uint8(join_lab(light, np.zeros(light.shape + (2,))))

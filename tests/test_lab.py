@@ -21,6 +21,15 @@ def test_rgb_to_lab_matches_cie_reference(rgb, expected):
     np.testing.assert_allclose(out, expected, atol=0.02)
 
 
+def test_lightness_alone_equals_the_l_of_the_full_conversion():
+    rng = np.random.default_rng(1)
+    photo = rng.integers(0, 256, (40, 30, 3), dtype=np.uint8)
+    photo[0, :4] = [[0, 0, 0], [1, 1, 1], [10, 10, 10], [255, 255, 255]]  # both branches of both curves
+    np.testing.assert_allclose(lab.lab_lightness(photo), lab.rgb_to_lab(photo)[..., 0], rtol=0, atol=1e-9)
+    as_float = photo / 255.0
+    np.testing.assert_allclose(lab.lab_lightness(as_float), lab.rgb_to_lab(as_float)[..., 0], rtol=0, atol=1e-9)
+
+
 def test_lab_round_trip():
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
