@@ -97,7 +97,7 @@ $(BEYOND_LOGS)/$(1)-s$(2)-$(3).txt: $(BEYOND_MANIFEST) $(BEYOND_OUT)/train-param
 	  if [ -f "$(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt" ] && [ "$$$$f" -nt "$(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt" ]; then \
 	    echo "$(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt is older than $$$$f: training it again"; \
 	    rm -f "$(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt"; fi; done
-	$(THREADS_PER_JOB) $(BIN)/colorlib -q train $(4) --manifest $(BEYOND_MANIFEST) --out $(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt \
+	$$(THREADS_PER_JOB) $(BIN)/colorlib -q train $(4) --manifest $(BEYOND_MANIFEST) --out $(BEYOND_CKPT)/$(1)-s$(2)-$(3).pt \
 	  --seed $(2) --loss $(3) --image-size $(BEYOND_IMAGE_SIZE) --iterations $(BEYOND_ITERATIONS) \
 	  --batch-size $(BEYOND_BATCH_SIZE) > $$@.tmp
 	@mv $$@.tmp $$@

@@ -281,6 +281,27 @@ def test_make_fragment_trains_exactly_the_study_runs():
     assert '--seeds "0 3"' in plan
 
 
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_training_recipes_split_the_cpus_between_make_jobs():
+    """Each training recipe (book and study) exports OMP_NUM_THREADS = CPUs / jobs, computed by the shell."""
+    plan = _make_dry_run("beyond-train")
+    lines = [line for line in plan.splitlines() if "colorlib -q train" in line]
+    assert lines and all("export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$t};" in line for line in lines)
+    book = _make_dry_run("train")
+    assert any(
+        "export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$t};" in line and "train.ipynb" in line for line in book.splitlines()
+    )
+    prefix = lines[0][: lines[0].index("export OMP_NUM_THREADS")] + "export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$t}; "
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    for makeflags, expected in (("-j2 --jobserver-auth=3,4", max(1, cpus // 2)), ("", cpus), ("s -j", cpus)):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"} | {"MAKEFLAGS": makeflags}
+        out = subprocess.run(["sh", "-c", prefix + "echo $OMP_NUM_THREADS"], capture_output=True, text=True, env=env)
+        assert out.stdout.strip() == str(expected), (makeflags, out.stdout, out.stderr)
+    env = dict(os.environ, MAKEFLAGS="-j2", OMP_NUM_THREADS="3")
+    out = subprocess.run(["sh", "-c", prefix + "echo $OMP_NUM_THREADS"], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "3"  # set by the user: kept
+
+
 # --- statistics -------------------------------------------------------------------------------------
 
 
