@@ -55,7 +55,7 @@ from colorlib.train import (  # noqa: E402
     train,
 )
 
-SKIP_IN_JSON = ("model", "models", "losses")
+SKIP_IN_JSON = ("model", "models", "losses")  # run entries left out of --json
 SET_NAME = "blue"  # the set name the benchmark's manifest uses (train() needs a named set)
 
 
@@ -236,6 +236,15 @@ def _compiled_loop(paths: list[Path], cfg: TrainConfig) -> dict:
 # --- main -------------------------------------------------------------------------------------
 
 
+def _each_seed(configs: list[TrainConfig], what: str, run_one) -> dict:
+    """Run one path once per configuration (one per seed), one after the other, and combine them."""
+    parts = []
+    for c in configs:
+        print(f"# running {what}, seed {c.seed} ...", flush=True)
+        parts.append(run_one(c))
+    return _combine(parts)
+
+
 def _combine(parts: list[dict]) -> dict:
     """One path's runs over several seeds, run one after the other: their times add up."""
     out = {
@@ -362,25 +371,21 @@ def main(argv=None) -> int:
     by_seed = [dataclasses.replace(cfg, seed=sd) for sd in seeds]
     runs: dict[str, dict] = {}
     for w in workers:
-        parts = []
-        for c in by_seed:
-            print(f"# running the reference, num_workers={w}, seed {c.seed} ...", flush=True)
-            parts.append(run_reference(paths, c, w))
-        runs[f"reference (fp32, DataLoader, {w} workers)"] = _combine(parts)
+        runs[f"reference (fp32, DataLoader, {w} workers)"] = _each_seed(
+            by_seed, f"the reference, num_workers={w}", lambda c, w=w: run_reference(paths, c, w)
+        )
     with tempfile.TemporaryDirectory(prefix="bench_train_") as tmp:
         if args.fp32_control:
-            parts = []
-            for c in by_seed:
-                print(f"# running colorlib.train.train, precision=fp32, seed {c.seed} ...", flush=True)
-                parts.append(
-                    run_colorlib(manifest, args.data, dataclasses.replace(c, precision="fp32"), Path(tmp), "fp32")
-                )
-            runs["colorlib train() fp32 (control)"] = _combine(parts)
-        parts = []
-        for c in by_seed:
-            print(f"# running colorlib.train.train, precision={c.precision}, seed {c.seed} ...", flush=True)
-            parts.append(run_colorlib(manifest, args.data, c, Path(tmp), "fast"))
-        fast = _combine(parts)
+            runs["colorlib train() fp32 (control)"] = _each_seed(
+                [dataclasses.replace(c, precision="fp32") for c in by_seed],
+                "colorlib.train.train, precision=fp32",
+                lambda c: run_colorlib(manifest, args.data, c, Path(tmp), "fp32"),
+            )
+        fast = _each_seed(
+            by_seed,
+            f"colorlib.train.train, precision={cfg.precision}",
+            lambda c: run_colorlib(manifest, args.data, c, Path(tmp), "fast"),
+        )
         fast_name = f"colorlib train() ({fast['precision']}{', channels-last' if fast['precision'] == 'bf16' else ''})"
         runs[fast_name] = fast
         if args.pair:
@@ -518,9 +523,7 @@ def main(argv=None) -> int:
             "load_average": [load_before, load_after],
             "flops_per_step": flops_step,
             "peaks": peaks,
-            "runs": {
-                n: {k: v for k, v in r.items() if k not in ("model", "models", "losses")} for n, r in runs.items()
-            },
+            "runs": {n: {k: v for k, v in r.items() if k not in SKIP_IN_JSON} for n, r in runs.items()},
             "reference": ref_name,
             "checks": checks,
             "verdict": verdict,

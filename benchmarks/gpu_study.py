@@ -131,6 +131,7 @@ def _pack(files: list[Path], out: Path) -> list[str]:
 def run(args) -> int:
     import torch
 
+    from colorlib import TRAINED_MODELS
     from colorlib.study import study_runs
 
     t0 = time.perf_counter()
@@ -150,7 +151,7 @@ def run(args) -> int:
     }
     print(json.dumps(info), flush=True)
     runs = study_runs(args.seeds, args.axis_seeds, args.second_loss or None, args.second_loss_seeds)
-    paper = [r for r in runs if r.seed == args.seeds[0] and r.loss == "mse" and r.model in _paper_models()]
+    paper = [r for r in runs if r.seed == args.seeds[0] and r.loss == "mse" and r.model in TRAINED_MODELS]
     rest = [r for r in runs if r not in paper]
     results = []
 
@@ -206,12 +207,6 @@ def run(args) -> int:
         if log.is_file():
             print(f"--- {x['run']}: {x['status']}\n" + log.read_text()[-1500:], flush=True)
     return 0 if not failed else 1
-
-
-def _paper_models():
-    from colorlib import TRAINED_MODELS
-
-    return TRAINED_MODELS
 
 
 def import_results(args) -> int:
