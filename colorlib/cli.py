@@ -68,6 +68,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         image_size=args.image_size,
         precision=args.precision,
         encoder_weights=args.encoder_weights,
+        threads=args.threads,
         loss=args.loss,
         checkpoint_every=args.checkpoint_every,
     )
@@ -174,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
     s.add_argument("--encoder-weights", default="none", help="none, torchvision (downloads) or a state-dict file")
     s.add_argument("--loss", choices=("mse", "l1", "huber"), default="mse", help="training loss (the paper: mse)")
+    s.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="CPU threads of this run (1); part of the run's identity, since another count rounds differently",
+    )
     s.add_argument("--checkpoint-every", type=_positive_int, default=250, help="batches between checkpoints")
     s.add_argument("--device", default="auto", help="auto, cpu or cuda")
     s.add_argument("--force", action="store_true", help="overwrite an existing checkpoint with other settings")

@@ -58,10 +58,14 @@ class TrainConfig:
     precision: str = "auto"
     encoder_weights: str = "none"
     loss: str = "mse"
+    # Intra-op threads of the run. Part of its identity: the same run on 1 and on 2 threads rounds
+    # differently, so a fixed count (not "all cores") makes a result independent of the machine's
+    # core count and of how many runs share it. Parallelism comes from running several runs at once.
+    threads: int = 1
     checkpoint_every: int = 250
 
     def __post_init__(self) -> None:
-        for name in ("iterations", "batch_size", "image_size", "checkpoint_every"):
+        for name in ("iterations", "batch_size", "image_size", "threads", "checkpoint_every"):
             if int(getattr(self, name)) < 1:
                 raise UserError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.lr <= 0:
@@ -83,7 +87,8 @@ class TrainConfig:
         return out
 
     def same_run(self, saved_identity: dict) -> bool:
-        """Whether a checkpoint's identity is this run; fields added since default to their defaults."""
+        """Whether a checkpoint's identity is this run; fields added since default to their defaults
+        (checkpoints from before `threads` existed were trained by `make -j2` with one thread)."""
         defaults = TrainConfig(dataset=self.dataset).identity()
         return {**defaults, **saved_identity} == self.identity()
 
@@ -253,6 +258,13 @@ def _resume_state(out: Path, cfg: TrainConfig, mhash: str, force: bool) -> dict 
     return state
 
 
+def check_dataset(manifest: dict, dataset: str, allowed: tuple[str, ...] | None = None) -> None:
+    """A set of `manifest` that may be trained on (not a held-out one), and one of `allowed` if given."""
+    names = [k for k in manifest["sets"] if k not in HELD_OUT_SETS and (allowed is None or k in allowed)]
+    if dataset not in names:
+        raise UserError(f"dataset must be one of {', '.join(names)}, got {dataset!r}")
+
+
 def train(
     cfg: TrainConfig,
     manifest: dict,
@@ -265,9 +277,7 @@ def train(
 ) -> TrainResult:
     """Train `cfg.dataset` of `manifest` and write the checkpoint `out` (resuming if it exists)."""
     out = Path(out)
-    if cfg.dataset not in manifest["sets"] or cfg.dataset in HELD_OUT_SETS:
-        names = ", ".join(k for k in manifest["sets"] if k not in HELD_OUT_SETS)
-        raise UserError(f"unknown dataset {cfg.dataset!r}; choose one of: {names}")
+    check_dataset(manifest, cfg.dataset)
     mhash = manifest_hash(manifest)
     state = _resume_state(out, cfg, mhash, force)
     if state is not None and state.get("complete"):
@@ -276,6 +286,7 @@ def train(
 
     dev = pick_device(device)
     precision = resolve_precision(cfg.precision, dev)
+    torch.set_num_threads(cfg.threads)
     lightness, ab = load_tensors(manifest, cfg.dataset, data_dir, cfg.image_size, progress=progress)
     order = torch.from_numpy(batch_order(len(lightness), cfg.iterations, cfg.batch_size, cfg.seed))
     loss_fn = LOSSES[cfg.loss]
@@ -366,5 +377,8 @@ def train(
     bar.close()
     elapsed = time.perf_counter() - start
     save_checkpoint(snapshot(True), out)
-    log.info("trained %s: %d batches in %.0f s on %s (%s)", cfg.dataset, step, elapsed, dev.type, precision)
+    log.info(
+        "trained %s: %d batches in %.0f s on %s (%s, %d threads)", cfg.dataset, step, elapsed, dev.type, precision,
+        cfg.threads,
+    )
     return TrainResult(out, losses, elapsed, resumed_from)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -118,3 +122,57 @@ def shared_data() -> Path:
     if not folder.is_dir():
         pytest.skip(f"shared photo folder {folder} not present")
     return folder
+
+
+# --- building the smoke book in a copy of the repository -------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+VENV = Path(sys.prefix)  # the venv running the tests: builds use it, never reinstall it
+COPIED = ["Makefile", "workflow", "_config.yml", "_toc.yml", "pyproject.toml", "requirements.lock", "book", "notebooks",
+          "colorlib"]  # fmt: skip
+
+
+def copy_repo(root: Path) -> Path:
+    """The files a build needs, copied to `root` (a user's own build and outputs stay untouched)."""
+    root.mkdir(parents=True)
+    for name in COPIED:
+        src = REPO / name
+        if src.is_dir():
+            ignore = shutil.ignore_patterns("generated", "__pycache__", ".ipynb_checkpoints", ".snakemake")
+            shutil.copytree(src, root / name, ignore=ignore)
+        elif src.exists():
+            shutil.copy2(src, root / name)
+    return root
+
+
+def make(root: Path, *args: str, check: bool = True, data: Path | None = None) -> subprocess.CompletedProcess:
+    """`make ARGS PROFILE=smoke` in the copy `root`, with the running venv and the shared photos."""
+    # -o: never (re)install into the running venv from the copy (that would repoint its editable install)
+    cmd = ["make", "-C", str(root), "-o", f"{VENV}/.installed", *args, "PROFILE=smoke", f"VENV={VENV}",
+           f"DATA={(data or SHARED_DATA).resolve()}", f"CACHE={REPO / '.colorlib-cache'}"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    if check and proc.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def jobs_run(proc: subprocess.CompletedProcess) -> dict[str, int]:
+    """Snakemake's job counts ('Job stats' table) from a make call's output; {} when nothing was to do."""
+    text = proc.stdout + proc.stderr
+    if "Job stats:" not in text:
+        return {}
+    table = text.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M)}
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory) -> Path:
+    if os.environ.get("COLORLIB_SMOKE_BOOK"):  # reuse a copy built by an earlier run (development)
+        return Path(os.environ["COLORLIB_SMOKE_BOOK"])
+    if not SHARED_DATA.is_dir():
+        pytest.skip("the shared landscape photos are not here")
+    if not (VENV / "bin" / "snakemake").exists() or not (VENV / "bin" / "papermill").exists():
+        pytest.skip("run the tests from the project's .venv (make test)")
+    root = copy_repo(tmp_path_factory.mktemp("book") / "repo")
+    make(root, "book")
+    return root

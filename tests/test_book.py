@@ -6,60 +6,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from .conftest import SHARED_DATA
+from .conftest import jobs_run, make
 
 REPO = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
-COPIED = ["Makefile", "beyond.mk", "_config.yml", "_toc.yml", "pyproject.toml", "book", "notebooks", "colorlib"]
-
-
-def make(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    # -o: never (re)install into the running venv from the copy (that would repoint its editable install)
-    cmd = [
-        "make",
-        "-C",
-        str(root),
-        "-o",
-        f"{VENV}/.installed",
-        *args,
-        "PROFILE=smoke",
-        f"VENV={VENV}",
-        f"DATA={SHARED_DATA.resolve()}",
-        f"CACHE={REPO / '.colorlib-cache'}",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-    if check and proc.returncode != 0:
-        pytest.fail(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
-    return proc
-
-
-@pytest.fixture(scope="session")
-def smoke_book(tmp_path_factory) -> Path:
-    if os.environ.get("COLORLIB_SMOKE_BOOK"):  # reuse a copy built by an earlier run (development)
-        return Path(os.environ["COLORLIB_SMOKE_BOOK"])
-    if not SHARED_DATA.is_dir():
-        pytest.skip("the shared landscape photos are not here")
-    if not (VENV / ".installed").exists() and not (VENV / "bin" / "papermill").exists():
-        pytest.skip("run the tests from the project's .venv (make test)")
-    root = tmp_path_factory.mktemp("book") / "repo"
-    root.mkdir()
-    for name in COPIED:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(
-                src, root / name, ignore=shutil.ignore_patterns("generated", "__pycache__", ".ipynb_checkpoints")
-            )
-        else:
-            shutil.copy2(src, root / name)
-    make(root, "book")
-    return root
 
 
 def html(root: Path, page: str) -> str:
@@ -121,13 +75,21 @@ def test_training_pages_show_loss_curve_and_provenance(smoke_book):
 
 
 def test_nothing_to_redo_and_text_edit_rebuilds_only_the_book(smoke_book):
-    idle = make(smoke_book, "-n", "book").stdout
-    assert "papermill" not in idle and "jupyter-book" not in idle and "colorlib prepare" not in idle, idle
+    idle = make(smoke_book, "book", "SNAKE_ARGS=-n")
+    assert "Nothing to be done" in idle.stdout and not jobs_run(idle), idle.stdout[-2000:]
     page = smoke_book / "book" / "method.md"
     page.write_text(page.read_text() + "\nAn added sentence.\n")
-    plan = make(smoke_book, "-n", "book").stdout
-    assert "jupyter-book build" in plan
-    assert "papermill" not in plan and "colorlib prepare" not in plan
+    assert jobs_run(make(smoke_book, "book", "SNAKE_ARGS=-n")) == {"book": 1}
+
+
+def test_book_names_its_variant(smoke_book):
+    variant = (smoke_book / "build" / "latest").resolve()
+    assert variant.parent == (smoke_book / "build").resolve() and variant.name.startswith("smoke-s0-")
+    front = html(smoke_book, "book/index.html")
+    assert variant.name in front and "rerun.html" in front
+    rerun = html(smoke_book, "book/rerun.html")
+    assert variant.name in rerun and "make book PROFILE=smoke" in rerun
+    assert re.search(r"trained on cpu \((bf16|fp32), 1 thread\(s\) per run", rerun)
 
 
 def test_bad_papermill_parameter_fails_first_cell_with_clear_message(smoke_book, tmp_path):
@@ -140,7 +102,7 @@ def test_bad_papermill_parameter_fails_first_cell_with_clear_message(smoke_book,
         "purple",
         "-p",
         "manifest",
-        str(smoke_book / "build/smoke/manifest.json"),
+        str(smoke_book / "build/latest/manifest.json"),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=smoke_book, env={**os.environ})
     assert proc.returncode != 0

@@ -136,7 +136,7 @@ def test_missing_and_empty_folders(tmp_path):
 
 def test_unknown_dataset_and_model_names(workspace, tmp_path):
     _, _, manifest, ckpt = workspace
-    assert_user_error(run_cli("train", "purple", "--manifest", str(manifest)), "unknown dataset")
+    assert_user_error(run_cli("train", "purple", "--manifest", str(manifest)), "dataset must be one of")
     photo = save_photo(tmp_path / "x.png", textured(1, GOLD, GRASS, size=40))
     assert_user_error(
         run_cli("colorize", str(photo), "--models", "purple", "--checkpoints", str(ckpt)), "unknown model"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,14 @@ from colorlib.model import ColorNet, ModelConfig
 
 SIZE = 32
 ROOT = Path(__file__).resolve().parents[1]
-SMOKE = ROOT / "build" / "smoke"
+SMOKE = ROOT / "build" / "latest"  # the variant `make book` built last (used when it is a smoke build)
+
+
+def _smoke_built() -> bool:
+    info = SMOKE / "variant.json"
+    if not info.is_file() or json.loads(info.read_text())["profile"] != "smoke":
+        return False
+    return (SMOKE / "manifest.json").is_file() and len(list((SMOKE / "checkpoints").glob("*.pt"))) >= 6
 
 
 @pytest.fixture(scope="module")
@@ -303,8 +311,8 @@ def _has_output(cell, mime: str) -> bool:
 
 
 @pytest.mark.skipif(
-    not (SMOKE / "manifest.json").is_file() or len(list((SMOKE / "checkpoints").glob("*.pt"))) < 6,
-    reason="smoke artefacts not built (run make first)",
+    not _smoke_built(),
+    reason="smoke artefacts not built (run make book PROFILE=smoke first)",
 )
 @pytest.mark.parametrize("name", ["data", "results"])
 def test_notebook_runs_on_smoke_artefacts(name, tmp_path):

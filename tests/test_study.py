@@ -8,7 +8,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -239,67 +238,48 @@ def test_check_parameters():
             study.check_parameters(*args)
 
 
-def _include_fragment(root: Path) -> None:
-    """Until the Makefile includes beyond.mk, a GNUmakefile (read first by GNU make) includes both."""
-    if "include beyond.mk" not in (root / "Makefile").read_text():
-        (root / "GNUmakefile").write_text("include Makefile\ninclude beyond.mk\n")
-
-
-def _make_rules() -> str:
-    """`make -n beyond-train` at the smoke profile, in a copy holding only the Makefiles."""
-    return _make_dry_run("beyond-train")
-
-
-def _make_dry_run(target: str, *extra: str) -> str:
+def _workflow_dry_run(target: str, *config: str) -> str:
+    """The shell commands `snakemake -n -p TARGET` would run at the smoke profile (nothing is run)."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        for name in ("Makefile", "beyond.mk", "pyproject.toml"):
-            shutil.copy2(REPO / name, root / name)
-        for name in ("colorlib", "notebooks", "book"):
-            (root / name).symlink_to(REPO / name)
-        _include_fragment(root)
-        keep_venv = ["-o", f"{VENV}/.installed"]  # never reinstall the running venv from the copy
-        cmd = ["make", "-C", str(root), *keep_venv, "-n", target, "PROFILE=smoke", f"VENV={VENV}", *extra]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        assert proc.returncode == 0, proc.stderr
+        cmd = [str(VENV / "bin" / "snakemake"), "-s", str(REPO / "workflow" / "Snakefile"), "-d", str(REPO), "-n", "-p",
+               "--nolock", "--cores", "2", target, "--config", "profile=smoke", f"build={tmp}",
+               f"data={SHARED_DATA.resolve()}", *config]  # fmt: skip
+        env = dict(os.environ, PATH=f"{VENV / 'bin'}:{os.environ['PATH']}")
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=REPO)
+        assert proc.returncode == 0, proc.stderr[-3000:]
         return proc.stdout
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_fragment_trains_exactly_the_study_runs():
-    plan = _make_rules()
+needs_workflow = pytest.mark.skipif(
+    not (VENV / "bin" / "snakemake").exists() or not SHARED_DATA.is_dir(),
+    reason="needs snakemake in the running venv and the shared photos",
+)
+
+
+@needs_workflow
+def test_workflow_trains_exactly_the_study_runs():
+    plan = _workflow_dry_run("beyond_done")
     trained = re.findall(r"colorlib -q train (\S+) .*?--out \S+/checkpoints/(\S+)\.pt --seed (\d+) --loss (\w+)", plan)
     expected = [(r.set_name, r.name, str(r.seed), r.loss) for r in study.study_runs()]
-    assert trained == expected
-    assert "--image-size 64 --iterations 20" in plan
+    assert sorted(trained) == sorted(expected)
+    assert all("--image-size 64 --iterations 20" in line for line in plan.splitlines() if "colorlib -q train" in line)
     assert "colorlib.study prepare" in plan
-    plan = _make_dry_run("beyond-train", "BEYOND_SEEDS=0 3", "BEYOND_LOSS2=", "BEYOND_AXIS_SEEDS=")
+    plan = _workflow_dry_run("beyond_done", "beyond_seeds=0 3", "beyond_loss2=", "beyond_axis_seeds=")
     trained = re.findall(r"--out \S+/checkpoints/(\S+)\.pt", plan)
-    assert trained == [r.name for r in study.study_runs((0, 3), (), None)]
-    assert '--seeds "0 3"' in plan
+    assert sorted(trained) == sorted(r.name for r in study.study_runs((0, 3), (), None))
+    assert "--seeds '0 3'" in plan
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_training_recipes_split_the_cpus_between_make_jobs():
-    """Each training recipe (book and study) exports OMP_NUM_THREADS = CPUs / jobs, computed by the shell."""
-    plan = _make_dry_run("beyond-train")
-    lines = [line for line in plan.splitlines() if "colorlib -q train" in line]
-    assert lines and all("export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$t};" in line for line in lines)
-    book = _make_dry_run("train")
-    assert any(
-        "export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$t};" in line and "train.ipynb" in line for line in book.splitlines()
-    )
-    prefix = lines[0][: lines[0].index("export OMP_NUM_THREADS")] + "export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$t}; "
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    for makeflags, expected in (("-j2 --jobserver-auth=3,4", max(1, cpus // 2)), ("", cpus), ("s -j", cpus)):
-        env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"} | {"MAKEFLAGS": makeflags}
-        out = subprocess.run(["sh", "-c", prefix + "echo $OMP_NUM_THREADS"], capture_output=True, text=True, env=env)
-        assert out.stdout.strip() == str(expected), (makeflags, out.stdout, out.stderr)
-    env = dict(os.environ, MAKEFLAGS="-j2", OMP_NUM_THREADS="3")
-    out = subprocess.run(["sh", "-c", prefix + "echo $OMP_NUM_THREADS"], capture_output=True, text=True, env=env)
-    assert out.stdout.strip() == "3"  # set by the user: kept
+@needs_workflow
+def test_every_training_run_has_a_fixed_thread_count():
+    """Book and study runs get THREADS threads (1 unless set), whatever the number of cores or jobs."""
+    for threads, plan in (("1", _workflow_dry_run("beyond_done")), ("3", _workflow_dry_run("pipeline", "threads=3"))):
+        lines = [line for line in plan.splitlines() if "Shell command:" in line and "train" in line]
+        commands = [line.split("Shell command:")[-1].strip() for line in lines]
+        assert lines and all(c.startswith(f"OMP_NUM_THREADS={threads} ") for c in commands), commands
+        assert all(f"--threads {threads}" in line or f'"threads": {threads}' in line for line in lines)
 
 
 # --- statistics -------------------------------------------------------------------------------------
@@ -442,49 +422,6 @@ def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
     assert path.read_text().count("\n- ") == len(lines) - 1
 
 
-def test_gpu_results_round_trip_as_float16_copies(tiny_study, study_folder, tmp_path):
-    """benchmarks/gpu_study.py: slim + pack on the GPU machine, import here; Make and the page accept them."""
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    import gpu_study
-
-    manifest, study_dir, runs = tiny_study
-    work, out = tmp_path / "work", tmp_path / "out"
-    for d in (work / "slim", work / "logs", out):
-        d.mkdir(parents=True)
-    files = []
-    for r in runs:
-        gpu_study._slim(study.checkpoint_file(study_dir, r), work / "slim" / f"{r.name}.pt")
-        (work / "logs" / f"{r.name}.txt").write_text("trained\n")
-        files.append(work / "slim" / f"{r.name}.pt")
-    report = {"device": "Test GPU", "size": 16, "iterations": 1, "batch_size": 2, "packs": gpu_study._pack(files, out)}
-    report["float16_check"] = {r.name: {"relative_difference": 1e-4} for r in runs}
-    (out / "gpu-run.json").write_text(json.dumps(report))
-
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy2(study_dir / "manifest.json", home / "manifest.json")
-    assert gpu_study.main(["import", str(out), "--study-dir", str(home)]) == 0
-    assert study.study_status(home, runs, 16).built
-    assert (home / "train-params.txt").read_text() == "size=16 iterations=1 batch=2"
-    assert sorted(p.name for p in (home / "logs").iterdir()) == sorted(f"{r.name}.txt" for r in runs)
-    full = torch.load(study.checkpoint_file(study_dir, runs[0]), weights_only=True)
-    half = torch.load(study.checkpoint_file(home, runs[0]), weights_only=True)
-    assert "optimizer" not in half and half["device_name"] == "Test GPU"
-    for k, v in full["model"].items():
-        assert half["model"][k].dtype == (torch.float16 if v.is_floating_point() else v.dtype)
-        torch.testing.assert_close(half["model"][k].to(v.dtype), v, rtol=1e-3, atol=1e-3)
-    page = study.BeyondPage(manifest, study_folder, home, runs, "l1", progress=False)
-    assert "Test GPU" in page.scale_note() and "float16 copies" in page.scale_note()
-
-    other = tmp_path / "other"
-    other.mkdir()
-    changed = copy.deepcopy(manifest)
-    changed["params"]["seed"] = 99
-    write_manifest(changed, other / "manifest.json")
-    with pytest.raises(SystemExit, match="another study manifest"):
-        gpu_study.main(["import", str(out), "--study-dir", str(other)])
-
-
 # --- the notebook -----------------------------------------------------------------------------------
 
 
@@ -555,27 +492,14 @@ def test_notebook_rejects_bad_parameters_in_one_line(tmp_path):
 )
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="the shared landscape photos are not here")
 def test_beyond_smoke_builds_the_part(tmp_path):
-    root = tmp_path / "repo"
-    root.mkdir()
-    for name in ["Makefile", "beyond.mk", "_config.yml", "_toc.yml", "pyproject.toml", "book", "notebooks", "colorlib"]:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("generated", "__pycache__"))
-        else:
-            shutil.copy2(src, root / name)
-    _include_fragment(root)
-    base = ["make", "-C", str(root), "-o", f"{VENV}/.installed", "PROFILE=smoke", f"VENV={VENV}",
-            f"DATA={SHARED_DATA.resolve()}", f"CACHE={REPO / '.colorlib-cache'}"]  # fmt: skip
-    toc = (root / "_toc.yml").read_text()
-    if "book/generated/beyond" not in toc:  # until the lead adds the part to the table of contents
-        part = "  - caption: Beyond the paper\n    chapters:\n      - file: book/generated/beyond\n"
-        (root / "_toc.yml").write_text(toc.replace("  - caption: Appendix\n", part + "  - caption: Appendix\n"))
-    proc = subprocess.run([*base, "-j2", "beyond"], capture_output=True, text=True, timeout=3600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert len(list((root / "build/beyond-smoke/checkpoints").glob("*.pt"))) == len(study.study_runs())
-    again = subprocess.run([*base, "beyond-train"], capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0 and "colorlib -q train" not in again.stdout  # nothing left to do
+    from .conftest import copy_repo, make
+
+    root = copy_repo(tmp_path / "repo")
+    proc = make(root, "beyond")
+    assert len(list(root.glob("build/latest/beyond-*/checkpoints/*.pt"))) == len(study.study_runs())
+    again = make(root, "beyond", "SNAKE_ARGS=-n")
+    assert "colorlib -q train" not in again.stdout and "Nothing to be done" in again.stdout, proc.stdout[-2000:]
     html = (root / "_build/html/book/generated/beyond.html").read_text()
     assert "Table I over seeds" in html and "<table" in html and "This part was not built" not in html
-    findings = (root / "build/smoke/pages/findings-beyond.md").read_text().splitlines()
+    findings = (root / "build/latest/pages/findings-beyond.md").read_text().splitlines()
     assert len(findings) >= 5

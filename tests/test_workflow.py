@@ -1,0 +1,208 @@
+"""Re-running is the product: the workflow's variants, its identical numbers however it is scheduled,
+its one-line errors, and the documented re-runs in sequence (README and book/rerun.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from colorlib.errors import UserError
+from colorlib.train import TrainConfig
+from colorlib.variant import folder_listing, make_variant, parse_pm_args, photos_fingerprint, variant_markdown
+
+from .conftest import REPO, SHARED_DATA, VENV, jobs_run, make
+
+NOTEBOOK = REPO / "notebooks" / "train.ipynb"
+
+
+# --- variants -------------------------------------------------------------------------------------
+
+
+def test_pm_args_parse_like_papermill():
+    assert parse_pm_args("-p lr 0.0005 -p precision fp32") == {"lr": 0.0005, "precision": "fp32"}
+    assert parse_pm_args("--parameters iterations 500") == {"iterations": 500}
+    assert parse_pm_args("") == {}
+    for bad in ("-p lr", "lr 0.1", "-x lr 0.1", "-p lr 0.1 -p"):
+        with pytest.raises(UserError, match="pairs like"):
+            parse_pm_args(bad)
+
+
+def test_every_setting_that_changes_a_number_changes_the_variant(split_folder):
+    base = make_variant("smoke", split_folder, 0, "", 1, NOTEBOOK)
+    assert base.name.startswith("smoke-s0-") and base == make_variant("smoke", split_folder, "0", "", "1", NOTEBOOK)
+    others = [
+        make_variant("paper", split_folder, 0, "", 1, NOTEBOOK),
+        make_variant("smoke", split_folder, 1, "", 1, NOTEBOOK),
+        make_variant("smoke", split_folder, 0, "-p lr 0.0005", 1, NOTEBOOK),
+        make_variant("smoke", split_folder, 0, "-p precision fp32", 1, NOTEBOOK),
+        make_variant("smoke", split_folder, 0, "", 2, NOTEBOOK),
+    ]
+    assert len({v.name for v in [base, *others]}) == 6
+    # naming a parameter at its default value is the same variant
+    assert make_variant("smoke", split_folder, 0, "-p lr 0.001", 1, NOTEBOOK).name == base.name
+    assert base.train["threads"] == 1 and base.train["image_size"] == 64
+
+
+def test_the_photos_enter_by_content_not_by_place(split_folder, tmp_path):
+    copy = tmp_path / "elsewhere" / "photos"
+    shutil.copytree(split_folder, copy)
+    here = make_variant("smoke", split_folder, 0, "", 1, NOTEBOOK)
+    there = make_variant("smoke", copy, 0, "", 1, NOTEBOOK)
+    assert there.name == here.name and there.data != here.data
+    assert photos_fingerprint(copy) == photos_fingerprint(split_folder)
+    (copy / "new.jpg").write_bytes((copy / "blue0.jpg").read_bytes())
+    assert make_variant("smoke", copy, 0, "", 1, NOTEBOOK).name != here.name  # a photo added: a new variant
+    (copy / "new.jpg").unlink()
+    (copy / ".hidden").write_text("ignored")
+    assert "new.jpg" not in folder_listing(copy) and ".hidden" not in folder_listing(copy)
+    assert make_variant("smoke", copy, 0, "", 1, NOTEBOOK).name == here.name
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("huge", "{data}", 0, ""), "unknown PROFILE 'huge'"),
+        (("smoke", "{data}", "one", ""), "SEED must be a whole number"),
+        (("smoke", "{data}", 0, "-p lx 3"), "unknown parameter 'lx' in PM_ARGS"),
+        (("smoke", "{data}", 0, "-p dataset blue"), "PM_ARGS cannot set 'dataset'"),
+        (("smoke", "{missing}", 0, ""), "not found: pass DATA="),
+        (("smoke", "{empty}", 0, ""), "holds no files"),
+    ],
+)
+def test_user_mistakes_are_one_line_errors(args, message, split_folder, tmp_path):
+    (tmp_path / "empty").mkdir()
+    paths = {"data": split_folder, "missing": tmp_path / "nowhere", "empty": tmp_path / "empty"}
+    profile, data, seed, pm = args
+    with pytest.raises(UserError, match=message):
+        make_variant(profile, data.format(**paths), seed, pm, 1, NOTEBOOK)
+
+
+def test_threads_are_part_of_a_runs_identity():
+    one, two = TrainConfig("blue"), TrainConfig("blue", threads=2)
+    assert one.identity() != two.identity()
+    assert one.same_run({k: v for k, v in one.identity().items() if k != "threads"})  # older checkpoints: 1 thread
+    with pytest.raises(UserError, match="threads"):
+        TrainConfig("blue", threads=0)
+
+
+def test_variant_page_says_where_the_numbers_were_made():
+    info = {"name": "paper-s0-abc", "profile": "paper", "data": "/x/landscapes", "seed": 0, "command": "make book",
+            "split": {"per_colour": 24, "baseline": 864, "validation": 32},
+            "train": {"image_size": 256, "iterations": 2000, "batch_size": 4, "threads": 1, "lr": 0.001}}  # fmt: skip
+    state = {"device": "cpu", "precision": "bf16", "torch_version": "2.x", "train_config": {"threads": 1}}
+    text = variant_markdown(info, [state] * 6)
+    assert "`paper-s0-abc`" in text and "make book" in text and "cpu (bf16, 1 thread(s) per run" in text
+    assert text.startswith("| parameter | value |")
+
+
+# --- the workflow's own checks, before anything runs ------------------------------------------------
+
+
+def snakemake(*config: str, target: str = "book") -> subprocess.CompletedProcess:
+    cmd = [str(VENV / "bin" / "snakemake"), "-s", str(REPO / "workflow" / "Snakefile"), "-d", str(REPO), "-n",
+           "--nolock", "--cores", "1", target, "--config", *config]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO)
+
+
+@pytest.mark.skipif(not (VENV / "bin" / "snakemake").exists(), reason="snakemake is not installed here")
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (["colour=blue"], "error: unknown parameter 'colour'; known:"),
+        (["profile=huge"], "error: unknown PROFILE 'huge': use paper or smoke"),
+        (["pm_args=-p lx 3"], "error: unknown parameter 'lx' in PM_ARGS"),
+        (["data=/no/such/folder"], "error: photo folder /no/such/folder not found"),
+    ],
+)
+def test_workflow_refuses_bad_settings_in_one_line(config, message, tmp_path):
+    proc = snakemake(f"build={tmp_path}", *config)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert lines == [lines[0]] and lines[0].startswith(message), proc.stderr
+    assert not any(tmp_path.iterdir())  # nothing was made
+
+
+# --- the documented re-runs, in sequence, on the smoke book --------------------------------------------
+
+
+def checkpoints(variant: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in sorted((variant / "checkpoints").glob("*.pt"))}
+
+
+def table(root: Path) -> str:
+    return (root / "build" / "latest" / "pages" / "table1.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def small_folder(tmp_path_factory) -> Path:
+    """Another photo folder: 400 of the shared photos (links), as a user's own folder would be."""
+    folder = tmp_path_factory.mktemp("user") / "my-photos"
+    folder.mkdir()
+    for photo in sorted(SHARED_DATA.resolve().iterdir())[:400]:
+        (folder / photo.name).symlink_to(photo)
+    return folder
+
+
+def test_documented_reruns_work_in_sequence(smoke_book, small_folder):
+    """make book; SEED=1; PM_ARGS=...; back to the default (nothing retrained); DATA=another folder."""
+    build = smoke_book / "build"
+    default = (build / "latest").resolve()
+    before = checkpoints(default)
+    assert len(before) == 6
+
+    steps = [("SEED=1", None), ("PM_ARGS=-p lr 0.0005", None), (None, None), (None, small_folder)]
+    seen = {default.name}
+    for setting, data in steps:
+        proc = make(smoke_book, "book", *filter(None, [setting]), data=data)
+        step = setting or data
+        variant = (build / "latest").resolve()
+        info = json.loads((variant / "variant.json").read_text())
+        if step:
+            assert variant.name not in seen, step  # a variant of its own
+            assert jobs_run(proc)["train"] == 6 and len(checkpoints(variant)) == 6
+            seen.add(variant.name)
+        else:
+            assert variant == default and jobs_run(proc) == {"book": 1}  # re-used: only the book is rebuilt
+        assert checkpoints(default) == before  # the first variant is never touched
+        assert variant.name in (smoke_book / "_build/html/book/index.html").read_text()
+        assert info["profile"] == "smoke"
+    assert json.loads((variant / "variant.json").read_text())["data"] == str(small_folder.resolve())
+    assert len([p for p in build.iterdir() if p.name.startswith("smoke-")]) == 4
+
+
+def test_same_table_one_job_at_a_time_or_two(smoke_book):
+    """The smoke book's Table I is byte-identical built with CORES=1 and with every core (the fixture)."""
+    make(smoke_book, "book")  # the default variant again (a test before may have built another)
+    two = table(smoke_book)
+    proc = make(smoke_book, "pipeline", "CORES=1", "BUILD=build-one-job")
+    assert jobs_run(proc)["train"] == 6
+    one = (smoke_book / "build-one-job" / (smoke_book / "build/latest").resolve().name / "pages/table1.md").read_text()
+    assert one == two
+
+
+# --- the same workflow on a real SLURM cluster -------------------------------------------------------------
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the test cluster runs on Linux")
+def test_training_runs_as_slurm_jobs_give_the_local_numbers(smoke_book):
+    from .slurm_cluster import slurm_cluster
+
+    make(smoke_book, "book")
+    local = table(smoke_book)
+    variant = (smoke_book / "build/latest").resolve().name
+    with slurm_cluster() as cluster:
+        env = {**os.environ, **cluster.env}
+        cmd = ["make", "-C", str(smoke_book), "-o", f"{VENV}/.installed", "pipeline", "CLUSTER=slurm",
+               "BUILD=build-slurm", "PROFILE=smoke", f"VENV={VENV}", f"DATA={SHARED_DATA.resolve()}",
+               f"CACHE={REPO / '.colorlib-cache'}"]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        ids = cluster.job_ids_from(proc.stdout + proc.stderr)
+    assert len(ids) >= 6, proc.stdout[-3000:]  # one SLURM job per training run
+    assert (smoke_book / "build-slurm" / variant / "pages/table1.md").read_text() == local
