@@ -337,3 +337,17 @@ def test_notebook_runs_on_smoke_artefacts(name, tmp_path):
             assert _has_output(nb.cells[at + 1], kind), heading
         written = {p.name for p in (tmp_path / "generated").iterdir()}
         assert {"table1.md", "table1.csv", "claims.md", "findings.md", "hero.png"} <= written
+
+
+def test_vividness_scatter_labels_overlap_neither_each_other_nor_the_originals_label():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    # at the paper's scale yellow sat right under the originals' label, and the two overlapped
+    summary = {m: {"colourfulness": 30.0 + 3 * i, "mse": 0.02 + 0.001 * i} for i, m in enumerate(ALL_MODELS)}
+    summary["yellow"] = {"colourfulness": 41.8, "mse": 0.05}
+    fig = figures.vividness_scatter(summary, {"colourfulness": 41.5})
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
+    assert len(boxes) == len(ALL_MODELS) + 1
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
