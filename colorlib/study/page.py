@@ -1,8 +1,6 @@
 """The beyond page: whether the study was built, the short page shown when it was not, the checked
-notebook parameters, and every table, figure and finding of the page from one evaluation.
-
-This module is longer than the others (about 330 lines) because it is the one place the page's
-pieces are put together; each piece is computed in the modules it imports.
+notebook parameters, and every table, figure and finding of the page from one evaluation (each
+piece is computed in the modules it imports; this one puts them together).
 """
 
 from __future__ import annotations
