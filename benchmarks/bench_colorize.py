@@ -36,11 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 from colorlib.data import load_image  # noqa: E402
+from colorlib.device import cpu_has_bf16  # noqa: E402
 from colorlib.ensemble import TrainedColorizer  # noqa: E402
 from colorlib.errors import UserError  # noqa: E402
-from colorlib.lab import postprocess, preprocess  # noqa: E402
+from colorlib.lab import postprocess, preprocess, preprocess_batch  # noqa: E402
 from colorlib.model import ColorNet, ModelConfig  # noqa: E402
-from colorlib.train import TrainConfig, cpu_has_bf16, train  # noqa: E402
+from colorlib.train import TrainConfig, train  # noqa: E402
 
 
 def per_photo(colorizer: TrainedColorizer, paths: list[Path]) -> tuple[float, list[np.ndarray]]:
@@ -54,12 +55,12 @@ def batched(colorizer: TrainedColorizer, paths: list[Path], batch_size: int) -> 
     start = t = time.perf_counter()
     photos = [load_image(p) for p in paths]
     stages["load"], t = time.perf_counter() - t, time.perf_counter()
-    prepared = [preprocess(rgb, colorizer.image_size) for rgb in photos]
-    lightness = torch.from_numpy(np.stack([p[0] for p in prepared]))
+    lightness_np, _, infos = preprocess_batch(photos, colorizer.image_size)
+    lightness = torch.from_numpy(lightness_np)
     stages["preprocess"], t = time.perf_counter() - t, time.perf_counter()
     ab = colorizer.predict_ab(lightness, batch_size=batch_size).numpy()
     stages["network"], t = time.perf_counter() - t, time.perf_counter()
-    outs = [postprocess(rgb, ab[i], prepared[i][2]) for i, rgb in enumerate(photos)]
+    outs = [postprocess(rgb, ab[i], infos[i]) for i, rgb in enumerate(photos)]
     stages["postprocess"] = time.perf_counter() - t
     return time.perf_counter() - start, outs, stages
 
@@ -122,7 +123,7 @@ def main(argv=None) -> int:
     print(f"# {cpu.model}: {cpu.cores} CPUs; {common.environment_line()}")
     if fast.precision == "fp32" and args.precision == "auto" and {"avx512_bf16", "amx_bf16"} & cpu.flags:
         print(
-            "# note: this CPU lists avx512_bf16/amx_bf16 but colorlib.train.cpu_has_bf16() is "
+            "# note: this CPU lists avx512_bf16/amx_bf16 but colorlib.device.cpu_has_bf16() is "
             f"{cpu_has_bf16()}, so 'auto' means fp32 here; --precision bf16 measures bf16"
         )
     flops = common.forward_flops(lambda: ColorNet(ModelConfig(image_size=size)), 1, size)

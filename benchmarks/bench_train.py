@@ -41,19 +41,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
+from colorlib.checkpoint import load_model  # noqa: E402
 from colorlib.data import load_image  # noqa: E402
+from colorlib.device import autocast, resolve_precision  # noqa: E402
 from colorlib.errors import UserError  # noqa: E402
 from colorlib.lab import preprocess  # noqa: E402
 from colorlib.model import ColorNet, ModelConfig  # noqa: E402
-from colorlib.train import (  # noqa: E402
-    TrainConfig,
-    autocast,
-    batch_order,
-    load_model,
-    photos_to_tensors,
-    resolve_precision,
-    train,
-)
+from colorlib.train import TrainConfig, batch_order, photos_to_tensors, train  # noqa: E402
 
 SKIP_IN_JSON = ("model", "models", "losses")  # run entries left out of --json
 SET_NAME = "blue"  # the set name the benchmark's manifest uses (train() needs a named set)

@@ -23,7 +23,7 @@ import torch
 from torch.nn import functional as F
 
 from colorlib.data import DEFAULT_DATA_DIR, IMAGE_SUFFIXES, MANIFEST_FORMAT, read_manifest
-from colorlib.lab import preprocess
+from colorlib.lab import preprocess_batch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT / DEFAULT_DATA_DIR  # ../shared/data/landscapes from the repo root
@@ -77,8 +77,8 @@ def pick_sets(data_dir: Path, n_train: int, n_val: int, manifest_path: Path | No
 
 def prepare(paths: list[Path], size: int, load) -> tuple[torch.Tensor, torch.Tensor]:
     """Decode and convert photos once: (L (N, 1, S, S), ab (N, 2, S, S)) float32."""
-    prepared = [preprocess(load(p), size) for p in paths]
-    return torch.from_numpy(np.stack([p[0] for p in prepared])), torch.from_numpy(np.stack([p[1] for p in prepared]))
+    lightness, ab, _ = preprocess_batch([load(p) for p in paths], size)
+    return torch.from_numpy(lightness), torch.from_numpy(ab)
 
 
 # --- timing ---------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import ALL_MODELS, TRAINED_MODELS, __version__
-from .errors import UserError
+from .errors import UserError, run_command
 
 log = logging.getLogger("colorlib")
 
@@ -217,19 +217,6 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("fetch", help="download the paper's Kaggle dataset (needs internet and kagglehub)")
     s.set_defaults(func=cmd_fetch)
     return p
-
-
-def run_command(prog: str, quiet: bool, action: Callable[[], int]) -> int:
-    """Run a command's action: a user's mistake becomes one line on stderr and exit status 2."""
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format=f"{prog}: %(message)s")
-    try:
-        return action()
-    except UserError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:

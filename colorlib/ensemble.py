@@ -13,23 +13,30 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import COMBINED_MODELS, TRAINED_MODELS
+from . import ALL_MODELS, COMBINED_MODELS, TRAINED_MODELS
+from .checkpoint import checkpoint_path, load_model
+from .device import autocast, resolve_precision
 from .errors import UserError
-from .lab import postprocess, preprocess
-from .train import autocast, load_model, resolve_precision
+from .lab import postprocess, preprocess_batch
 
 
-def normalize_weights(weights: Sequence[float], n_members: int) -> np.ndarray:
-    """Check ensemble weights (count, finite, non-negative, positive sum) and scale them to sum to 1."""
+def normalize_weights(
+    weights: Sequence[float], n_members: int | None = None, all_zero: str = "weights must not all be zero"
+) -> np.ndarray:
+    """Check ensemble weights (count, finite, non-negative, positive sum) and scale them to sum to 1.
+
+    Every blend in the package normalises its weights here; `all_zero` is the message when they
+    are all zero (the explorer page words it for its sliders).
+    """
     w = np.asarray(list(weights), dtype=np.float64)
-    if w.shape != (n_members,):
+    if n_members is not None and w.shape != (n_members,):
         raise UserError(f"expected {n_members} weights (one per model), got {w.size}")
     if not np.all(np.isfinite(w)):
         raise UserError("weights must be finite numbers")
     if np.any(w < 0):
         raise UserError("weights must be non-negative")
     if w.sum() <= 0:
-        raise UserError("weights must not all be zero")
+        raise UserError(all_zero)
     return w / w.sum()
 
 
@@ -57,10 +64,9 @@ class Colorizer:
 
     def colorize_many(self, photos: Sequence[np.ndarray], batch_size: int = 16) -> list[np.ndarray]:
         """Several photos at once: one batched network pass, each result at its photo's resolution."""
-        prepared = [preprocess(rgb, self.image_size) for rgb in photos]
-        lightness = torch.from_numpy(np.stack([p[0] for p in prepared]))
-        ab = self.predict_ab(lightness, batch_size).numpy()
-        return [postprocess(rgb, ab[i], p[2]) for i, (rgb, p) in enumerate(zip(photos, prepared, strict=True))]
+        lightness, _, infos = preprocess_batch(photos, self.image_size)
+        ab = self.predict_ab(torch.from_numpy(lightness), batch_size).numpy()
+        return [postprocess(rgb, ab[i], info) for i, (rgb, info) in enumerate(zip(photos, infos, strict=True))]
 
 
 class TrainedColorizer(Colorizer):
@@ -108,7 +114,10 @@ class Ensemble(Colorizer):
 
 
 def expand_model_names(names: Sequence[str]) -> list[str]:
-    """Check model names; combined names stand for their members (paper's equal-weight averages)."""
+    """Check model names; combined names stand for their members (paper's equal-weight averages).
+
+    The one place a model name is checked: an unknown name is a UserError listing the valid ones.
+    """
     out = []
     for name in names:
         if name in COMBINED_MODELS:
@@ -116,13 +125,8 @@ def expand_model_names(names: Sequence[str]) -> list[str]:
         elif name in TRAINED_MODELS:
             out.append(name)
         else:
-            valid = ", ".join(TRAINED_MODELS + tuple(COMBINED_MODELS))
-            raise UserError(f"unknown model {name!r}; choose from: {valid}")
+            raise UserError(f"unknown model {name!r}; choose from: {', '.join(ALL_MODELS)}")
     return out
-
-
-def checkpoint_path(checkpoint_dir: Path, name: str) -> Path:
-    return Path(checkpoint_dir) / f"{name}.pt"
 
 
 def load_colorizer(

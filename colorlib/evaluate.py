@@ -5,17 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from . import ALL_MODELS, COMBINED_MODELS, TRAINED_MODELS
+from .checkpoint import checkpoint_path, load_checkpoint
 from .data import load_set
-from .ensemble import TrainedColorizer, blend, checkpoint_path
+from .ensemble import TrainedColorizer, blend, expand_model_names
 from .errors import UserError
-from .lab import PadInfo, preprocess
+from .lab import PadInfo, preprocess_batch
+from .markdown import markdown_table
 from .metrics import METRICS, PhotoScores, original_scores, score_set, summarize
 
 # Table I of Klefbom & Mjöberg: validation MSE of normalised ab, one run per model.
@@ -43,13 +45,14 @@ class ValidationSet:
 def load_validation(manifest: dict, data_dir: Path, size: int, set_name: str = "validation") -> ValidationSet:
     """The validation photos, decoded and prepared at the working size."""
     named = load_set(manifest, set_name, data_dir)
-    prepared = [preprocess(rgb, size) for _, rgb in named]
+    photos = [rgb for _, rgb in named]
+    lightness, ab, infos = preprocess_batch(photos, size)
     return ValidationSet(
         names=[n for n, _ in named],
-        photos=[rgb for _, rgb in named],
-        lightness=torch.from_numpy(np.stack([p[0] for p in prepared])),
-        ab=torch.from_numpy(np.stack([p[1] for p in prepared])),
-        infos=[p[2] for p in prepared],
+        photos=photos,
+        lightness=torch.from_numpy(lightness),
+        ab=torch.from_numpy(ab),
+        infos=infos,
     )
 
 
@@ -57,12 +60,7 @@ def predict_models(
     checkpoint_dir: Path, lightness: torch.Tensor, models=ALL_MODELS, device: str = "cpu"
 ) -> dict[str, torch.Tensor]:
     """ab predictions of each named model; combined models are equal-weight blends of members."""
-    wanted_trained = {m for m in models if m in TRAINED_MODELS}
-    for m in models:
-        if m in COMBINED_MODELS:
-            wanted_trained.update(COMBINED_MODELS[m])
-        elif m not in TRAINED_MODELS:
-            raise UserError(f"unknown model {m!r}; choose from: {', '.join(ALL_MODELS)}")
+    wanted_trained = set(expand_model_names(models))
     missing = [m for m in wanted_trained if not checkpoint_path(checkpoint_dir, m).is_file()]
     if missing:
         raise UserError(f"no checkpoint for {', '.join(sorted(missing))} in {checkpoint_dir}; train them first")
@@ -83,7 +81,6 @@ class Evaluation:
     per_photo: dict[str, list[PhotoScores]]
     summary: dict[str, dict[str, float]]
     originals: dict[str, float]
-    checkpoints: dict[str, dict] = field(default_factory=dict)
 
 
 def evaluate(
@@ -104,8 +101,6 @@ def evaluate(
 
 
 def _image_size(checkpoint_dir: Path, models) -> int:
-    from .train import load_checkpoint
-
     first = next(iter(COMBINED_MODELS.get(models[0], (models[0],))))
     return int(load_checkpoint(checkpoint_path(checkpoint_dir, first))["model_config"]["image_size"])
 
@@ -143,10 +138,8 @@ def _fmt(key: str, value) -> str:
 
 
 def to_markdown(rows: list[dict]) -> str:
-    head = "| " + " | ".join(COLUMNS.values()) + " |"
-    sep = "| " + " | ".join("---" if k == "model" else "---:" for k in COLUMNS) + " |"
-    body = ["| " + " | ".join(_fmt(k, r[k]) for k in COLUMNS) + " |" for r in rows]
-    return "\n".join([head, sep, *body]) + "\n"
+    """Table I as a Markdown table (the model column left-aligned, the numbers right-aligned)."""
+    return markdown_table(list(COLUMNS.values()), [[_fmt(k, r[k]) for k in COLUMNS] for r in rows])
 
 
 def to_csv(rows: list[dict]) -> str:

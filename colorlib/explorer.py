@@ -17,6 +17,9 @@ page mirrors line by line. Colourfulness is measured on the shown image. The MSE
 the stored maps: since it is quadratic in the weights, each photo carries its exact second moments
 (:class:`MseStats`, from the unquantised, full-size predictions), so the readout for a preset equals
 Table I's number for that model.
+
+The module runs a little over 400 lines because the bundle format and its reference computation are
+one concern: both sides of the page's contract change together.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import numpy as np
 from PIL import Image
 
 from . import COMBINED_MODELS, TRAINED_MODELS
+from .ensemble import normalize_weights
 from .errors import UserError
 from .lab import AB_SCALE, L_SCALE, join_lab, rgb_to_uint8
 from .metrics import colourfulness
@@ -119,13 +123,8 @@ def _taps(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def normalized_weights(weights: Sequence[float]) -> np.ndarray:
-    """Weights divided by their sum; raises UserError (with the page's message) if all are zero."""
-    w = np.asarray(list(weights), dtype=np.float64)
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise UserError("weights must be finite, non-negative numbers")
-    if w.sum() <= 0:
-        raise UserError(ZERO_MESSAGE)
-    return w / w.sum()
+    """Weights divided by their sum (as every blend does); all zero is a UserError with the page's message."""
+    return normalize_weights(weights, all_zero=ZERO_MESSAGE)
 
 
 def blend_ab(ab_members: np.ndarray, weights: Sequence[float]) -> np.ndarray:

@@ -10,12 +10,14 @@ the photo's full-resolution L, so a colorized photo keeps its resolution and its
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 from skimage import color
 from skimage.transform import resize as sk_resize
+from tqdm.auto import tqdm
 
 L_SCALE = 100.0  # L in [0, 100]  -> [0, 1]
 AB_SCALE = 128.0  # a, b in about [-128, 127] -> [-1, 1]
@@ -151,6 +153,16 @@ def preprocess(rgb: np.ndarray, size: int = 256) -> tuple[np.ndarray, np.ndarray
     l_in = normalize_l(lab[..., 0])[None]
     ab = normalize_ab(lab[..., 1:]).transpose(2, 0, 1)
     return np.ascontiguousarray(l_in), np.ascontiguousarray(ab), info
+
+
+def preprocess_batch(
+    photos: Sequence[np.ndarray], size: int = 256, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray, list[PadInfo]]:
+    """Several photos -> (L (N, 1, S, S), ab (N, 2, S, S), PadInfo per photo), stacked for a network."""
+    prepared = [
+        preprocess(rgb, size) for rgb in tqdm(photos, desc="decoding", unit="photo", disable=not progress, leave=False)
+    ]
+    return np.stack([p[0] for p in prepared]), np.stack([p[1] for p in prepared]), [p[2] for p in prepared]
 
 
 def postprocess(rgb: np.ndarray, ab_pred: np.ndarray, info: PadInfo) -> np.ndarray:

@@ -11,7 +11,6 @@ batches and on Ctrl-C; running the same command again resumes from it.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 import time
@@ -25,16 +24,16 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from . import __version__
+from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 from .data import load_set, manifest_hash
+from .device import PRECISIONS, autocast, pick_device, resolve_precision
 from .errors import UserError
-from .lab import preprocess
+from .lab import preprocess_batch
 from .model import ColorNet, ModelConfig
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = "colorlib-checkpoint/1"
 HELD_OUT_SETS = ("validation", "calibration")  # photos kept for scoring or fitting, never trained on
-PRECISIONS = ("auto", "bf16", "fp32")
 # Training losses on normalised ab: the paper's MSE, and two robust alternatives for the follow-up
 # study the paper proposes (does averaging biased models still help under another loss?).
 LOSSES = {
@@ -102,46 +101,6 @@ class TrainResult:
     skipped: bool = False
 
 
-# --- devices and precision --------------------------------------------------------------------
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise UserError(f"unknown device {name!r} (use auto, cpu or cuda)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError("device cuda asked for, but no CUDA GPU is available")
-    return device
-
-
-def cpu_has_bf16() -> bool:
-    """True when this CPU has native bf16 arithmetic (AVX-512 BF16 or AMX), read from /proc/cpuinfo.
-
-    Elsewhere (no /proc) we stay with fp32: emulated bf16 is slower, not faster.
-    """
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """'auto' -> 'bf16' where the hardware runs it natively, else 'fp32'."""
-    if precision != "auto":
-        return precision
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    return "bf16" if cpu_has_bf16() else "fp32"
-
-
-def autocast(device: torch.device, precision: str):
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
-
-
 # --- data -------------------------------------------------------------------------------------
 
 
@@ -149,12 +108,8 @@ def photos_to_tensors(photos: list[np.ndarray], size: int, progress: bool = Fals
     """uint8 RGB photos -> (L (N, 1, S, S), ab (N, 2, S, S)) float32 tensors."""
     if not photos:
         raise UserError("no photos to convert")
-    ls, abs_ = [], []
-    for rgb in tqdm(photos, desc="decoding", unit="photo", disable=not progress, leave=False):
-        lightness, ab, _ = preprocess(rgb, size)
-        ls.append(lightness)
-        abs_.append(ab)
-    return torch.from_numpy(np.stack(ls)), torch.from_numpy(np.stack(abs_))
+    lightness, ab, _ = preprocess_batch(photos, size, progress=progress)
+    return torch.from_numpy(lightness), torch.from_numpy(ab)
 
 
 def load_tensors(manifest: dict, set_name: str, data_dir: Path, size: int, progress: bool = True):
@@ -169,48 +124,6 @@ def batch_order(n_photos: int, iterations: int, batch_size: int, seed: int) -> n
     needed = iterations * batch_size
     epochs = [rng.permutation(n_photos) for _ in range(-(-needed // n_photos))]
     return np.concatenate(epochs)[:needed].reshape(iterations, batch_size)
-
-
-# --- checkpoints ------------------------------------------------------------------------------
-
-
-def save_checkpoint(state: dict, path: Path) -> None:
-    """Write atomically: a crash mid-write never leaves a half checkpoint behind."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: Path) -> dict:
-    """Read a checkpoint safely (weights_only); a bad file is a user error, not a traceback."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"checkpoint not found: {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001
-        raise UserError(
-            f"{path}: not a readable checkpoint ({exc.__class__.__name__}); delete it and train again"
-        ) from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise UserError(f"{path}: not a colorlib checkpoint")
-    return state
-
-
-def load_model(path: Path, device: torch.device | str = "cpu") -> tuple[ColorNet, dict]:
-    """A trained network in eval mode, with its checkpoint's metadata."""
-    state = load_checkpoint(path)
-    cfg = dict(state["model_config"])
-    cfg["encoder_weights"] = "none"  # the trained weights replace any starting point
-    model = ColorNet(ModelConfig(**cfg))
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError:
-        raise UserError(f"{path}: weights do not match the colorlib network") from None
-    model.to(device).eval()
-    return model, state
 
 
 # --- the loop -------------------------------------------------------------------------------------------------
@@ -378,7 +291,12 @@ def train(
     elapsed = time.perf_counter() - start
     save_checkpoint(snapshot(True), out)
     log.info(
-        "trained %s: %d batches in %.0f s on %s (%s, %d threads)", cfg.dataset, step, elapsed, dev.type, precision,
+        "trained %s: %d batches in %.0f s on %s (%s, %d threads)",
+        cfg.dataset,
+        step,
+        elapsed,
+        dev.type,
+        precision,
         cfg.threads,
     )
     return TrainResult(out, losses, elapsed, resumed_from)

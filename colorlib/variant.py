@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     from . import TRAINED_MODELS
-    from .train import load_checkpoint
+    from .checkpoint import load_checkpoint
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or not (Path(args[0]) / "variant.json").is_file():

@@ -515,13 +515,13 @@ def test_resolve_data_dir(monkeypatch, tmp_path):
     assert data.resolve_data_dir(str(tmp_path)) == tmp_path
     with pytest.raises(UserError, match="does not exist"):
         data.resolve_data_dir(tmp_path / "nope")
-    monkeypatch.setattr(data, "DEFAULT_DATA_DIR", tmp_path / "absent")
+    monkeypatch.setattr(data.source, "DEFAULT_DATA_DIR", tmp_path / "absent")
     with pytest.raises(UserError, match="--download"):
         data.resolve_data_dir(None)
     fake = SimpleNamespace(dataset_download=lambda handle: str(tmp_path / "kaggle"))
     monkeypatch.setitem(sys.modules, "kagglehub", fake)
     assert data.resolve_data_dir(None, download=True) == tmp_path / "kaggle"
-    monkeypatch.setattr(data, "DEFAULT_DATA_DIR", tmp_path)
+    monkeypatch.setattr(data.source, "DEFAULT_DATA_DIR", tmp_path)
     assert data.resolve_data_dir(None, download=True) == tmp_path
 
 
@@ -579,3 +579,96 @@ def test_real_rescan_uses_cache_and_gives_same_manifest(landscapes, shared_data)
     assert report.from_cache == 3919
     again = data.make_manifest(report, data.SplitParams(), "landscapes")
     assert data.manifest_hash(again) == data.manifest_hash(landscapes.manifest)
+
+
+# --- scipy against the hand-written code it replaced ------------------------------------------
+# The perceptual hash's DCT was a hand-written orthonormal DCT-II matrix and duplicate groups came
+# from a hand-written union-find; scipy now does both. The old code is kept here as the reference:
+# the hashes and groups must stay identical, or every manifest would change.
+
+
+def _reference_dct_hash(small: np.ndarray) -> int:
+    n = small.shape[0]
+    k, i = np.arange(n)[:, None], np.arange(n)[None, :]
+    matrix = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
+    matrix[0] /= np.sqrt(2.0)
+    low = (matrix @ small @ matrix.T)[:8, :8].ravel()
+    bits = low > np.median(low[1:])
+    return int(sum(1 << i for i, bit in enumerate(bits) if bit))
+
+
+def _reference_groups(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in pairs:
+        root_i, root_j = find(i), find(j)
+        parent[max(root_i, root_j)] = min(root_i, root_j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values())
+
+
+def _lightness_thumbnails(photos) -> list[np.ndarray]:
+    """The 32x32 lightness maps the perceptual hash takes its DCT of."""
+    from colorlib.data.features import PHASH_SIZE, thumbnail
+    from colorlib.lab import rgb_to_lab
+
+    out = []
+    for rgb in photos:
+        img = Image.fromarray(rgb_to_lab(thumbnail(rgb))[..., 0].astype(np.float32), mode="F")
+        out.append(np.asarray(img.resize((PHASH_SIZE, PHASH_SIZE), Image.BOX), dtype=np.float64))
+    return out
+
+
+def test_scipy_dct_hash_equals_the_matrix_dct(synth):
+    from colorlib.data.features import dct_hash
+
+    colours = [synth.SKY_BLUE, synth.DEEP_BLUE, synth.GOLD, synth.ORANGE, synth.GRASS, synth.FOREST, synth.GRAY]
+    photos = [synth.textured(s, colours[s % 7], colours[(s + 3) % 7], 128) for s in range(60)]
+    for small in _lightness_thumbnails(photos):
+        assert dct_hash(small) == _reference_dct_hash(small)
+
+
+@pytest.mark.shared_data
+def test_scipy_dct_hash_equals_the_matrix_dct_on_real_photos(shared_data):
+    from colorlib.data.features import dct_hash
+
+    names = sorted(p for p in shared_data.iterdir() if p.suffix.lower() == ".jpg")[::20]
+    photos = [data.load_image(p) for p in names]
+    smalls = _lightness_thumbnails(photos)
+    assert len(smalls) > 100
+    assert [dct_hash(s) for s in smalls] == [_reference_dct_hash(s) for s in smalls]
+
+
+def test_connected_groups_equal_union_find():
+    from colorlib.data.duplicates import connected_groups
+
+    rng = np.random.default_rng(1)
+    for n, n_pairs in ((0, 0), (1, 0), (5, 0), (50, 30), (500, 400), (2000, 300)):
+        pairs = [] if n < 2 else [tuple(int(v) for v in rng.choice(n, 2, replace=False)) for _ in range(n_pairs)]
+        assert connected_groups(n, pairs) == _reference_groups(n, pairs)
+
+
+def test_duplicate_groups_of_real_looking_hashes_equal_union_find():
+    """Hashes with many near neighbours (chains of a few flipped bits) give long transitive groups."""
+    rng = np.random.default_rng(2)
+    hashes = [int(h) for h in rng.integers(0, 2**63, size=300, dtype=np.int64)]
+    for i in range(1, 300, 3):
+        hashes[i] = hashes[i - 1] ^ (1 << int(rng.integers(64))) ^ (1 << int(rng.integers(64)))
+    records = [fake_record(f"{i:04d}", h, sha=f"s{i % 250}") for i, h in enumerate(hashes)]
+    pairs = [
+        (i, j)
+        for i in range(len(records))
+        for j in range(i + 1, len(records))
+        if records[i].sha256 == records[j].sha256
+        or bin(records[i].phash ^ records[j].phash).count("1") <= data.PHASH_MAX_DISTANCE
+    ]
+    assert max(len(g) for g in _reference_groups(len(records), pairs)) > 2
+    assert data.group_duplicates(records) == _reference_groups(len(records), pairs)

@@ -12,7 +12,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from colorlib import ALL_MODELS, figures
+from colorlib import ALL_MODELS, claims, data, diagrams, figures, markdown, pages, picks
 from colorlib.evaluate import PAPER_TABLE_I, Evaluation, ValidationSet
 from colorlib.lab import preprocess
 from colorlib.metrics import PhotoScores
@@ -96,7 +96,7 @@ def _renders(fig: Figure) -> None:
 
 
 def test_fig2_draws_one_box_per_encoder_child(model):
-    fig = figures.fig2_encoder(model)
+    fig = diagrams.fig2_encoder(model)
     assert len(_boxes(fig)) == len(list(model.encoder.children()))
     text = _texts(fig)
     assert "Conv2d 7×7 /2, 1→64" in text
@@ -107,13 +107,13 @@ def test_fig2_draws_one_box_per_encoder_child(model):
 
 
 def test_fig4_follows_the_decoder(model):
-    fig = figures.fig4_decoder(model)
+    fig = diagrams.fig4_decoder(model)
     assert len(_boxes(fig)) == len(list(model.decoder.children()))
     assert f"2×{SIZE}×{SIZE}" in _texts(fig)
 
     other = ColorNet(ModelConfig(image_size=SIZE))
     other.decoder = nn.Sequential(nn.Conv2d(128, 2, 3, padding=1), nn.Upsample(scale_factor=8), nn.Tanh())
-    changed = figures.fig4_decoder(other)
+    changed = diagrams.fig4_decoder(other)
     assert len(_boxes(changed)) == 3
     assert "Upsample ×8 (nearest)" in _texts(changed)
     assert "Conv2d 3×3 /1, 128→2" in _texts(changed)
@@ -122,14 +122,14 @@ def test_fig4_follows_the_decoder(model):
 
 def test_trace_keeps_the_model_mode(model):
     model.train()
-    layers = figures.trace_layers(model, "encoder")
+    layers = diagrams.trace_layers(model, "encoder")
     assert model.training
     assert layers[0].shape == (64, SIZE // 2, SIZE // 2)
 
 
 def test_fig3_uses_the_real_tensors(model):
     rgb = _photo(1.0)
-    fig = figures.fig3_data_flow(model, rgb)
+    fig = diagrams.fig3_data_flow(model, rgb)
     assert len(fig.axes) == 8
     text = "\n".join(ax.get_title() for ax in fig.axes)
     assert f"L input 1×{SIZE}×{SIZE}" in text and f"predicted a {SIZE}×{SIZE}" in text
@@ -178,7 +178,7 @@ def test_table_bar_skips_the_originals_row():
 
 def test_colorized_keeps_the_photo_resolution():
     ev = fake_evaluation()
-    out = figures.colorized(ev, "bgy-combined", 1)
+    out = picks.colorized(ev, "bgy-combined", 1)
     assert out.shape == ev.validation.photos[1].shape and out.dtype == np.uint8
 
 
@@ -219,7 +219,7 @@ def test_selection_rule_states_the_manifests_thresholds():
         "hue_ranges": {"yellow": [40.0, 105.0], "green": [105.0, 170.0], "blue": [190.0, 300.0]},
     }
     sets = {"by": [0] * 48, "bgy": [0] * 72, "baseline": [0] * 864, "validation": [0] * 32}
-    text = figures.selection_rule({"params": params, "sets": sets})
+    text = data.selection_rule({"params": params, "sets": sets})
     assert text.count("\n") == 6
     for part in ("chroma above 15", "blue 190–300°", "24 best scorers", "seed 7", "Validation (32 photos)", "(72)"):
         assert part in text, part
@@ -229,10 +229,10 @@ def test_resolve_inputs_gives_one_line_errors(tmp_path):
     from colorlib.errors import UserError
 
     with pytest.raises(UserError, match="manifest file not found"):
-        figures.resolve_inputs(tmp_path / "missing.json")
+        pages.resolve_inputs(tmp_path / "missing.json")
     (tmp_path / "manifest.json").write_text("{}")
     with pytest.raises(UserError, match="no checkpoint for blue, yellow"):
-        figures.resolve_inputs(tmp_path / "manifest.json", checkpoints=tmp_path)
+        pages.resolve_inputs(tmp_path / "manifest.json", checkpoints=tmp_path)
 
 
 # --- selection rules ------------------------------------------------------------------------------
@@ -245,16 +245,16 @@ def test_pick_showcase_takes_the_largest_combined_gain():
         "bgy": [0.10, 0.10, 0.20, 0.10],
         "bgy-combined": [0.10, 0.10, 0.12, 0.10],  # gains 0, 0, 0.08, 0
     }
-    index, text = figures.pick_showcase(fake_evaluation(mse))
+    index, text = picks.pick_showcase(fake_evaluation(mse))
     assert index == 2
     assert "photo2.jpg" in text and "bgy 0.2000 → bgy-combined 0.1200" in text
 
 
 def test_pick_desaturated_takes_the_greyest_original():
     ev = fake_evaluation()  # saturations 1.0, 0.8, 0.05, 0.6
-    index, text = figures.pick_desaturated(ev)
+    index, text = picks.pick_desaturated(ev)
     assert index == 2 and "photo2.jpg" in text
-    assert figures.pick_desaturated(ev, exclude=2)[0] == 3
+    assert picks.pick_desaturated(ev, exclude=2)[0] == 3
 
 
 # --- claims ---------------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ def test_pick_desaturated_takes_the_greyest_original():
 
 def test_claims_on_the_papers_own_numbers():
     colour = {m: 20.0 for m in ALL_MODELS} | {"baseline": 10.0}
-    rows = figures.claims(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)))
+    rows = claims.claims(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)))
     assert len(rows) == 6
     assert all(set(r) == {"claim", "paper", "ours", "holds"} for r in rows)
     assert [r["holds"] for r in rows] == [True] * 6
@@ -272,7 +272,7 @@ def test_claims_on_the_papers_own_numbers():
 def test_claims_fail_on_contrary_numbers():
     loss = {m: 0.05 for m in ALL_MODELS} | {"by-combined": 0.06, "bgy-combined": 0.04, "baseline": 0.02}
     colour = {m: 10.0 for m in ALL_MODELS} | {"blue": 30.0, "by-combined": 12.0, "bgy-combined": 9.0}
-    rows = figures.claims(fake_evaluation(summary=_summary(loss, colour)))
+    rows = claims.claims(fake_evaluation(summary=_summary(loss, colour)))
     # by-combined worse than by; bgy-combined better than bgy; combined 2-3x the baseline;
     # yellow/green no more colourful than the baseline; bgy-combined less colourful; baseline lowest.
     assert [r["holds"] for r in rows] == [False, True, False, False, False, False]
@@ -281,24 +281,24 @@ def test_claims_fail_on_contrary_numbers():
 def test_close_to_baseline_uses_the_stated_margin():
     loss = dict(PAPER_TABLE_I) | {"baseline": 0.10, "by-combined": 0.124, "bgy-combined": 0.11}
     colour = {m: 10.0 for m in ALL_MODELS}
-    assert figures.claims(fake_evaluation(summary=_summary(loss, colour)))[2]["holds"]
+    assert claims.claims(fake_evaluation(summary=_summary(loss, colour)))[2]["holds"]
     loss["by-combined"] = 0.126
-    assert not figures.claims(fake_evaluation(summary=_summary(loss, colour)))[2]["holds"]
+    assert not claims.claims(fake_evaluation(summary=_summary(loss, colour)))[2]["holds"]
 
 
 def test_claims_markdown_and_findings():
     colour = {m: 20.0 for m in ALL_MODELS} | {"baseline": 10.0}
     ev = fake_evaluation(summary=_summary(PAPER_TABLE_I, colour))
-    rows = figures.claims(ev)
-    md = figures.claims_markdown(rows)
+    rows = claims.claims(ev)
+    md = claims.claims_markdown(rows)
     assert md.count("\n") == 2 + len(rows) and "| yes |" in md
-    text = figures.findings(ev, rows)
+    text = claims.findings(ev, rows)
     assert "6 of the 6 claims" in text and "bgy-combined (0.0146)" in text
     assert 3 <= text.count(". ") + 1 <= 6
 
 
 def test_markdown_output_also_renders_tables_as_html():
-    out = figures.MarkdownOutput("| a | b |\n| --- | ---: |\n| 1 | 2 |\n")
+    out = markdown.MarkdownOutput("| a | b |\n| --- | ---: |\n| 1 | 2 |\n")
     assert out._repr_markdown_().startswith("| a |")
     assert "<table>" in out._repr_html_() and "<td>1</td>" in out._repr_html_()
 
@@ -345,3 +345,17 @@ def test_notebook_runs_on_smoke_artefacts(name, tmp_path):
             assert _has_output(nb.cells[at + 1], kind), heading
         written = {p.name for p in (tmp_path / "generated").iterdir()}
         assert {"table1.md", "table1.csv", "claims.md", "findings.md", "hero.png"} <= written
+
+
+def test_vividness_scatter_labels_overlap_neither_each_other_nor_the_originals_label():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    # at the paper's scale yellow sat right under the originals' label, and the two overlapped
+    summary = {m: {"colourfulness": 30.0 + 3 * i, "mse": 0.02 + 0.001 * i} for i, m in enumerate(ALL_MODELS)}
+    summary["yellow"] = {"colourfulness": 41.8, "mse": 0.05}
+    fig = figures.vividness_scatter(summary, {"colourfulness": 41.5})
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
+    assert len(boxes) == len(ALL_MODELS) + 1
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])

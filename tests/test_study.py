@@ -29,6 +29,7 @@ from colorlib.data import (
 )
 from colorlib.errors import UserError
 from colorlib.lab import pad_info
+from colorlib.study import cli as study_cli
 from colorlib.train import TrainConfig, train
 
 from .conftest import DEEP_BLUE, FOREST, GOLD, GRASS, GRAY, ORANGE, SHARED_DATA, SKY_BLUE, save_photo, textured
@@ -180,15 +181,15 @@ def test_study_manifest_is_a_manifest_and_is_deterministic(manifests, study_fold
 def test_prepare_refuses_mistakes_in_one_line(manifests, tmp_path, capsys):
     _, _, out = manifests
     out_args = ["--out", str(tmp_path / "m.json")]
-    assert study.main(["-q", "prepare", "--paper-manifest", str(tmp_path / "none.json"), *out_args]) == 2
+    assert study_cli.main(["-q", "prepare", "--paper-manifest", str(tmp_path / "none.json"), *out_args]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("colorlib.study: error:") and "\n" not in err
     args = ["-q", "prepare", "--paper-manifest", str(out / "paper.json"), "--out", str(tmp_path / "m.json"),
             "--calibration", "2", "--baseline", "3"]  # fmt: skip
-    assert study.main([*args, "--per-axis", "50"]) == 2
+    assert study_cli.main([*args, "--per-axis", "50"]) == 2
     assert "lower per_axis" in capsys.readouterr().err
-    assert study.main([*args, "--seeds", "0 x"]) == 2
-    assert study.main(["-q", "prepare", "--paper-manifest", str(out / "study" / "manifest.json"), *out_args]) == 2
+    assert study_cli.main([*args, "--seeds", "0 x"]) == 2
+    assert study_cli.main(["-q", "prepare", "--paper-manifest", str(out / "study" / "manifest.json"), *out_args]) == 2
     assert "already a study manifest" in capsys.readouterr().err
 
 
@@ -466,7 +467,7 @@ def test_notebook_renders_the_not_built_page(tmp_path):
            "-p", "build_command", "make beyond PROFILE=smoke"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert study.main(["-q", "finalize", str(out)]) == 0
+    assert study_cli.main(["-q", "finalize", str(out)]) == 0
     nb = nbformat.read(str(out), 4)
     assert not any(study.STUDY_TAG in c.metadata.get("tags", []) for c in nb.cells)
     text = json.dumps([c.get("outputs", []) for c in nb.cells])

@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from colorlib import checkpoint, device
 from colorlib import train as T
 from colorlib.errors import UserError
 
@@ -63,12 +64,12 @@ def test_checkpoint_carries_config_manifest_hash_and_version(tiny):
 
     manifest, data, tmp = tiny
     T.train(_cfg(iterations=5), manifest, data, tmp / "c.pt", progress=False)
-    state = T.load_checkpoint(tmp / "c.pt")
+    state = checkpoint.load_checkpoint(tmp / "c.pt")
     assert state["complete"] and state["step"] == 5
     assert state["train_config"]["lr"] == 1e-3 and state["train_config"]["weight_decay"] == 0.0
     assert state["manifest_hash"] == manifest_hash(manifest)
     assert state["colorlib_version"] == __version__
-    model, _ = T.load_model(tmp / "c.pt")
+    model, _ = checkpoint.load_model(tmp / "c.pt")
     assert not model.training
 
 
@@ -88,14 +89,14 @@ def test_interrupted_run_resumes_to_the_same_weights(tiny, monkeypatch):
     monkeypatch.setattr(torch.optim.Adam, "step", flaky_step)
     with pytest.raises(UserError, match="resume"):
         T.train(_cfg(), manifest, data, tmp / "resumed.pt", progress=False)
-    partial = T.load_checkpoint(tmp / "resumed.pt")
+    partial = checkpoint.load_checkpoint(tmp / "resumed.pt")
     assert not partial["complete"] and partial["step"] == 25  # the batch under way was finished
     monkeypatch.setattr(torch.optim.Adam, "step", real_step)
     resumed = T.train(_cfg(), manifest, data, tmp / "resumed.pt", progress=False)
     assert resumed.resumed_from == 25
     np.testing.assert_allclose(resumed.losses, straight.losses, rtol=1e-4, atol=1e-6)
-    a = T.load_checkpoint(tmp / "straight.pt")["model"]
-    b = T.load_checkpoint(tmp / "resumed.pt")["model"]
+    a = checkpoint.load_checkpoint(tmp / "straight.pt")["model"]
+    b = checkpoint.load_checkpoint(tmp / "resumed.pt")["model"]
     for k in a:
         assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
 
@@ -114,13 +115,13 @@ def test_corrupt_and_foreign_checkpoints_are_user_errors(tmp_path):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"\x00garbage")
     with pytest.raises(UserError, match="not a readable checkpoint"):
-        T.load_checkpoint(bad)
+        checkpoint.load_checkpoint(bad)
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(1)}, foreign)
     with pytest.raises(UserError, match="not a colorlib checkpoint"):
-        T.load_checkpoint(foreign)
+        checkpoint.load_checkpoint(foreign)
     with pytest.raises(UserError, match="not found"):
-        T.load_checkpoint(tmp_path / "missing.pt")
+        checkpoint.load_checkpoint(tmp_path / "missing.pt")
 
 
 def test_checkpoint_refuses_pickled_code(tmp_path):
@@ -129,9 +130,9 @@ def test_checkpoint_refuses_pickled_code(tmp_path):
             return (print, ("pwned",))
 
     path = tmp_path / "evil.pt"
-    torch.save({"format": T.CHECKPOINT_FORMAT, "x": Evil()}, path)
+    torch.save({"format": checkpoint.CHECKPOINT_FORMAT, "x": Evil()}, path)
     with pytest.raises(UserError):
-        T.load_checkpoint(path)
+        checkpoint.load_checkpoint(path)
 
 
 def test_unknown_dataset_and_bad_parameters(tiny):
@@ -154,18 +155,18 @@ def test_batch_order_is_seeded_and_covers_every_photo():
 
 
 def test_bf16_path_trains_when_cpu_supports_it(tiny):
-    if not T.cpu_has_bf16():
+    if not device.cpu_has_bf16():
         pytest.skip("this CPU has no native bf16")
     manifest, data, tmp = tiny
     res = T.train(_cfg(iterations=30, precision="bf16", lr=3e-3), manifest, data, tmp / "bf.pt", progress=False)
-    assert T.load_checkpoint(tmp / "bf.pt")["precision"] == "bf16"
+    assert checkpoint.load_checkpoint(tmp / "bf.pt")["precision"] == "bf16"
     assert np.mean(res.losses[-5:]) < np.mean(res.losses[:5])
 
 
 def test_other_losses_train_and_old_checkpoints_stay_valid(tiny):
     manifest, data, tmp = tiny
     res = T.train(_cfg(iterations=20, loss="l1", lr=3e-3), manifest, data, tmp / "l1.pt", progress=False)
-    assert T.load_checkpoint(tmp / "l1.pt")["train_config"]["loss"] == "l1"
+    assert checkpoint.load_checkpoint(tmp / "l1.pt")["train_config"]["loss"] == "l1"
     assert np.mean(res.losses[-5:]) < np.mean(res.losses[:5])
     with pytest.raises(UserError, match="loss must be one of"):
         _cfg(loss="ce")

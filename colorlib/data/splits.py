@@ -1,0 +1,233 @@
+"""The paper's splits: duplicates grouped, one usable photo per group, the colour sets from the top
+scorers and the random sets from a seeded generator, written out as the manifest's content."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+import colorlib
+
+from .. import SETS
+from ..errors import UserError
+from .duplicates import PHASH_MAX_DISTANCE, group_duplicates
+from .features import (
+    BW_CHROMA,
+    BW_PERCENTILE,
+    CHROMA_MIN,
+    COLOURS,
+    FEATURELESS_STD,
+    HUE_RANGES,
+    THUMB_SIZE,
+    dominant,
+)
+from .manifest import MANIFEST_FORMAT
+from .scan import PhotoRecord, ScanReport
+
+
+@dataclass
+class SplitParams:
+    """Sizes of the paper's sets and the seed of the random draws."""
+
+    per_colour: int = 24
+    baseline: int = 864
+    validation: int = 32
+    seed: int = 0
+
+
+@dataclass
+class Pool:
+    """The photos a split draws from: records by name, their groups and one usable photo each."""
+
+    records: list[PhotoRecord]  # sorted by name
+    group_of: list[int]  # record index -> duplicate group id
+    groups: list[list[int]]
+    usable: list[int]  # one record index per group holding a colour photo, by group id
+
+    @property
+    def duplicates_removed(self) -> int:
+        """Colour photos that are not the usable photo of their group."""
+        colour = sum(not r.bw for r in self.records)
+        return colour - len(self.usable)
+
+
+def make_pool(report: ScanReport) -> Pool:
+    """Group duplicates and pick each group's usable photo: its smallest colour (non-B&W) name."""
+    records = sorted(report.records, key=lambda r: r.name)
+    groups = group_duplicates(records)
+    group_of = [0] * len(records)
+    usable = []
+    for gid, members in enumerate(groups):
+        for i in members:
+            group_of[i] = gid
+        colour = [i for i in members if not records[i].bw]
+        if colour:
+            usable.append(min(colour, key=lambda i: records[i].name))
+    return Pool(records, group_of, groups, usable)
+
+
+def _check_params(params: SplitParams) -> None:
+    """UserError for a negative set size."""
+    for key in ("per_colour", "baseline", "validation"):
+        if getattr(params, key) < 0:
+            raise UserError(f"{key} must be 0 or more, got {getattr(params, key)}")
+
+
+def pick_top(
+    candidates: list[int],
+    scores: Callable[[int], Mapping[str, float]],
+    kinds: tuple[str, ...],
+    size: int,
+    too_few: Callable[[str, int], str],
+) -> tuple[dict[str, list[int]], dict[str, int]]:
+    """The `size` best scorers of each kind among the candidates dominated by that kind.
+
+    Eligibility is exclusive (a candidate is eligible only for its dominant kind), so the sets are
+    disjoint and the paper's round-robin pick (blue, yellow, green, blue, ...) equals taking each
+    kind's top list. Returns the picks and how many candidates each kind had; too few is a
+    UserError with the message too_few(kind, count).
+    """
+    ranked: dict[str, list[int]] = {k: [] for k in kinds}
+    for i in candidates:
+        kind = dominant(scores(i), kinds)
+        if kind is not None:
+            ranked[kind].append(i)
+    picks = {}
+    for kind in kinds:
+        order = sorted(ranked[kind], key=lambda i: (-scores(i)[kind], i))
+        if len(order) < size:
+            raise UserError(too_few(kind, len(order)))
+        picks[kind] = order[:size]
+    return picks, {k: len(v) for k, v in ranked.items()}
+
+
+def _pick_colour_sets(pool: Pool, per_colour: int) -> dict[str, list[int]]:
+    """The per_colour best scorers of each colour among photos dominated by that colour."""
+
+    def too_few(colour: str, count: int) -> str:
+        return (
+            f"only {count} usable photos are mostly {colour} ({len(pool.usable)} usable "
+            f"in all): lower per_colour (now {per_colour})"
+        )
+
+    picks, _ = pick_top(pool.usable, lambda i: pool.records[i].scores, COLOURS, per_colour, too_few)
+    return picks
+
+
+def draw(candidates: list[int], size: int, rng: np.random.Generator, what: str) -> list[int]:
+    """size distinct candidates drawn at random, returned in candidate (name) order.
+
+    Fewer candidates than size is a UserError naming `what` the draw is for.
+    """
+    if size > len(candidates):
+        raise UserError(
+            f"only {len(candidates)} usable photos are left for {what}, but it needs {size}: make it smaller"
+        )
+    chosen = rng.choice(len(candidates), size=size, replace=False)
+    return [candidates[j] for j in sorted(chosen)]
+
+
+def _pick_random_sets(pool: Pool, taken: set[int], params: SplitParams) -> tuple[list[int], list[int]]:
+    """(validation, baseline): random usable photos of groups not in the colour sets."""
+    rest = [i for i in pool.usable if pool.group_of[i] not in taken]
+    if params.validation + params.baseline > len(rest):
+        raise UserError(
+            f"only {len(rest)} usable photos remain besides the colour sets, but validation + "
+            f"baseline = {params.validation} + {params.baseline}: lower baseline or validation"
+        )
+    rng = np.random.default_rng(params.seed)
+    validation = draw(rest, params.validation, rng, "validation")
+    chosen = set(validation)
+    baseline = draw([i for i in rest if i not in chosen], params.baseline, rng, "baseline")
+    return validation, baseline
+
+
+def _make_sets(pool: Pool, params: SplitParams) -> dict[str, list[int]]:
+    """All seven sets as record indices; by and bgy keep the order blue, (green,) yellow."""
+    colour = _pick_colour_sets(pool, params.per_colour)
+    taken = {pool.group_of[i] for picks in colour.values() for i in picks}
+    validation, baseline = _pick_random_sets(pool, taken, params)
+    return {
+        **colour,
+        "by": colour["blue"] + colour["yellow"],
+        "bgy": colour["blue"] + colour["green"] + colour["yellow"],
+        "baseline": baseline,
+        "validation": validation,
+    }
+
+
+def _split_settings() -> dict:
+    """The thresholds a split depends on, recorded in the manifest's params."""
+    return {
+        "thumb_size": THUMB_SIZE,
+        "chroma_min": CHROMA_MIN,
+        "hue_ranges": {c: list(r) for c, r in HUE_RANGES.items()},
+        "bw_chroma": BW_CHROMA,
+        "bw_percentile": BW_PERCENTILE,
+        "phash_max_distance": PHASH_MAX_DISTANCE,
+        "featureless_std": FEATURELESS_STD,
+    }
+
+
+def mean_scores(records: list[PhotoRecord]) -> dict[str, float]:
+    """Mean colour scores of some records (0 for none)."""
+    if not records:
+        return {c: 0.0 for c in COLOURS}
+    return {c: round(float(np.mean([r.scores[c] for r in records])), 4) for c in COLOURS}
+
+
+def photo_entry(pool: Pool, i: int) -> dict:
+    """What the manifest records of one photo."""
+    record = pool.records[i]
+    return {
+        "sha256": record.sha256,
+        "phash": f"{record.phash:016x}",
+        "group": pool.group_of[i],
+        "chroma": record.chroma,
+        "scores": record.scores,
+    }
+
+
+def _report_section(report: ScanReport, pool: Pool, sets: dict[str, list[int]]) -> dict:
+    """The data report: what was read, skipped, removed, and the mean scores of each set."""
+    records = pool.records
+    return {
+        "files_seen": report.files_seen,
+        "photos_read": len(records),
+        "skipped": [{"name": n, "reason": r} for n, r in sorted(report.skipped)],
+        "bw_removed": sum(r.bw for r in records),
+        "duplicate_groups": sum(len(g) > 1 for g in pool.groups),
+        "duplicates_removed": pool.duplicates_removed,
+        "usable_photos": len(pool.usable),
+        "folder_mean_scores": mean_scores([records[i] for i in pool.usable]),
+        "set_mean_scores": {name: mean_scores([records[i] for i in idx]) for name, idx in sets.items()},
+    }
+
+
+def make_manifest(report: ScanReport, params: SplitParams, data_dir_label: str) -> dict:
+    """The paper's seven sets from a scan, deterministic for params.seed (JSON-ready dict).
+
+    B&W photos are never used; each duplicate group contributes at most one photo, and a group
+    is used by one set only, so validation never holds a copy of a training photo.
+    """
+    _check_params(params)
+    pool = make_pool(report)
+    sets = _make_sets(pool, params)
+    in_sets = sorted({i for idx in sets.values() for i in idx})
+    return {
+        "format": MANIFEST_FORMAT,
+        "colorlib_version": colorlib.__version__,
+        "data_dir": data_dir_label,
+        "params": {
+            "per_colour": params.per_colour,
+            "baseline": params.baseline,
+            "validation": params.validation,
+            "seed": params.seed,
+            **_split_settings(),
+        },
+        "sets": {name: [pool.records[i].name for i in sets[name]] for name in SETS},
+        "photos": {pool.records[i].name: photo_entry(pool, i) for i in in_sets},
+        "report": _report_section(report, pool, sets),
+    }

@@ -1,0 +1,68 @@
+"""Which validation photos the figures show, by stated rules instead of by eye, and those photos
+colorized at their own resolution."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .claims import SAME_DATA_MODEL
+from .evaluate import Evaluation
+from .lab import AB_SCALE, L_SCALE, join_lab, postprocess, unpad
+from .metrics import colourfulness
+
+
+def colorized(ev: Evaluation, model: str, index: int) -> np.ndarray:
+    """The validation photo `index` colorized by `model`, at the photo's own resolution (uint8 RGB)."""
+    val = ev.validation
+    return postprocess(val.photos[index], ev.predictions[model][index].numpy(), val.infos[index])
+
+
+def _mse(ev: Evaluation, model: str) -> np.ndarray:
+    return np.array([s.mse for s in ev.per_photo[model]])
+
+
+def pick_showcase(ev: Evaluation) -> tuple[int, str]:
+    """The photo for Figs 5-8: where a combined model beats the model trained on the same photos most.
+
+    For each validation photo the gain is max(MSE(by) - MSE(by-combined), MSE(bgy) - MSE(bgy-combined));
+    the photo with the largest gain is picked (the first one on a tie).
+    """
+    pairs = [(c, t) for c, t in SAME_DATA_MODEL.items() if c in ev.per_photo and t in ev.per_photo]
+    if not pairs:
+        raise ValueError("pick_showcase needs by/by-combined or bgy/bgy-combined scores")
+    gains = np.stack([_mse(ev, t) - _mse(ev, c) for c, t in pairs])
+    index = int(np.argmax(gains.max(axis=0)))
+    detail = ", ".join(f"{t} {_mse(ev, t)[index]:.4f} → {c} {_mse(ev, c)[index]:.4f}" for c, t in pairs)
+    text = (
+        f"Figures 5–8 show {ev.validation.names[index]}: the validation photo on which a combined model "
+        f"lowers the loss most against the model trained on the same photos ({detail})."
+    )
+    return index, text
+
+
+def original_colourfulness(ev: Evaluation) -> np.ndarray:
+    """Colourfulness of each validation photo as the models see it (working size, padding cut off)."""
+    val = ev.validation
+    out = []
+    for i, info in enumerate(val.infos):
+        lightness = unpad(val.lightness[i, 0].numpy(), info) * L_SCALE
+        ab = unpad(val.ab[i].numpy().transpose(1, 2, 0), info) * AB_SCALE
+        out.append(colourfulness(join_lab(lightness, ab)))
+    return np.array(out)
+
+
+def pick_desaturated(ev: Evaluation, exclude: int | None = None) -> tuple[int, str]:
+    """The photo for Fig. 9: the validation photo whose original is least colourful.
+
+    `exclude` (e.g. the showcase photo) is never picked, so the two figures show different photos.
+    """
+    scores = original_colourfulness(ev)
+    ranked = [i for i in np.argsort(scores, kind="stable") if i != exclude]
+    if not ranked:
+        raise ValueError("no validation photo left to pick")
+    index = int(ranked[0])
+    text = (
+        f"Figure 9 shows {ev.validation.names[index]}: the least colourful validation photo "
+        f"(colourfulness {scores[index]:.1f}; median of the set {np.median(scores):.1f})."
+    )
+    return index, text

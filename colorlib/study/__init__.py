@@ -1,0 +1,142 @@
+"""Beyond the paper: seed noise, measured vividness, fitted blend weights and the paper's follow-ups.
+
+Klefbom & Mjöberg trained each model once and judged vividness by eye. This module holds the logic
+of a larger study that tests their conclusions properly, on a *study manifest* that extends the
+paper's manifest:
+
+- the paper's sets and validation photos, verbatim (so the paper's comparisons are repeated as is);
+- ``calibration``: photos for fitting blend weights, disjoint from validation and every training set;
+- ``baseline-1``, ``baseline-2``, ...: further random draws of the baseline's size, one per seed;
+- ``a+``, ``a-``, ``b+``, ``b-``: photos dominated by one half-axis of Lab's colour plane (magenta/red,
+  green/cyan, yellow, blue; the follow-up the paper proposes) and ``ab``, their union.
+
+Every new set avoids the validation photos and their duplicate groups. The study then trains every
+model over several seeds (and a second loss), and :func:`evaluate_study` scores all of them, their
+equal-weight ensembles and ensembles with non-negative least-squares weights fitted on calibration.
+``python -m colorlib.study prepare ...`` writes the study manifest (:mod:`.cli`).
+
+The modules, in the order the study runs: :mod:`.runs` (names, runs, checkpoint files),
+:mod:`.axes` (axis scores), :mod:`.manifest` (the study manifest), :mod:`.scoring` (predictions,
+NNLS blends, scores), :mod:`.statistics` (over seeds, claims), :mod:`.report` (tables, findings),
+:mod:`.plots` (figures) and :mod:`.page` (the beyond notebook's page). This namespace re-exports
+what the notebook, the tests and the benchmarks use.
+"""
+
+from .axes import axis_scores, dominant_axis, score_axes
+from .manifest import StudyParams, format_study_report, is_study_manifest, make_study_manifest, prepare
+from .page import (
+    NOISE_MODELS,
+    VIVID_MODELS,
+    BeyondPage,
+    StudyStatus,
+    check_parameters,
+    finalize_page,
+    not_built_markdown,
+    study_status,
+)
+from .plots import axis_caption, seed_strip, vividness_errorbars
+from .report import (
+    axis_table,
+    blend_table,
+    claims_table,
+    findings,
+    loss_comparison_table,
+    mean_std_table,
+    per_seed_table,
+    weights_table,
+    write_findings,
+)
+from .runs import (
+    ALL_COMBINED,
+    ALL_SIX,
+    AXES,
+    AXIS_COMBINED,
+    AXIS_MODELS,
+    AXIS_NAMES,
+    AXIS_POOLED,
+    AXIS_QUADRANTS,
+    CALIBRATION,
+    FITTED,
+    MEMBERS,
+    METRIC_LABELS,
+    NOT_BUILT_KEY,
+    PAPER_MODELS,
+    STUDY_FORMAT,
+    STUDY_METRICS,
+    STUDY_TAG,
+    Run,
+    baseline_set,
+    checkpoint_file,
+    missing_runs,
+    parse_seeds,
+    study_runs,
+)
+from .scoring import StudyResults, evaluate_study, mean_abs_error, nnls_weights, score_predictions, weighted_sum
+from .statistics import Claim, MeanStd, blend_comparison, check_claims, mean_std, paper_claims, seed_stats
+
+__all__ = [
+    "ALL_COMBINED",
+    "ALL_SIX",
+    "AXES",
+    "AXIS_COMBINED",
+    "AXIS_MODELS",
+    "AXIS_NAMES",
+    "AXIS_POOLED",
+    "AXIS_QUADRANTS",
+    "BeyondPage",
+    "CALIBRATION",
+    "Claim",
+    "FITTED",
+    "MEMBERS",
+    "METRIC_LABELS",
+    "MeanStd",
+    "NOISE_MODELS",
+    "NOT_BUILT_KEY",
+    "PAPER_MODELS",
+    "Run",
+    "STUDY_FORMAT",
+    "STUDY_METRICS",
+    "STUDY_TAG",
+    "StudyParams",
+    "StudyResults",
+    "StudyStatus",
+    "VIVID_MODELS",
+    "axis_caption",
+    "axis_scores",
+    "axis_table",
+    "baseline_set",
+    "blend_comparison",
+    "blend_table",
+    "check_claims",
+    "check_parameters",
+    "checkpoint_file",
+    "claims_table",
+    "dominant_axis",
+    "evaluate_study",
+    "finalize_page",
+    "findings",
+    "format_study_report",
+    "is_study_manifest",
+    "loss_comparison_table",
+    "make_study_manifest",
+    "mean_abs_error",
+    "mean_std",
+    "mean_std_table",
+    "missing_runs",
+    "nnls_weights",
+    "not_built_markdown",
+    "paper_claims",
+    "parse_seeds",
+    "per_seed_table",
+    "prepare",
+    "score_axes",
+    "score_predictions",
+    "seed_stats",
+    "seed_strip",
+    "study_runs",
+    "study_status",
+    "vividness_errorbars",
+    "weighted_sum",
+    "weights_table",
+    "write_findings",
+]

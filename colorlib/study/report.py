@@ -1,0 +1,212 @@
+"""What the study reports in words and tables: Markdown tables of its numbers, and one line per
+finding for the book's closing note."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..markdown import markdown_list, markdown_table
+from .runs import AXES, AXIS_COMBINED, AXIS_POOLED, METRIC_LABELS, PAPER_MODELS, STUDY_METRICS
+from .scoring import StudyResults
+from .statistics import seed_stats
+
+
+def _digits(metric: str) -> int:
+    return 4 if metric in ("mse", "l1") else 2
+
+
+def mean_std_table(
+    results: StudyResults, models: Sequence[str], loss: str = "mse", metrics: Sequence[str] = STUDY_METRICS
+) -> str:
+    """Table I over seeds: mean ± std of every metric per model, with the originals' vividness."""
+    stats = {m: seed_stats(results.rows, m, loss) for m in metrics}
+    rows = []
+    for model in models:
+        if model not in stats[metrics[0]]:
+            continue
+        n = stats[metrics[0]][model].n
+        rows.append([model, str(n)] + [stats[m][model].fmt(_digits(m)) for m in metrics])
+    originals = [results.originals.get(m) for m in metrics]
+    rows.append(["originals", "–"] + ["–" if v is None else f"{v:.2f}" for v in originals])
+    return markdown_table(["model", "seeds"] + [METRIC_LABELS[m] for m in metrics], rows)
+
+
+def per_seed_table(results: StudyResults, models: Sequence[str], metric: str = "mse", loss: str = "mse") -> str:
+    """One column per seed: the raw numbers behind the mean ± std."""
+    seeds = sorted({r["seed"] for r in results.rows if r["loss"] == loss and r["model"] in models})
+    rows = []
+    for model in models:
+        have = results.seeds(model, loss)
+        if not have:
+            continue
+        rows.append([model] + [f"{results.value(model, s, metric, loss):.4f}" if s in have else "–" for s in seeds])
+    return markdown_table(["model"] + [f"seed {s}" for s in seeds], rows)
+
+
+def claims_table(checked: Sequence[Mapping], show_metric: bool = False) -> str:
+    """Per claim: the per-seed verdicts, the ratio left/right as mean ± std, and "every seed"."""
+    rows = []
+    for c in checked:
+        verdicts = " ".join(f"s{s}: {'yes' if h else 'no'}" for s, h in zip(c["seeds"], c["holds"], strict=True))
+        photos = "–" if math.isnan(c["photos"]) else f"{c['photos']:.0%}"
+        every = f"**{'yes' if c['every_seed'] else 'no'}** ({c['held']}/{len(c['seeds'])})"
+        metric = [METRIC_LABELS[c["metric"]]] if show_metric else []
+        rows.append([c["claim"], *metric, verdicts, c["ratio"].fmt(3), photos, every])
+    head = ["claim", *(["metric"] if show_metric else []), "per seed", "ratio left/right", "photos where it holds"]
+    align = ["---", *(["---"] if show_metric else []), "---", "---:", "---:", ":---:"]
+    return markdown_table([*head, "holds in every seed"], rows, align)
+
+
+def weights_table(results: StudyResults, loss: str = "mse") -> str:
+    """NNLS weights per fit and seed, raw (as fitted) and normalised to sum 1."""
+    rows = []
+    for w in results.weights:
+        if w["loss"] != loss:
+            continue
+        raw = ", ".join(f"{m} {v:.2f}" for m, v in zip(w["models"], w["raw"], strict=True))
+        norm = ", ".join(f"{v:.2f}" for v in w["normalised"])
+        rows.append([w["fit"], str(w["seed"]), raw, f"{sum(w['raw']):.2f}", norm])
+    return markdown_table(
+        ["fit", "seed", "raw weights (as fitted)", "sum", "normalised (sum 1)"],
+        rows,
+        ["---", "---:", "---", "---:", "---"],
+    )
+
+
+def blend_table(comparison: Sequence[Mapping]) -> str:
+    rows = [
+        [c["equal"], c["equal_mse"].fmt(), c["fitted"], c["fitted_mse"].fmt(), f"{c['fitted_wins']}/{len(c['seeds'])}"]
+        for c in comparison
+    ]
+    return markdown_table(
+        ["equal weights", "validation MSE", "fitted weights", "validation MSE", "seeds where fitted is lower"], rows
+    )
+
+
+def loss_comparison_table(results: StudyResults, second_loss: str, seed: int = 0) -> str:
+    """Models trained with MSE and with the second loss (same seed), scored in both metrics."""
+    models = [m for m in PAPER_MODELS if seed in results.seeds(m, second_loss) and seed in results.seeds(m, "mse")]
+    rows = []
+    for m in models:
+        rows.append(
+            [m]
+            + [
+                f"{results.value(m, seed, metric, loss):.4f}"
+                for loss in ("mse", second_loss)
+                for metric in ("mse", "l1")
+            ]
+            + [f"{results.value(m, seed, 'colourfulness', loss):.1f}" for loss in ("mse", second_loss)]
+        )
+    head = [
+        "model",
+        "MSE-trained: MSE",
+        "MSE-trained: L1",
+        f"{second_loss}-trained: MSE",
+        f"{second_loss}-trained: L1",
+        "MSE-trained: colourfulness",
+        f"{second_loss}-trained: colourfulness",
+    ]
+    return markdown_table(head, rows)
+
+
+def axis_table(results: StudyResults, seed: int = 0) -> str:
+    """The axis models, their ensemble and pooled model beside bgy, bgy-combined and the baseline."""
+    models = [*AXES, AXIS_POOLED, AXIS_COMBINED, "bgy", "bgy-combined", "baseline"]
+    rows = []
+    for m in models:
+        if seed not in results.seeds(m):
+            continue
+        rows.append(
+            [m]
+            + [
+                f"{results.value(m, seed, k):.{_digits(k)}f}"
+                for k in ("mse", "l1", "delta_e", "colourfulness", "chroma")
+            ]
+        )
+    return markdown_table(["model", "MSE", "L1", "ΔE2000", "colourfulness", "mean chroma"], rows)
+
+
+def findings(
+    results: StudyResults,
+    checked: Sequence[Mapping],
+    blends: Sequence[Mapping],
+    second_loss: str | None,
+    second_claims: Sequence[Mapping] = (),
+    device_note: str = "",
+) -> list[str]:
+    """One line per finding, each with its numbers (written to findings-beyond.md for the closing note)."""
+    lines = []
+    mse = seed_stats(results.rows, "mse")
+    n_seeds = max((s.n for s in mse.values()), default=0)
+    main = [m for m in ("by", "by-combined", "bgy", "bgy-combined", "baseline") if m in mse]
+    lines.append(
+        f"Table I over {n_seeds} seeds ({results.image_size} px{device_note}), validation MSE mean ± std: "
+        + ", ".join(f"{m} {mse[m].fmt()}" for m in main)
+        + "."
+    )
+    if checked:
+        verdicts = "; ".join(
+            f"{c['claim'].split(' (')[0]}: {c['held']}/{len(c['seeds'])} seeds (ratio {c['ratio'].fmt(2)})"
+            for c in checked
+        )
+        every = sum(c["every_seed"] for c in checked)
+        lines.append(f"Paired claims, {every} of {len(checked)} hold in every seed: {verdicts}.")
+    colour = seed_stats(results.rows, "colourfulness")
+    chroma = seed_stats(results.rows, "chroma")
+    vivid = [m for m in ("blue", "yellow", "green", "bgy", "bgy-combined", "baseline") if m in colour]
+    lines.append(
+        f"Vividness (colourfulness | mean chroma; originals {results.originals['colourfulness']:.1f} | "
+        f"{results.originals['chroma']:.1f}): "
+        + ", ".join(f"{m} {colour[m].fmt(1)} | {chroma[m].fmt(1)}" for m in vivid)
+        + "."
+    )
+    for b in blends:
+        if b["fitted"].endswith("-sum1"):
+            continue
+        fits = [w for w in results.weights if w["fit"] == b["fitted"] and w["loss"] == "mse"]
+        mean_w = np.mean([w["raw"] for w in fits], axis=0)
+        weights = ", ".join(f"{m} {v:.2f}" for m, v in zip(fits[0]["models"], mean_w, strict=True))
+        sum1 = next((x for x in blends if x["fitted"] == f"{b['fitted']}-sum1"), None)
+        tail = f"; normalised to sum 1: {sum1['fitted_mse'].fmt()}" if sum1 else ""
+        colour = seed_stats(results.rows, "colourfulness")
+        tail += f"; colourfulness {colour[b['fitted']].fmt(1)} against {colour[b['equal']].fmt(1)}"
+        lines.append(
+            f"NNLS weights on {results.n_calibration} calibration photos ({b['fitted']}, mean over seeds: {weights}; "
+            f"sum {mean_w.sum():.2f}): validation MSE {b['fitted_mse'].fmt()} against {b['equal_mse'].fmt()} "
+            f"for equal weights ({b['equal']}), lower in {b['fitted_wins']}/{len(b['seeds'])} seeds{tail}."
+        )
+    if 0 in results.seeds(AXIS_COMBINED):
+        vals = {
+            m: results.value(m, 0, "mse")
+            for m in (AXIS_COMBINED, AXIS_POOLED, "bgy-combined", "baseline")
+            if 0 in results.seeds(m)
+        }
+        col = {m: results.value(m, 0, "colourfulness") for m in vals}
+        verdict = "beats" if vals[AXIS_COMBINED] < vals.get(AXIS_POOLED, math.inf) else "does not beat"
+        lines.append(
+            "Axis sets (seed 0), validation MSE | colourfulness: "
+            + ", ".join(f"{m} {vals[m]:.4f} | {col[m]:.1f}" for m in vals)
+            + f"; {AXIS_COMBINED} {verdict} the model trained on the pooled axis photos."
+        )
+    if second_loss and second_claims:
+        parts = []
+        for c in second_claims:
+            if "baseline" in c["claim"]:
+                continue
+            verdict = "holds" if c["every_seed"] else "fails"
+            left, right = np.mean(c["left"]), np.mean(c["right"])
+            parts.append(f"{c['claim'].split(' (')[0]} in {c['metric'].upper()}: {left:.4f} vs {right:.4f} ({verdict})")
+        lines.append(f"Trained with {second_loss.upper()} (seed 0): " + "; ".join(parts) + ".")
+    return lines
+
+
+def write_findings(generated_dir: Path, lines: Sequence[str]) -> Path:
+    """findings-beyond.md: one finding a line (a Markdown list), for the book's closing note."""
+    path = Path(generated_dir) / "findings-beyond.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown_list(lines), encoding="utf-8")
+    return path
