@@ -58,6 +58,7 @@ def test_book_has_all_parts(smoke_book):
         "book/generated/data.html",
         "book/discussion.html",
         "book/rerun.html",
+        "book/references.html",
         "book/generated/explorer.html",
     ] + [f"book/generated/train-{m}.html" for m in ("blue", "yellow", "green", "by", "bgy", "baseline")]:
         html(smoke_book, page)
@@ -66,6 +67,8 @@ def test_book_has_all_parts(smoke_book):
     front = html(smoke_book, "book/index.html")
     assert "hero.png" in front and "What we found" in front
     assert "<table" in html(smoke_book, "book/discussion.html")  # the generated claims table
+    references = html(smoke_book, "book/references.html")
+    assert "Hasler" in references and "Klefbom" in references and "Zhang" in references
 
 
 def test_training_pages_show_loss_curve_and_provenance(smoke_book):
