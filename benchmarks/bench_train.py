@@ -149,7 +149,7 @@ def _pair_worker(args) -> dict:
 
 
 def run_pair(manifest: dict, data_dir: Path, cfg: TrainConfig, workdir: Path) -> dict:
-    """colorlib's pipeline path: two train() runs at once, one thread each (what `make -j2` does).
+    """colorlib's pipeline path: two train() runs at once, one thread each (what `make book` does on two cores).
 
     The two runs train the same photos with the benchmark's seed and the next one (the pipeline
     trains different models side by side). Processes are started and torch imported before the
@@ -160,7 +160,10 @@ def run_pair(manifest: dict, data_dir: Path, cfg: TrainConfig, workdir: Path) ->
 
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(3)
-    jobs = [(manifest, data_dir, dataclasses.replace(cfg, seed=cfg.seed + k), workdir / f"pair{k}.pt") for k in (0, 1)]
+    jobs = [
+        (manifest, data_dir, dataclasses.replace(cfg, seed=cfg.seed + k, threads=1), workdir / f"pair{k}.pt")
+        for k in (0, 1)
+    ]
     with ctx.Pool(2, initializer=_pair_init, initargs=(barrier,)) as pool:
         pending = pool.map_async(_pair_worker, jobs, chunksize=1)
         barrier.wait()
@@ -300,7 +303,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--no-pair",
         dest="pair",
         action="store_false",
-        help="skip colorlib's pipeline path: two train() runs at once, one thread each (as make -j2 trains)",
+        help="skip colorlib's pipeline path: two train() runs at once, one thread each (as make book trains)",
     )
     p.add_argument(
         "--compile",
@@ -337,6 +340,7 @@ def main(argv=None) -> int:
         image_size=args.image_size,
         seed=args.seed,
         precision=args.precision,
+        threads=torch.get_num_threads(),  # one run on every core; the pipeline path below gives each run one
     )
     images = cfg.iterations * cfg.batch_size
     cpu = common.cpu_info(args.ghz)
@@ -437,7 +441,7 @@ def main(argv=None) -> int:
         "median time between optimizer steps. val loss: Table I MSE of normalised ab on the validation photos\n"
         f"(fp32, eval mode), the mean over seeds {', '.join(map(str, seeds))} (per seed: in that order); its 'vs ref'\n"
         "is signed. train loss: mean of the last 50 batches (first seed). time s: all seeds' runs together.\n"
-        "2 runs at once: colorlib's pipeline path (make -j2): two train() calls in two processes, one thread\n"
+        "2 runs at once: colorlib's pipeline path (make book): two train() calls in two processes, one thread\n"
         "each, on the same photos with seeds s and s+1; images/s counts both runs over the span from the\n"
         "start signal to the later one's end; both models are scored."
     )
