@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,9 +22,9 @@ from PIL import Image
 from colorlib.explorer import format_colourfulness, format_mse, load_explorer_data
 
 from .browser import chromium, skip_without_chromium
+from .servers import free_port, served
 
 VENV = Path(sys.prefix)
-START_S = 120  # the server's start
 RUN_S = 300  # the notebook's run until the widget shows (a slow, shared 2-core machine)
 
 
@@ -40,48 +35,17 @@ def _passing():
     return (JavascriptException, StaleElementReferenceException, ValueError)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop make and the server it started (their own process group), then wait for them."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def app(smoke_book, tmp_path_factory):
     """`make explorer` in the smoke book's copy of the repository, serving on 127.0.0.1 with a token."""
     skip_without_chromium()
-    port, token = _free_port(), secrets.token_hex(16)
-    log_path = tmp_path_factory.mktemp("voila") / "server.log"
+    port, token = free_port(), secrets.token_hex(16)
+    log = tmp_path_factory.mktemp("voila") / "server.log"
     args = f"--port={port} --no-browser --Voila.ip=127.0.0.1 --token={token} --show_tracebacks=True"
     cmd = ["make", "-C", str(smoke_book), "-o", f"{VENV}/.installed", "explorer", f"VENV={VENV}"]
     cmd.append(f"JUPYTER_ARGS={args}")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + START_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"make explorer exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not listen within {START_S} s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/?token={token}", root=smoke_book, log=log_path)
-    finally:
-        _stop(proc)
+    with served(cmd, port, log):
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/?token={token}", root=smoke_book, log=log)
 
 
 @pytest.fixture(scope="module")

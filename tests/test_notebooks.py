@@ -4,8 +4,11 @@ commands say before any build, and every notebook re-run as it stands on the smo
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from colorlib.errors import UserError
 from colorlib.notebooks import check_variant, notebook_parameters, write_notebooks
 
 from .conftest import copy_repo
+from .servers import free_port, served
 
 REPO = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
@@ -111,3 +115,29 @@ def test_notebook_runs_top_to_bottom_as_it_stands(copies, name, tmp_path):
     if name.startswith("train-"):
         assert "(already trained, loaded)" in text, "the training notebook trained again"
     assert {p.name: p.read_bytes() for p in checkpoints.glob("*.pt")} == before, "a checkpoint was changed"
+
+
+def test_make_lab_opens_jupyterlab_on_the_copies(smoke_book, copies, tmp_path):
+    """`make lab` serves JupyterLab on 127.0.0.1 (a free port, a token) in the copies' folder."""
+    port, token = free_port(), secrets.token_hex(16)
+    args = f"--port={port} --no-browser --ServerApp.ip=127.0.0.1 --IdentityProvider.token={token}"
+    cmd = ["make", "-C", str(smoke_book), "-o", f"{VENV}/.installed", "lab", f"VENV={VENV}", f"JUPYTER_ARGS={args}"]
+
+    def get(path: str) -> dict:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+
+    with served(cmd, port, tmp_path / "lab.log"):
+        for _ in range(120):  # the port opens a little before the API answers
+            try:
+                listing = get("/api/contents")
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"JupyterLab's API did not answer:\n{(tmp_path / 'lab.log').read_text()[-3000:]}")
+        assert sorted(c["name"] for c in listing["content"] if c["type"] == "notebook") == sorted(NOTEBOOKS)
+        explorer = get("/api/contents/explorer.ipynb")["content"]
+        injected = [c for c in explorer["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+        assert len(injected) == 1 and "show_widget = True" in injected[0]["source"]
