@@ -9,6 +9,8 @@
 #   make book CORES=1          one job at a time (the numbers are the same: each run has THREADS threads)
 #   make book CLUSTER=slurm    every training run as a SLURM job (workflow/profiles/slurm)
 #   make beyond                the "Beyond the paper" study (seeds, fitted weights, a/b axis sets, L1)
+#   make explorer              the explorer as an app (Voilà) on the models of the book built last
+#   make lab                   JupyterLab on the notebooks filled in for that variant
 #   make test                  install and run the test suite
 #   make bench                 speed benchmarks (reference loop vs colorlib), on an idle machine
 #   make lock                  refresh requirements.lock from pyproject.toml
@@ -33,10 +35,10 @@ SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake -s workflow/Snakefi
   --rerun-incomplete --show-failed-logs $(if $(CLUSTER),--profile workflow/profiles/$(CLUSTER)) $(SNAKE_ARGS) \
   $(1) --config build=$(BUILD) cache=$(CACHE) $(foreach v,$(GIVEN),$(call lower,$(v))=$(call quoted,$($(v))))
 
-.PHONY: book pipeline beyond test venv lock browser bench clean clean-all help
+.PHONY: book pipeline beyond explorer lab test venv lock browser bench clean clean-all help
 
 help:
-	@sed -n '1,15p' Makefile
+	@sed -n '1,17p' Makefile
 
 book: $(VENV)/.installed
 	$(call SNAKEMAKE,book)
@@ -48,6 +50,21 @@ pipeline: $(VENV)/.installed
 beyond: $(VENV)/.installed
 	$(call SNAKEMAKE,beyond_done)
 	$(call SNAKEMAKE,book)
+
+# --- Jupyter on a built variant: build/latest (the book built last) unless VARIANT=build/<name> ---------
+# colorlib.notebooks writes the notebooks filled in for the variant into VARIANT/jupyter (or says what to
+# build first); Jupyter runs each in that folder. JUPYTER_ARGS go to the server (e.g. --port=8888 --no-browser).
+VARIANT ?= $(BUILD)/latest
+JUPYTER_ARGS ?=
+# JupyterLab refuses to run as root (CI, containers) unless told to
+AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+explorer: $(VENV)/.installed
+	@$(BIN)/python -m colorlib.notebooks $(call quoted,$(VARIANT)) >/dev/null
+	cd $(call quoted,$(VARIANT))/jupyter && $(abspath $(BIN))/voila explorer.ipynb $(JUPYTER_ARGS)
+
+lab: $(VENV)/.installed
+	@$(BIN)/python -m colorlib.notebooks $(call quoted,$(VARIANT)) >/dev/null
+	cd $(call quoted,$(VARIANT))/jupyter && $(abspath $(BIN))/jupyter-lab explorer.ipynb $(AS_ROOT) $(JUPYTER_ARGS)
 
 # --- environment: exact versions from the lock, then this package --------------------------------
 venv: $(VENV)/.installed

@@ -59,6 +59,17 @@ class WeightExplorer(widgets.VBox):
         self.colourfulness_readout = widgets.Label()
         self.colourfulness_original = widgets.Label()
         self.message = widgets.Label()
+        # Each part carries a CSS class named like its element id on the static page (``w-blue``,
+        # ``mse-readout``...), so that in a browser, and in the browser test, it can be found.
+        parts = {f"w-{m}": s for m, s in self.sliders.items()} | {f"share-{m}": s for m, s in self.shares.items()}
+        parts |= {"photo-select": self.photo, "explorer-message": self.message, **self.images}
+        parts |= {"mse-readout": self.mse_readout, "mse-all-readout": self.mse_all_readout}
+        parts |= {"colourfulness-readout": self.colourfulness_readout}
+        parts |= {"colourfulness-original": self.colourfulness_original}
+        for name, part in parts.items():
+            part.add_class(f"colorlib-{name}")
+        for button in self.presets.values():
+            button.add_class("colorlib-preset")
 
         for slider in self.sliders.values():
             slider.observe(lambda _: self.update(), names="value")
@@ -87,6 +98,7 @@ class WeightExplorer(widgets.VBox):
                 self.message,
             ]
         )
+        self.add_class("colorlib-explorer")
         self.update()
 
     def weights(self) -> list[int]:

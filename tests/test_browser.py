@@ -23,9 +23,9 @@ import pytest
 
 from colorlib.explorer import ZERO_MESSAGE, explorer_html, format_colourfulness, format_mse, from_bundle, to_bundle
 
+from .browser import chromium, skip_without_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 MARKER = 'id="colorlib-explorer"'
 DATA_TAG = re.compile(r'<script type="application/json" class="colorlib-explorer-data">(.*?)</script>', re.S)
 
@@ -95,9 +95,7 @@ def _tiny_book(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def explorer_page(tmp_path_factory) -> Path:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("headless browser test needs Debian's chromium and chromium-driver")
-    pytest.importorskip("selenium")
+    skip_without_chromium()
     if os.environ.get("COLORLIB_EXPLORER_PAGE"):
         page = Path(os.environ["COLORLIB_EXPLORER_PAGE"])
         if not page.is_file():
@@ -120,32 +118,10 @@ def data(explorer_page):
 
 @pytest.fixture(scope="module")
 def browser(explorer_page, tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    try:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
         driver.get(explorer_page.as_uri())
         _wait_ready(driver)
         yield driver
-    finally:
-        driver.quit()
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements.lock"
-LOCKED_EXTRAS = ("book", "test")  # what tools/lock.sh locks besides the core dependencies
+LOCKED_EXTRAS = ("book", "test", "explore")  # what tools/lock.sh locks besides the core dependencies
 BOOK_TOOLCHAIN = ("jupyter-book", "papermill", "myst-nb", "snakemake")
 # conda-forge package names that differ from the PyPI distribution's
 CONDA_TO_PYPI = {"pytorch": "torch", "matplotlib-base": "matplotlib"}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate requirements.lock: the exact version, with sha256 hashes, of every package that
-# `pip install '.[book,test]'` installs on CPython 3.11 / x86_64 Linux (the project itself excluded:
+# `pip install '.[book,test,explore]'` installs on CPython 3.11 / x86_64 Linux (the project itself excluded:
 # install it with `pip install --no-deps -e .`). torch and torchvision are held to the versions in
 # tools/lock-constraints.txt.
 #
@@ -48,7 +48,7 @@ CUSTOM_COMPILE_COMMAND="tools/lock.sh" "$work/venv/bin/pip-compile" \
     --generate-hashes \
     --allow-unsafe \
     --strip-extras \
-    --extra book --extra test \
+    --extra book --extra test --extra explore \
     --constraint tools/lock-constraints.txt \
     --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
     --cache-dir "$work/cache" \

@@ -1,0 +1,49 @@
+"""Headless Chromium through Selenium, shared by the browser tests (the book's static explorer page and
+the explorer served as an app by `make explorer`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def skip_without_chromium() -> None:
+    """Skip the calling test where Debian's chromium and chromium-driver (`make browser`) are missing."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("headless browser test needs Debian's chromium and chromium-driver (`make browser`)")
+    pytest.importorskip("selenium")
+
+
+@contextmanager
+def chromium(profile_dir: Path, page_load_timeout: int = 60) -> Iterator:
+    """A headless Chromium WebDriver with its own profile folder, quit on leaving, also after a failure."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+        f"--user-data-dir={profile_dir}",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(page_load_timeout)
+    try:
+        yield driver
+    finally:
+        driver.quit()

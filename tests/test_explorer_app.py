@@ -1,0 +1,186 @@
+"""`make explorer` as a user meets it: the explorer served as an app (Voilà) on the smoke book's
+models, opened in headless Chromium, a slider dragged and a preset pressed.
+
+The server is the Makefile's command itself, on 127.0.0.1 at a free port with a token; it is stopped at
+the end, also when a test fails. The picture and readouts on the page must equal what colorlib computes
+for the weights the page shows, from the data the app itself wrote (its explorer.json).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import secrets
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorlib.explorer import format_colourfulness, format_mse, load_explorer_data
+
+from .browser import chromium, skip_without_chromium
+from .servers import free_port, served
+
+VENV = Path(sys.prefix)
+RUN_S = 300  # the notebook's run until the widget shows (a slow, shared 2-core machine)
+
+
+def _passing():
+    """What a wait ignores while the kernel re-draws the widget (a part not there yet, a readout mid-change)."""
+    from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
+
+    return (JavascriptException, StaleElementReferenceException, ValueError)
+
+
+@pytest.fixture(scope="module")
+def app(smoke_book, tmp_path_factory):
+    """`make explorer` in the smoke book's copy of the repository, serving on 127.0.0.1 with a token."""
+    skip_without_chromium()
+    port, token = free_port(), secrets.token_hex(16)
+    log = tmp_path_factory.mktemp("voila") / "server.log"
+    args = f"--port={port} --no-browser --Voila.ip=127.0.0.1 --token={token} --show_tracebacks=True"
+    cmd = ["make", "-C", str(smoke_book), "-o", f"{VENV}/.installed", "explorer", f"VENV={VENV}"]
+    cmd.append(f"JUPYTER_ARGS={args}")
+    with served(cmd, port, log):
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/?token={token}", root=smoke_book, log=log)
+
+
+@pytest.fixture(scope="module")
+def page(app, tmp_path_factory):
+    """The app in Chromium, once the widget has rendered."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), page_load_timeout=RUN_S) as driver:
+        driver.get(app.url)
+        try:
+            WebDriverWait(driver, RUN_S, poll_frequency=0.5).until(
+                lambda d: d.execute_script(
+                    "const i = document.querySelector('img.colorlib-blend'); return !!i && i.naturalWidth > 0"
+                )
+            )
+        except TimeoutException:
+            text = driver.execute_script("return document.body.innerText")[-3000:]
+            pytest.fail(f"no widget after {RUN_S} s; the page says:\n{text}\nserver:\n{app.log.read_text()[-3000:]}")
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def data(app, page):
+    """What the app's notebook exported, read back by colorlib: the reference for every number shown."""
+    return load_explorer_data(app.root / "build" / "latest" / "jupyter" / "explorer-data" / "explorer.json")
+
+
+# --- reading the page -----------------------------------------------------------------------------
+
+
+def _text(driver, part: str) -> str:
+    return driver.execute_script("return document.querySelector(arguments[0]).textContent.trim()", part)
+
+
+def _weights(driver, models) -> list[int]:
+    return [int(_text(driver, f".colorlib-w-{m} .widget-readout")) for m in models]
+
+
+def _picture(driver) -> np.ndarray:
+    """The blend as shown: the image element's own PNG, fetched from its blob URL and decoded."""
+    b64 = driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        fetch(document.querySelector('img.colorlib-blend').src).then(r => r.arrayBuffer()).then(buf => {
+          const a = new Uint8Array(buf); let s = '';
+          for (let i = 0; i < a.length; i += 8192) s += String.fromCharCode.apply(null, a.subarray(i, i + 8192));
+          done(btoa(s));
+        }).catch(e => done(null));
+        """
+    )
+    if b64 is None:  # the URL was replaced while it was read: the kernel is still updating
+        return None
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGB"))
+
+
+def _shown(driver, data) -> SimpleNamespace:
+    return SimpleNamespace(
+        weights=_weights(driver, data.models),
+        mse=_text(driver, ".colorlib-mse-readout"),
+        mse_all=_text(driver, ".colorlib-mse-all-readout"),
+        colourfulness=_text(driver, ".colorlib-colourfulness-readout"),
+        message=_text(driver, ".colorlib-explorer-message"),
+        picture=_picture(driver),
+    )
+
+
+def _expected(data, weights) -> SimpleNamespace:
+    preview = data.photos[0].preview(weights)
+    return SimpleNamespace(
+        mse=format_mse(preview.mse),
+        mse_all=format_mse(data.mean_mse(weights)),
+        colourfulness=format_colourfulness(preview.colourfulness),
+        picture=preview.rgb,
+    )
+
+
+def _settled(driver, data, timeout=60) -> SimpleNamespace:
+    """Wait until the picture and readouts equal colorlib's for the weights the sliders show, and return them."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    last = {}
+
+    def agrees(d):
+        shown = last["shown"] = _shown(d, data)
+        want = last["want"] = _expected(data, shown.weights)
+        if shown.picture is None or shown.picture.shape != want.picture.shape:
+            return False
+        close = np.abs(shown.picture.astype(int) - want.picture.astype(int)).max() <= 1
+        texts = (shown.mse, shown.mse_all, shown.colourfulness) == (want.mse, want.mse_all, want.colourfulness)
+        return close and texts and shown.message == ""
+
+    try:
+        WebDriverWait(driver, timeout, poll_frequency=0.3, ignored_exceptions=_passing()).until(agrees)
+    except TimeoutException:
+        shown, want = last.get("shown"), last.get("want")
+        pytest.fail(f"after {timeout} s the page shows {vars(shown) if shown else None}, colorlib says {vars(want)}")
+    return last["shown"]
+
+
+# --- the tests -----------------------------------------------------------------------------------
+
+
+def test_the_app_shows_the_widget_on_the_built_models(page, data):
+    assert data.models == ["blue", "yellow", "green", "by", "bgy", "baseline"]
+    shown = _settled(page, data)
+    initial = data.initial_weights()
+    assert shown.weights == [initial[m] for m in data.models]
+    assert not page.find_elements("id", "colorlib-explorer"), "the static explorer, dead without its script, shows too"
+
+
+def test_dragging_a_slider_re_blends_like_python(page, data):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    before = _settled(page, data)
+    assert before.weights[-1] == 0, "the baseline starts at zero"
+    handle = page.find_element("css selector", ".colorlib-w-baseline .noUi-handle")
+    ActionChains(page).click_and_hold(handle).move_by_offset(60, 0).release().perform()
+    after = _settled(page, data)
+    assert after.weights[-1] > 0 and after.weights[:-1] == before.weights[:-1], after.weights
+    assert np.abs(after.picture.astype(int) - before.picture.astype(int)).mean() > 0.5, "the picture did not change"
+    assert after.mse != before.mse and after.mse_all != before.mse_all
+
+
+def test_a_preset_sets_the_sliders_and_re_blends(page, data):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    before = _settled(page, data)
+    button = next(b for b in page.find_elements("css selector", ".colorlib-preset") if b.text == "by-combined")
+    button.click()
+    preset = data.presets["by-combined"]
+    wanted = [preset[m] for m in data.models]
+    WebDriverWait(page, 60, ignored_exceptions=_passing()).until(lambda d: _weights(d, data.models) == wanted)
+    after = _settled(page, data)
+    assert after.weights == wanted
+    assert not np.array_equal(after.picture, before.picture) and after.mse_all != before.mse_all
+    assert after.mse_all == format_mse(data.mean_mse(list(preset.values())))
