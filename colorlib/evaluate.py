@@ -1,4 +1,6 @@
-"""Table I: every model scored on the validation photos, next to the paper's numbers."""
+"""Table I: every model scored on the validation photos, next to the paper's numbers, with the
+trivial references grey and constant (:mod:`.references`) and the believability measures
+(:mod:`.believability`) beside the paper's loss."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import numpy as np
 import torch
 
 from . import ALL_MODELS, COMBINED_MODELS, TRAINED_MODELS
+from .believability import believability
 from .checkpoint import checkpoint_path, load_checkpoint
 from .data import load_set
 from .ensemble import TrainedColorizer, blend, expand_model_names
@@ -19,6 +22,7 @@ from .errors import UserError
 from .lab import PadInfo, preprocess_batch
 from .markdown import markdown_table
 from .metrics import METRICS, PhotoScores, original_scores, score_set, summarize
+from .references import constant_prediction, grey_prediction, mean_ab, skill
 
 # Table I of Klefbom & Mjöberg: validation MSE of normalised ab, one run per model.
 PAPER_TABLE_I = {
@@ -83,21 +87,43 @@ class Evaluation:
     originals: dict[str, float]
 
 
+def reference_predictions(manifest: dict, data_dir: Path, size: int, lightness: torch.Tensor) -> dict:
+    """grey (ab = 0) and constant (the baseline's training photos' mean ab) for a batch of L."""
+    return {
+        "grey": grey_prediction(lightness),
+        "constant": constant_prediction(lightness, mean_ab(manifest, data_dir, size)),
+    }
+
+
+def summarize_set(pred: torch.Tensor, split: ValidationSet, scores: list[PhotoScores]) -> dict[str, float]:
+    """Mean scores over the photos of a split, and the set's believability measures."""
+    return {**summarize(scores), **believability(pred, split.ab, split.infos)}
+
+
 def evaluate(
-    manifest: dict, data_dir: Path, checkpoint_dir: Path, models=ALL_MODELS, device: str = "cpu"
+    manifest: dict,
+    data_dir: Path,
+    checkpoint_dir: Path,
+    models=ALL_MODELS,
+    device: str = "cpu",
+    references: bool = True,
 ) -> Evaluation:
-    """Score every model on the validation set."""
+    """Score every model (and, unless told not to, grey and constant) on the validation set.
+
+    Every row gets its skill, 1 − MSE / MSE(grey), when grey is scored.
+    """
     size = _image_size(checkpoint_dir, models)
     val = load_validation(manifest, data_dir, size)
     preds = predict_models(checkpoint_dir, val.lightness, models, device)
+    if references:
+        preds.update(reference_predictions(manifest, data_dir, size, val.lightness))
     per_photo = {m: score_set(val.lightness, p, val.ab, val.infos) for m, p in preds.items()}
-    return Evaluation(
-        validation=val,
-        predictions=preds,
-        per_photo=per_photo,
-        summary={m: summarize(s) for m, s in per_photo.items()},
-        originals=original_scores(val.lightness, val.ab, val.infos),
-    )
+    summary = {m: summarize_set(preds[m], val, s) for m, s in per_photo.items()}
+    if "grey" in summary:
+        for s in summary.values():
+            s["skill"] = skill(s["mse"], summary["grey"]["mse"])
+    originals = {**original_scores(val.lightness, val.ab, val.infos), **believability(val.ab, val.ab, val.infos)}
+    return Evaluation(validation=val, predictions=preds, per_photo=per_photo, summary=summary, originals=originals)
 
 
 def _image_size(checkpoint_dir: Path, models) -> int:
@@ -109,21 +135,32 @@ def table_rows(ev: Evaluation) -> list[dict]:
     """One row per model: our loss, the paper's loss, and the extra metrics."""
     rows = []
     for m, s in ev.summary.items():
-        rows.append({"model": m, "paper_loss": PAPER_TABLE_I.get(m, math.nan), **{k: s[k] for k in METRICS}})
+        rows.append(
+            {"model": m, "paper_loss": PAPER_TABLE_I.get(m, math.nan), **{k: s.get(k, math.nan) for k in EXTRA}}
+        )
+    perfect = {"mse": 0.0, "psnr": math.inf, "delta_e": 0.0, "skill": 1.0}
+    originals = {k: v for k, v in ev.originals.items() if k in EXTRA}
     rows.append(
-        {"model": "originals", "paper_loss": math.nan, "mse": 0.0, "psnr": math.inf, "delta_e": 0.0, **ev.originals}
+        {"model": "originals", "paper_loss": math.nan, **dict.fromkeys(EXTRA, math.nan), **perfect, **originals}
     )
     return rows
+
+
+# Table I's scores besides the paper's loss: ours, the skill against grey, and the believability measures.
+EXTRA = (*METRICS, "skill", "hist_distance", "patchiness")
 
 
 COLUMNS = {
     "model": "model",
     "mse": "loss (ours, MSE)",
     "paper_loss": "loss (paper)",
+    "skill": "skill vs grey",
     "psnr": "PSNR dB",
     "delta_e": "ΔE2000",
     "colourfulness": "colourfulness",
     "chroma": "mean chroma",
+    "hist_distance": "colour distance",
+    "patchiness": "patchiness",
 }
 
 
