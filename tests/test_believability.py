@@ -83,3 +83,24 @@ def test_constant_is_the_training_mean_and_never_a_scored_set(tmp_path):
     for scored in ("validation", "test", "calibration"):
         with pytest.raises(ValueError):
             references.mean_ab(manifest, tmp_path, 16, scored)
+
+
+# --- intervals --------------------------------------------------------------------------------------
+
+
+def test_bootstrap_intervals_hold_the_estimate_and_pairing_cancels_shared_spread():
+    from colorlib.intervals import mean_interval, paired_ratio
+
+    rng = np.random.default_rng(0)
+    hardness = rng.lognormal(0, 1, 300)  # photos differ a lot, for every model alike
+    a, b = 0.8 * hardness * rng.uniform(0.9, 1.1, 300), hardness * rng.uniform(0.9, 1.1, 300)
+    ci = mean_interval(a)
+    assert ci.low < ci.estimate < ci.high and ci.estimate == pytest.approx(a.mean())
+    same = paired_ratio(a, a)
+    assert (same.estimate, same.low, same.high) == (1.0, 1.0, 1.0)
+    paired = paired_ratio(a, b)
+    assert 0.7 < paired.low < paired.estimate < paired.high < 0.9  # settled: a is lower, near 0.8
+    ia, ib = mean_interval(a), mean_interval(b)
+    assert ia.high > ib.low  # yet the two unpaired intervals overlap
+    with pytest.raises(ValueError):
+        paired_ratio(a, b[:10])

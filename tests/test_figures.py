@@ -374,3 +374,16 @@ def test_claims_and_findings_say_how_the_models_compare_with_grey():
     text = claims.findings(ev, rows)
     assert "grey, ab = 0) scored 0.0160" in text and "2 of the 8 models beat grey" in text
     assert "lowest loss was bgy-combined" in text  # the references are not models
+
+
+def test_with_a_test_set_loss_claims_rest_on_paired_intervals():
+    colour = {m: 20.0 for m in ALL_MODELS} | {"baseline": 10.0}
+    ev = fake_evaluation(summary=_summary(PAPER_TABLE_I, colour))
+    rng = np.random.default_rng(0)
+    hard = rng.lognormal(0, 1, 200)
+    ev.test_mse = {m: hard * rng.uniform(0.5, 1.5, 200) for m in ALL_MODELS}  # all alike, up to noise
+    ev.test_mse["by-combined"] = 0.5 * ev.test_mse["by"]  # clearly below by
+    rows = claims.claims(ev)
+    assert rows[0]["holds"] and "paired loss ratio on 200 test photos" in rows[0]["ours"]
+    assert "by-combined/by 0.50 [0.50, 0.50]" in rows[0]["ours"]
+    assert not rows[1]["holds"]  # bgy-combined < bgy on validation means, but not settled on test

@@ -10,7 +10,7 @@ paper's manifest:
 - ``a+``, ``a-``, ``b+``, ``b-``: photos dominated by one half-axis of Lab's colour plane (magenta/red,
   green/cyan, yellow, blue; the follow-up the paper proposes) and ``ab``, their union.
 
-Every new set avoids the validation photos and their duplicate groups. The study then trains every
+Every new set avoids the validation and test photos and their duplicate groups. The study then trains every
 model over several seeds (and a second loss), and :func:`evaluate_study` scores all of them, their
 equal-weight ensembles and ensembles with non-negative least-squares weights fitted on calibration.
 ``python -m colorlib.study prepare ...`` writes the study manifest (:mod:`.cli`).
