@@ -46,7 +46,9 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
     folder = _data_dir(args.data_dir, download=args.download)
     report = scan_folder(folder, progress=not args.quiet, cache_dir=args.cache)
-    params = SplitParams(per_colour=args.per_colour, baseline=args.baseline, validation=args.validation, seed=args.seed)
+    params = SplitParams(
+        per_colour=args.per_colour, baseline=args.baseline, validation=args.validation, seed=args.seed, test=args.test
+    )
     manifest = make_manifest(report, params, str(folder))
     changed = write_manifest(manifest, args.out)
     print(format_report(manifest))
@@ -158,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--baseline", type=_positive_int, default=864, help="photos in the baseline set (864)")
     s.add_argument("--validation", type=_positive_int, default=32, help="validation photos (32)")
     s.add_argument("--seed", type=int, default=0, help="seed of the random draws (0)")
+    s.add_argument("--test", type=int, default=0, help="held-out test photos, drawn after every other set (0: none)")
     s.add_argument("--cache", type=Path, default=Path(".colorlib-cache"), help="scan cache folder")
     s.add_argument("--download", action="store_true", help="download the Kaggle dataset if no folder is given")
     s.set_defaults(func=cmd_prepare)

@@ -1,24 +1,30 @@
-"""Table I: every model scored on the validation photos, next to the paper's numbers."""
+"""Table I: every model scored on the validation photos, next to the paper's numbers, with the
+trivial references grey and constant (:mod:`.references`) and the believability measures
+(:mod:`.believability`) beside the paper's loss."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from . import ALL_MODELS, COMBINED_MODELS, TRAINED_MODELS
+from .believability import believability
 from .checkpoint import checkpoint_path, load_checkpoint
 from .data import load_set
 from .ensemble import TrainedColorizer, blend, expand_model_names
 from .errors import UserError
-from .lab import PadInfo, preprocess_batch
+from .intervals import mean_interval
+from .lab import PadInfo, preprocess_batch, unpad
 from .markdown import markdown_table
-from .metrics import METRICS, PhotoScores, original_scores, score_set, summarize
+from .metrics import METRICS, PhotoScores, mse_ab, original_scores, score_set, summarize
+from .references import constant_prediction, grey_prediction, mean_ab, skill
 
 # Table I of Klefbom & Mjöberg: validation MSE of normalised ab, one run per model.
 PAPER_TABLE_I = {
@@ -81,23 +87,72 @@ class Evaluation:
     per_photo: dict[str, list[PhotoScores]]
     summary: dict[str, dict[str, float]]
     originals: dict[str, float]
+    test_mse: dict[str, np.ndarray] = field(default_factory=dict)  # per-photo MSE on the test set, if any
+
+
+def reference_predictions(lightness: torch.Tensor, constant_ab: np.ndarray) -> dict:
+    """grey (ab = 0) and constant (the baseline's training photos' mean ab) for a batch of L."""
+    return {"grey": grey_prediction(lightness), "constant": constant_prediction(lightness, constant_ab)}
+
+
+TEST_CHUNK = 32  # test photos predicted at once (a few hundred photos do not fit in memory at once)
+
+
+def score_test(
+    manifest: dict, data_dir: Path, checkpoint_dir: Path, models, size: int, constant_ab, device: str = "cpu"
+) -> dict[str, np.ndarray]:
+    """Per-photo MSE of every model (and the references, given constant_ab) on the test set."""
+    named = load_set(manifest, "test", data_dir)
+    out: dict[str, list[float]] = defaultdict(list)
+    for start in range(0, len(named), TEST_CHUNK):
+        lightness, ab, infos = preprocess_batch([rgb for _, rgb in named[start : start + TEST_CHUNK]], size)
+        light = torch.from_numpy(lightness)
+        preds = predict_models(checkpoint_dir, light, models, device)
+        if constant_ab is not None:
+            preds.update(reference_predictions(light, constant_ab))
+        for m, p in preds.items():
+            out[m] += [
+                mse_ab(unpad(p[i].numpy().transpose(1, 2, 0), info), unpad(ab[i].transpose(1, 2, 0), info))
+                for i, info in enumerate(infos)
+            ]
+    return {m: np.array(v) for m, v in out.items()}
+
+
+def summarize_set(pred: torch.Tensor, split: ValidationSet, scores: list[PhotoScores]) -> dict[str, float]:
+    """Mean scores over the photos of a split, and the set's believability measures."""
+    return {**summarize(scores), **believability(pred, split.ab, split.infos)}
 
 
 def evaluate(
-    manifest: dict, data_dir: Path, checkpoint_dir: Path, models=ALL_MODELS, device: str = "cpu"
+    manifest: dict,
+    data_dir: Path,
+    checkpoint_dir: Path,
+    models=ALL_MODELS,
+    device: str = "cpu",
+    references: bool = True,
+    test: bool = True,
 ) -> Evaluation:
-    """Score every model on the validation set."""
+    """Score every model (and, unless told not to, grey and constant) on the validation set, and on
+    the test set when the manifest has one and `test` is on (the explorer needs validation only).
+
+    Every row gets its skill, 1 − MSE / MSE(grey), when grey is scored.
+    """
     size = _image_size(checkpoint_dir, models)
     val = load_validation(manifest, data_dir, size)
     preds = predict_models(checkpoint_dir, val.lightness, models, device)
+    constant_ab = mean_ab(manifest, data_dir, size) if references else None
+    if references:
+        preds.update(reference_predictions(val.lightness, constant_ab))
     per_photo = {m: score_set(val.lightness, p, val.ab, val.infos) for m, p in preds.items()}
-    return Evaluation(
-        validation=val,
-        predictions=preds,
-        per_photo=per_photo,
-        summary={m: summarize(s) for m, s in per_photo.items()},
-        originals=original_scores(val.lightness, val.ab, val.infos),
-    )
+    summary = {m: summarize_set(preds[m], val, s) for m, s in per_photo.items()}
+    if "grey" in summary:
+        for s in summary.values():
+            s["skill"] = skill(s["mse"], summary["grey"]["mse"])
+    originals = {**original_scores(val.lightness, val.ab, val.infos), **believability(val.ab, val.ab, val.infos)}
+    scores = {}
+    if test and manifest["sets"].get("test"):
+        scores = score_test(manifest, data_dir, checkpoint_dir, models, size, constant_ab, device)
+    return Evaluation(val, preds, per_photo, summary, originals, scores)
 
 
 def _image_size(checkpoint_dir: Path, models) -> int:
@@ -109,21 +164,46 @@ def table_rows(ev: Evaluation) -> list[dict]:
     """One row per model: our loss, the paper's loss, and the extra metrics."""
     rows = []
     for m, s in ev.summary.items():
-        rows.append({"model": m, "paper_loss": PAPER_TABLE_I.get(m, math.nan), **{k: s[k] for k in METRICS}})
+        rows.append(
+            {"model": m, "paper_loss": PAPER_TABLE_I.get(m, math.nan), **{k: s.get(k, math.nan) for k in EXTRA}}
+        )
+        photo_mse = [p.mse for p in ev.per_photo.get(m, [])]
+        rows[-1]["mse_ci"] = _interval(photo_mse)
+        rows[-1]["test_mse"] = _interval(ev.test_mse.get(m, []), with_mean=True)
+    perfect = {"mse": 0.0, "psnr": math.inf, "delta_e": 0.0, "skill": 1.0}
+    originals = {k: v for k, v in ev.originals.items() if k in EXTRA}
     rows.append(
-        {"model": "originals", "paper_loss": math.nan, "mse": 0.0, "psnr": math.inf, "delta_e": 0.0, **ev.originals}
+        {"model": "originals", "paper_loss": math.nan, **dict.fromkeys(EXTRA, math.nan), **perfect, **originals}
     )
+    rows[-1] |= {"mse_ci": "–", "test_mse": "–"}
     return rows
+
+
+def _interval(values, with_mean: bool = False) -> str:
+    """The 95 % bootstrap interval over photos of a mean (after the mean itself if asked), as text."""
+    if len(values) == 0:
+        return "–"
+    ci = mean_interval(np.asarray(values))
+    return ci.fmt() if with_mean else f"[{ci.low:.4f}, {ci.high:.4f}]"
+
+
+# Table I's scores besides the paper's loss: ours, the skill against grey, and the believability measures.
+EXTRA = (*METRICS, "skill", "hist_distance", "patchiness")
 
 
 COLUMNS = {
     "model": "model",
     "mse": "loss (ours, MSE)",
     "paper_loss": "loss (paper)",
+    "mse_ci": "95 % CI",
+    "test_mse": "test loss, 95 % CI",
+    "skill": "skill vs grey",
     "psnr": "PSNR dB",
     "delta_e": "ΔE2000",
     "colourfulness": "colourfulness",
     "chroma": "mean chroma",
+    "hist_distance": "colour distance",
+    "patchiness": "patchiness",
 }
 
 

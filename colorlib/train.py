@@ -33,7 +33,7 @@ from .model import ColorNet, ModelConfig
 
 log = logging.getLogger(__name__)
 
-HELD_OUT_SETS = ("validation", "calibration")  # photos kept for scoring or fitting, never trained on
+HELD_OUT_SETS = ("validation", "calibration", "test")  # photos kept for scoring or fitting, never trained on
 # Training losses on normalised ab: the paper's MSE, and two robust alternatives for the follow-up
 # study the paper proposes (does averaging biased models still help under another loss?).
 LOSSES = {

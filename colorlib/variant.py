@@ -34,12 +34,12 @@ VARIANT_FORMAT = "colorlib-variant/1"
 # through the Makefile's variables or Snakemake's --config.
 PROFILES: dict[str, dict] = {
     "paper": {
-        "split": {"per_colour": 24, "baseline": 864, "validation": 32},
+        "split": {"per_colour": 24, "baseline": 864, "validation": 32, "test": 300},
         "train": {"image_size": 256, "iterations": 2000, "batch_size": 4},
         "beyond": {"image_size": 128, "iterations": 2000, "per_axis": 24, "calibration": 32},
     },
     "smoke": {
-        "split": {"per_colour": 4, "baseline": 16, "validation": 4},
+        "split": {"per_colour": 4, "baseline": 16, "validation": 4, "test": 8},
         "train": {"image_size": 64, "iterations": 30, "batch_size": 4},
         "beyond": {"image_size": 64, "iterations": 20, "per_axis": 4, "calibration": 4},
     },
@@ -194,7 +194,8 @@ def variant_markdown(info: dict, checkpoints: list[dict]) -> str:
     rows = [
         ("variant", f"`{info['name']}`"),
         ("photos", f"`{Path(info['data']).name}/` ({info['split']['per_colour']} per colour, "
-                   f"baseline {info['split']['baseline']}, validation {info['split']['validation']})"),
+                   f"baseline {info['split']['baseline']}, validation {info['split']['validation']}, "
+                   f"test {info['split'].get('test', 0)})"),
         ("seed", str(info["seed"])),
     ] + [(k.replace("_", " "), f"`{v}`") for k, v in sorted(train.items()) if k != "seed"]  # fmt: skip
     lines = ["| parameter | value |", "| --- | --- |", *[f"| {k} | {v} |" for k, v in rows]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv as csv_module
 import subprocess
 import sys
 
@@ -123,9 +124,16 @@ def test_evaluate_writes_table(workspace, tmp_path):
         "baseline",
         "by-combined",
         "bgy-combined",
+        "grey",
+        "constant",
         "originals",
     ]
     assert "| by-combined |" in md.read_text()
+    rows = {r["model"]: r for r in csv_module.DictReader(lines)}
+    assert float(rows["grey"]["skill"]) == 0.0  # grey's skill against itself, by definition
+    assert float(rows["grey"]["colourfulness"]) < 0.01 and float(rows["grey"]["patchiness"]) == 0.0
+    assert float(rows["originals"]["hist_distance"]) == 0.0 and float(rows["originals"]["patchiness"]) == 1.0
+    assert float(rows["constant"]["patchiness"]) == 0.0  # one colour everywhere: no colour edges
 
 
 def test_missing_and_empty_folders(tmp_path):

@@ -344,6 +344,21 @@ def split_report(split_folder) -> data.ScanReport:
     return data.scan_folder(split_folder, progress=False)
 
 
+def test_a_test_set_changes_no_other_set_and_shares_no_group(split_report):
+    from dataclasses import replace
+
+    before = data.make_manifest(split_report, SMALL, "split")
+    after = data.make_manifest(split_report, replace(SMALL, test=3), "split")
+    assert {k: v for k, v in after["sets"].items() if k != "test"} == before["sets"]
+    assert len(after["sets"]["test"]) == 3 and "test" not in before["sets"] and "test" not in before["params"]
+    group = {n: p["group"] for n, p in after["photos"].items()}
+    others = {group[n] for k, names in after["sets"].items() if k != "test" for n in names}
+    assert not others & {group[n] for n in after["sets"]["test"]}
+    assert {k: v for k, v in after["photos"].items() if k not in after["sets"]["test"]} == before["photos"]
+    with pytest.raises(UserError, match="test"):
+        data.make_manifest(split_report, replace(SMALL, test=50), "split")
+
+
 def test_manifest_sets(split_report):
     manifest = data.make_manifest(split_report, SMALL, "split")
     sets = manifest["sets"]

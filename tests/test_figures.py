@@ -359,3 +359,31 @@ def test_vividness_scatter_labels_overlap_neither_each_other_nor_the_originals_l
     boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
     assert len(boxes) == len(ALL_MODELS) + 1
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def test_claims_and_findings_say_how_the_models_compare_with_grey():
+    colour = {m: 20.0 for m in ALL_MODELS} | {"baseline": 10.0}
+    summary = _summary(PAPER_TABLE_I, colour)
+    summary["grey"] = {"mse": 0.0160, "psnr": 30.0, "delta_e": 5.0, "colourfulness": 0.0, "chroma": 0.0}
+    summary["constant"] = {"mse": 0.0170, "psnr": 30.0, "delta_e": 5.0, "colourfulness": 3.0, "chroma": 4.0}
+    ev = fake_evaluation(summary=summary)
+    rows = claims.claims(ev)
+    assert len(rows) == 7 and all("skill vs grey" in r["ours"] for r in rows)
+    assert rows[-1]["holds"]  # both combined models (0.0156, 0.0146) beat grey (0.0160)
+    assert "by-combined +0.03" in rows[-1]["ours"]
+    text = claims.findings(ev, rows)
+    assert "grey, ab = 0) scored 0.0160" in text and "2 of the 8 models beat grey" in text
+    assert "lowest loss was bgy-combined" in text  # the references are not models
+
+
+def test_with_a_test_set_loss_claims_rest_on_paired_intervals():
+    colour = {m: 20.0 for m in ALL_MODELS} | {"baseline": 10.0}
+    ev = fake_evaluation(summary=_summary(PAPER_TABLE_I, colour))
+    rng = np.random.default_rng(0)
+    hard = rng.lognormal(0, 1, 200)
+    ev.test_mse = {m: hard * rng.uniform(0.5, 1.5, 200) for m in ALL_MODELS}  # all alike, up to noise
+    ev.test_mse["by-combined"] = 0.5 * ev.test_mse["by"]  # clearly below by
+    rows = claims.claims(ev)
+    assert rows[0]["holds"] and "paired loss ratio on 200 test photos" in rows[0]["ours"]
+    assert "by-combined/by 0.50 [0.50, 0.50]" in rows[0]["ours"]
+    assert not rows[1]["holds"]  # bgy-combined < bgy on validation means, but not settled on test

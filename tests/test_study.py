@@ -30,6 +30,7 @@ from colorlib.data import (
 from colorlib.errors import UserError
 from colorlib.lab import pad_info
 from colorlib.study import cli as study_cli
+from colorlib.study import scoring as study_scoring
 from colorlib.train import TrainConfig, train
 
 from .conftest import DEEP_BLUE, FOREST, GOLD, GRASS, GRAY, ORANGE, SHARED_DATA, SKY_BLUE, save_photo, textured
@@ -421,6 +422,70 @@ def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
     assert any(line.startswith("Trained with L1") for line in lines)
     path = study.write_findings(tmp_path, lines)
     assert path.read_text().count("\n- ") == len(lines) - 1
+    # the references, the rules, their believability and the verdict
+    rules = study.rule_models(r)
+    assert rules[0] == "bgy-combined" and rules[-1] == study.LEARNED_RULE and len(rules) == 9
+    for seed in (0, 1):
+        assert r.value("grey", seed, "skill") == 0.0 and r.value("grey", seed, "colourfulness") < 0.01
+        assert r.value("grey", seed, "patchiness") == 0.0 and r.value("constant", seed, "patchiness") == 0.0
+        chroma = [r.value(m, seed, "chroma") for m in ("bgy-combined", "bgy-chroma-mean", "bgy-most-saturated")]
+        assert chroma == sorted(chroma)  # |mean| <= mean chroma <= the largest chroma, pixel by pixel
+    assert r.originals["hist_distance"] == 0.0 and r.originals["patchiness"] == 1.0
+    assert [f["seed"] for f in r.rule_fits if f["loss"] == "mse"] == [0, 1]
+    for f in r.rule_fits:
+        assert np.allclose(np.sum(f["weights"], axis=1), 1.0) and np.min(f["weights"]) >= 0
+    table = page.rules_table()
+    assert "bgy-most-saturated" in table and "| grey |" in table and "| originals |" in table
+    assert page.rules_verdict().startswith(("**Yes**", "**No**"))
+    assert page.rules_plot().axes
+    assert any(line.startswith("Combination rules") for line in lines)
+    assert any(line.startswith("Predicting no colour at all") for line in lines)
+
+
+def test_the_learned_rule_never_reads_validation_colours(tiny_study, study_folder, monkeypatch):
+    """Swap the validation photos for others: the scores change, the learned weights do not; and the
+    rule's fit is handed calibration photos only."""
+    manifest, study_dir, runs = tiny_study
+    mse_runs = [r for r in runs if r.loss == "mse" and r.seed == 0 and r.model in TRAINED_MODELS]
+    seen = []
+    original_fit = study_scoring.fit_hue_bands
+
+    def spy(stack, target, infos):
+        seen.append(len(infos))
+        return original_fit(stack, target, infos)
+
+    monkeypatch.setattr(study_scoring, "fit_hue_bands", spy)
+    first = study.evaluate_study(manifest, study_folder, study_dir, mse_runs, progress=False)
+    other = copy.deepcopy(manifest)
+    other["sets"]["validation"] = other["sets"]["yellow"]
+    second = study.evaluate_study(other, study_folder, study_dir, mse_runs, progress=False)
+    assert first.value("bgy-combined", 0) != second.value("bgy-combined", 0)  # other photos scored
+    assert first.rule_fits[0]["weights"] == second.rule_fits[0]["weights"]
+    assert seen == [len(manifest["sets"][study.CALIBRATION])] * 2
+
+
+def test_rules_table_and_verdict_from_known_numbers():
+    results = fake_results(
+        {
+            "baseline": [0.010, 0.010],
+            "bgy-combined": [0.012, 0.012],  # close, but colourfulness 10 + seed as the baseline's: not more
+            "bgy-chroma-mean": [0.012, 0.0124],
+            "grey": [0.016, 0.016],
+        }
+    )
+    for row in results.rows:
+        row |= {"skill": 0.0, "hist_distance": 0.5, "patchiness": 0.5, "hue_jumps": 0.01}
+        if row["model"] == "bgy-chroma-mean":
+            row["colourfulness"] = 30.0
+    results.originals |= {"hist_distance": 0.0, "patchiness": 1.0, "hue_jumps": 0.02}
+    verdicts = {v["model"]: v for v in study.rule_verdicts(results)}
+    assert verdicts["bgy-chroma-mean"]["both"] and not verdicts["bgy-combined"]["both"]
+    assert verdicts["bgy-combined"]["close"] == 2 and verdicts["bgy-combined"]["more_colourful"] == 0
+    assert study.rules_verdict(results).startswith("**Yes**: bgy-chroma-mean")
+    results.rows = [r | {"mse": 0.02} if r["model"] == "bgy-chroma-mean" else r for r in results.rows]
+    assert study.rules_verdict(results).startswith("**No**")
+    table = study.rules_table(results)
+    assert "| bgy-chroma-mean | 2 |" in table and "| originals |" in table
 
 
 # --- the notebook -----------------------------------------------------------------------------------

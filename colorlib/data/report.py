@@ -69,4 +69,10 @@ def selection_rule(manifest: Mapping) -> str:
         f"are drawn at random with seed {p['seed']} from the groups the colour sets did not use.",
         f"**Unions.** by is blue + yellow ({n['by']} photos), bgy is blue + green + yellow ({n['bgy']}).",
     ]
+    if n.get("test"):
+        steps.append(
+            f"**Test set.** {n['test']} more photos, drawn at random after every other set (from a random "
+            "stream of their own, so no other set depends on it) from the groups no other set uses; only "
+            "scored, never trained or fitted on."
+        )
     return "".join(f"{i}. {step}\n" for i, step in enumerate(steps, start=1))

@@ -35,6 +35,7 @@ class SplitParams:
     baseline: int = 864
     validation: int = 32
     seed: int = 0
+    test: int = 0  # a further held-out set, drawn after all the others (0: none, as before)
 
 
 @dataclass
@@ -70,7 +71,7 @@ def make_pool(report: ScanReport) -> Pool:
 
 def _check_params(params: SplitParams) -> None:
     """UserError for a negative set size."""
-    for key in ("per_colour", "baseline", "validation"):
+    for key in ("per_colour", "baseline", "validation", "test"):
         if getattr(params, key) < 0:
             raise UserError(f"{key} must be 0 or more, got {getattr(params, key)}")
 
@@ -144,18 +145,33 @@ def _pick_random_sets(pool: Pool, taken: set[int], params: SplitParams) -> tuple
     return validation, baseline
 
 
+TEST_STREAM = 7  # the test draw's own random stream: the other sets do not depend on it
+
+
+def _pick_test(pool: Pool, sets: Mapping[str, list[int]], params: SplitParams) -> list[int]:
+    """params.test random usable photos of groups no other set uses, drawn after all of them from a
+    stream of their own, so adding a test set changes no other set."""
+    used = {pool.group_of[i] for idx in sets.values() for i in idx}
+    rest = [i for i in pool.usable if pool.group_of[i] not in used]
+    return draw(rest, params.test, np.random.default_rng([params.seed, TEST_STREAM]), "test")
+
+
 def _make_sets(pool: Pool, params: SplitParams) -> dict[str, list[int]]:
-    """All seven sets as record indices; by and bgy keep the order blue, (green,) yellow."""
+    """All seven sets as record indices, and test when asked for; by and bgy keep the order blue,
+    (green,) yellow."""
     colour = _pick_colour_sets(pool, params.per_colour)
     taken = {pool.group_of[i] for picks in colour.values() for i in picks}
     validation, baseline = _pick_random_sets(pool, taken, params)
-    return {
+    sets = {
         **colour,
         "by": colour["blue"] + colour["yellow"],
         "bgy": colour["blue"] + colour["green"] + colour["yellow"],
         "baseline": baseline,
         "validation": validation,
     }
+    if params.test:
+        sets["test"] = _pick_test(pool, sets, params)
+    return sets
 
 
 def _split_settings() -> dict:
@@ -216,6 +232,8 @@ def make_manifest(report: ScanReport, params: SplitParams, data_dir_label: str) 
     pool = make_pool(report)
     sets = _make_sets(pool, params)
     in_sets = sorted({i for idx in sets.values() for i in idx})
+    names = [*SETS, *(["test"] if "test" in sets else [])]
+    test = {"test": params.test} if params.test else {}  # a manifest without a test set reads as before
     return {
         "format": MANIFEST_FORMAT,
         "colorlib_version": colorlib.__version__,
@@ -225,9 +243,10 @@ def make_manifest(report: ScanReport, params: SplitParams, data_dir_label: str) 
             "baseline": params.baseline,
             "validation": params.validation,
             "seed": params.seed,
+            **test,
             **_split_settings(),
         },
-        "sets": {name: [pool.records[i].name for i in sets[name]] for name in SETS},
+        "sets": {name: [pool.records[i].name for i in sets[name]] for name in names},
         "photos": {pool.records[i].name: photo_entry(pool, i) for i in in_sets},
         "report": _report_section(report, pool, sets),
     }

@@ -10,7 +10,7 @@ paper's manifest:
 - ``a+``, ``a-``, ``b+``, ``b-``: photos dominated by one half-axis of Lab's colour plane (magenta/red,
   green/cyan, yellow, blue; the follow-up the paper proposes) and ``ab``, their union.
 
-Every new set avoids the validation photos and their duplicate groups. The study then trains every
+Every new set avoids the validation and test photos and their duplicate groups. The study then trains every
 model over several seeds (and a second loss), and :func:`evaluate_study` scores all of them, their
 equal-weight ensembles and ensembles with non-negative least-squares weights fitted on calibration.
 ``python -m colorlib.study prepare ...`` writes the study manifest (:mod:`.cli`).
@@ -34,7 +34,7 @@ from .page import (
     not_built_markdown,
     study_status,
 )
-from .plots import axis_caption, seed_strip, vividness_errorbars
+from .plots import axis_caption, rules_front, seed_strip, vividness_errorbars
 from .report import (
     axis_table,
     blend_table,
@@ -43,6 +43,8 @@ from .report import (
     loss_comparison_table,
     mean_std_table,
     per_seed_table,
+    rules_table,
+    rules_verdict,
     weights_table,
     write_findings,
 )
@@ -57,10 +59,13 @@ from .runs import (
     AXIS_QUADRANTS,
     CALIBRATION,
     FITTED,
+    LEARNED_RULE,
     MEMBERS,
     METRIC_LABELS,
     NOT_BUILT_KEY,
     PAPER_MODELS,
+    REFERENCE_MODELS,
+    RULE_METRICS,
     STUDY_FORMAT,
     STUDY_METRICS,
     STUDY_TAG,
@@ -69,10 +74,22 @@ from .runs import (
     checkpoint_file,
     missing_runs,
     parse_seeds,
+    rule_model,
     study_runs,
+    temperature_curve,
 )
 from .scoring import StudyResults, evaluate_study, mean_abs_error, nnls_weights, score_predictions, weighted_sum
-from .statistics import Claim, MeanStd, blend_comparison, check_claims, mean_std, paper_claims, seed_stats
+from .statistics import (
+    Claim,
+    MeanStd,
+    blend_comparison,
+    check_claims,
+    mean_std,
+    paper_claims,
+    rule_models,
+    rule_verdicts,
+    seed_stats,
+)
 
 __all__ = [
     "ALL_COMBINED",
@@ -92,7 +109,10 @@ __all__ = [
     "MeanStd",
     "NOISE_MODELS",
     "NOT_BUILT_KEY",
+    "LEARNED_RULE",
     "PAPER_MODELS",
+    "REFERENCE_MODELS",
+    "RULE_METRICS",
     "Run",
     "STUDY_FORMAT",
     "STUDY_METRICS",
@@ -128,6 +148,12 @@ __all__ = [
     "paper_claims",
     "parse_seeds",
     "per_seed_table",
+    "rule_model",
+    "rule_models",
+    "rule_verdicts",
+    "rules_front",
+    "rules_table",
+    "rules_verdict",
     "prepare",
     "score_axes",
     "score_predictions",
@@ -135,6 +161,7 @@ __all__ = [
     "seed_strip",
     "study_runs",
     "study_status",
+    "temperature_curve",
     "vividness_errorbars",
     "weighted_sum",
     "weights_table",

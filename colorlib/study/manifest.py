@@ -99,7 +99,8 @@ def make_study_manifest(
         _stream(params.seed, 1),
         "calibration",
     )
-    held_out = val_groups | {group[i] for i in calibration}
+    test_groups = {group[i] for i in paper_idx.get("test", [])}
+    held_out = val_groups | test_groups | {group[i] for i in calibration}
 
     candidates = [i for i in pool.usable if group[i] not in held_out]
     scores = score_axes(report.folder, [pool.records[i] for i in candidates], cache_dir=cache_dir, progress=progress)

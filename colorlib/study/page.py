@@ -20,7 +20,7 @@ from ..markdown import markdown_table
 from ..pages import provenance
 from ..train import LOSSES
 from .manifest import is_study_manifest
-from .plots import axis_caption, seed_strip, vividness_errorbars
+from .plots import axis_caption, rules_front, seed_strip, vividness_errorbars
 from .report import (
     axis_table,
     blend_table,
@@ -29,6 +29,8 @@ from .report import (
     loss_comparison_table,
     mean_std_table,
     per_seed_table,
+    rules_table,
+    rules_verdict,
     weights_table,
 )
 from .runs import (
@@ -169,8 +171,8 @@ def check_parameters(
     return {"image_size": image_size, "second_loss": loss or None, **parsed}
 
 
-VIVID_MODELS = (*PAPER_MODELS, "bgy-nnls", AXIS_COMBINED)
-NOISE_MODELS = (*PAPER_MODELS, ALL_COMBINED, "bgy-nnls", "all-nnls")
+VIVID_MODELS = (*PAPER_MODELS, "bgy-nnls", AXIS_COMBINED, "grey")
+NOISE_MODELS = (*PAPER_MODELS, ALL_COMBINED, "bgy-nnls", "all-nnls", "grey", "constant")
 
 
 class BeyondPage:
@@ -244,6 +246,15 @@ class BeyondPage:
 
     def weights_table(self) -> str:
         return weights_table(self.results)
+
+    def rules_table(self) -> str:
+        return rules_table(self.results)
+
+    def rules_plot(self) -> Figure:
+        return rules_front(self.results)
+
+    def rules_verdict(self) -> str:
+        return rules_verdict(self.results)
 
     def blend_table(self) -> str:
         return blend_table(self.blends)

@@ -9,10 +9,20 @@ from pathlib import Path
 
 import numpy as np
 
+from ..claims import CLOSE_TO_BASELINE
 from ..markdown import markdown_list, markdown_table
-from .runs import AXES, AXIS_COMBINED, AXIS_POOLED, METRIC_LABELS, PAPER_MODELS, STUDY_METRICS
+from .runs import (
+    AXES,
+    AXIS_COMBINED,
+    AXIS_POOLED,
+    METRIC_LABELS,
+    PAPER_MODELS,
+    REFERENCE_MODELS,
+    RULE_METRICS,
+    STUDY_METRICS,
+)
 from .scoring import StudyResults
-from .statistics import seed_stats
+from .statistics import rule_models, rule_verdicts, seed_stats
 
 
 def _digits(metric: str) -> int:
@@ -33,6 +43,58 @@ def mean_std_table(
     originals = [results.originals.get(m) for m in metrics]
     rows.append(["originals", "–"] + ["–" if v is None else f"{v:.2f}" for v in originals])
     return markdown_table(["model", "seeds"] + [METRIC_LABELS[m] for m in metrics], rows)
+
+
+def rules_table(results: StudyResults, loss: str = "mse") -> str:
+    """Every combination rule beside the references: error, skill, vividness and believability,
+    mean ± std over seeds, and whether it is more colourful than the baseline and within 25 % of its
+    error seed by seed."""
+    verdicts = {v["model"]: v for v in rule_verdicts(results, loss)}
+    models = [*rule_models(results, loss), "baseline", *REFERENCE_MODELS]
+    stats = {k: seed_stats(results.rows, k, loss) for k in RULE_METRICS}
+    rows = []
+    for m in models:
+        if m not in stats["mse"]:
+            continue
+        v = verdicts.get(m)
+        n = len(v["seeds"]) if v else 0
+        verdict = f"{v['more_colourful']}/{n} · {v['close']}/{n} · **{'yes' if v['both'] else 'no'}**" if v else "–"
+        rows.append([m, str(stats["mse"][m].n)] + [stats[k][m].fmt(_digits(k)) for k in RULE_METRICS] + [verdict])
+    orig = results.originals
+    rows.append(
+        ["originals", "–", "0", "1"]
+        + [
+            f"{orig[k]:.2f}" if k in orig else "–"
+            for k in ("colourfulness", "hist_distance", "patchiness", "hue_jumps")
+        ]
+        + ["–"]
+    )
+    head = ["rule", "seeds", *(METRIC_LABELS[k] for k in RULE_METRICS), "more colourful · close · both"]
+    return markdown_table(head, rows)
+
+
+def rules_verdict(results: StudyResults, loss: str = "mse") -> str:
+    """The plain answer to the paper's hope: is any rule both more colourful than the baseline and
+    within 25 % of its error, in every seed?"""
+    verdicts = rule_verdicts(results, loss)
+    if not verdicts:
+        return "No combination rule was scored."
+    winners = [v for v in verdicts if v["both"]]
+    limit = f"within {CLOSE_TO_BASELINE:.0%} of its error"
+    if winners:
+        names = ", ".join(f"{v['model']} (error ratio {v['ratio'].fmt(2)})" for v in winners)
+        verb = "is" if len(winners) == 1 else "are"
+        return f"**Yes**: {names} {verb} more colourful than the baseline and {limit} in every seed."
+    vivid = [v for v in verdicts if v["more_colourful"] == len(v["seeds"])]
+    close = [v for v in verdicts if v["close"] == len(v["seeds"])]
+    return (
+        f"**No**: no rule is both more colourful than the baseline and {limit} in every seed. "
+        f"More colourful in every seed: {', '.join(v['model'] for v in vivid) or 'none'}; "
+        f"{limit} in every seed: {', '.join(v['model'] for v in close) or 'none'}. "
+        "The colour the rules keep costs error: "
+        + ", ".join(f"{v['model']} {v['ratio'].fmt(2)}×" for v in verdicts)
+        + " the baseline's error."
+    )
 
 
 def per_seed_table(results: StudyResults, models: Sequence[str], metric: str = "mse", loss: str = "mse") -> str:
@@ -164,6 +226,29 @@ def findings(
         + ", ".join(f"{m} {colour[m].fmt(1)} | {chroma[m].fmt(1)}" for m in vivid)
         + "."
     )
+    if "grey" in mse:
+        beat = [m for m in main if mse[m].mean < mse["grey"].mean]
+        lines.append(
+            f"Predicting no colour at all (grey) scores {mse['grey'].fmt()}, one constant colour (the mean of "
+            f"the baseline's training photos) {mse['constant'].fmt()}; of {', '.join(main)}, "
+            f"{', '.join(beat) or 'none'} beat grey on average (skill vs grey: "
+            + ", ".join(f"{m} {seed_stats(results.rows, 'skill')[m].fmt(2)}" for m in main)
+            + ")."
+        )
+    rules = rule_models(results)
+    if rules:
+        stat = {k: seed_stats(results.rows, k) for k in ("mse", "colourfulness", "hist_distance", "patchiness")}
+        lines.append(
+            "Combination rules over blue, yellow and green (MSE | colourfulness | colour distance | patchiness, "
+            "mean ± std over seeds): "
+            + "; ".join(
+                f"{m} {stat['mse'][m].fmt()} | {stat['colourfulness'][m].fmt(1)} | "
+                f"{stat['hist_distance'][m].fmt(2)} | {stat['patchiness'][m].fmt(2)}"
+                for m in [*rules, "baseline"]
+            )
+            + "."
+        )
+        lines.append(rules_verdict(results).replace("**", ""))
     for b in blends:
         if b["fitted"].endswith("-sum1"):
             continue

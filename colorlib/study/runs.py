@@ -3,6 +3,7 @@ where its checkpoint lives."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 
 from .. import COMBINED_MODELS, TRAINED_MODELS
 from ..errors import UserError
+from ..rules import TEMPERATURES
 
 CALIBRATION = "calibration"
 # Half-axes of the ab plane and the hue quadrant around each, h = atan2(b, a) in degrees, [start, end).
@@ -27,6 +29,27 @@ ALL_SIX = TRAINED_MODELS
 FITTED = {"bgy-nnls": MEMBERS, "all-nnls": ALL_SIX}
 ALL_COMBINED = "all-combined"  # equal-weight average of the six trained models
 PAPER_MODELS = TRAINED_MODELS + tuple(COMBINED_MODELS)
+# Combination rules over the three single-colour models (colorlib.rules), by the study's model name:
+# the mean is the paper's bgy-combined; T<t> is the softmax rule at temperature t (Lab chroma units).
+RULE_PREFIX = "bgy-"
+LEARNED_RULE = "bgy-hue-bands"  # fitted on the calibration photos only
+REFERENCE_MODELS = ("grey", "constant")
+
+
+def rule_model(rule: str) -> str:
+    """The study's model name of a combination rule of colorlib.rules over blue, yellow and green."""
+    return "bgy-combined" if rule == "mean" else RULE_PREFIX + rule
+
+
+def temperature_curve() -> list[tuple[float, str]]:
+    """(temperature, model) from the mean (T = ∞) to the most saturated member (T = 0)."""
+    return (
+        [(math.inf, "bgy-combined")]
+        + [(t, rule_model(f"T{t:g}")) for t in sorted(TEMPERATURES, reverse=True)]
+        + [(0.0, rule_model("most-saturated"))]
+    )
+
+
 STUDY_FORMAT = "colorlib-study/1"
 AXIS_CACHE_FORMAT = "colorlib-axis-cache/1"
 NOT_BUILT_KEY = "colorlib_study"  # output metadata of the notebook's status cell when not built
@@ -40,6 +63,13 @@ METRIC_LABELS = {
     "chroma": "mean chroma",
 }
 STUDY_METRICS = tuple(METRIC_LABELS)
+METRIC_LABELS |= {
+    "skill": "skill vs grey",
+    "hist_distance": "colour distance",
+    "patchiness": "patchiness",
+    "hue_jumps": "hue jumps",
+}
+RULE_METRICS = ("mse", "skill", "colourfulness", "hist_distance", "patchiness", "hue_jumps")
 
 
 def baseline_set(seed: int) -> str:

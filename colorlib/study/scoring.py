@@ -1,5 +1,7 @@
 """Scoring the study: every run's validation predictions, the equal-weight ensembles and the ones
-with non-negative least-squares weights fitted on calibration, scored one (loss, seed) at a time."""
+with non-negative least-squares weights fitted on calibration, the combination rules of
+:mod:`colorlib.rules` over blue, yellow and green (the learned one fitted on calibration), and the
+references grey and constant, scored one (loss, seed) at a time."""
 
 from __future__ import annotations
 
@@ -14,12 +16,15 @@ from scipy.optimize import nnls
 from tqdm.auto import tqdm
 
 from .. import COMBINED_MODELS
+from ..believability import believability
 from ..checkpoint import load_checkpoint
 from ..ensemble import TrainedColorizer, blend, normalize_weights
 from ..errors import UserError
 from ..evaluate import load_validation
 from ..lab import PadInfo, unpad
 from ..metrics import PhotoScores, original_scores, score_set, summarize
+from ..references import constant_prediction, grey_prediction, mean_ab, skill
+from ..rules import fit_hue_bands, fixed_rules
 from .runs import (
     ALL_COMBINED,
     ALL_SIX,
@@ -27,9 +32,13 @@ from .runs import (
     AXIS_COMBINED,
     CALIBRATION,
     FITTED,
+    LEARNED_RULE,
+    MEMBERS,
     Run,
+    baseline_set,
     checkpoint_file,
     missing_runs,
+    rule_model,
 )
 
 
@@ -41,9 +50,10 @@ def mean_abs_error(pred: np.ndarray, target: np.ndarray, info: PadInfo) -> float
 
 
 def score_predictions(split, pred: torch.Tensor) -> tuple[dict[str, float], np.ndarray]:
-    """(mean scores incl. "l1", per-photo MSE) of a prediction of a split (evaluate.ValidationSet)."""
+    """(mean scores incl. "l1" and believability, per-photo MSE) of a prediction of a split
+    (evaluate.ValidationSet)."""
     per_photo: list[PhotoScores] = score_set(split.lightness, pred, split.ab, split.infos)
-    summary = summarize(per_photo)
+    summary = {**summarize(per_photo), **believability(pred, split.ab, split.infos)}
     summary["l1"] = float(
         np.mean([mean_abs_error(pred[i].numpy(), split.ab[i].numpy(), info) for i, info in enumerate(split.infos)])
     )
@@ -88,11 +98,12 @@ class StudyResults:
     rows: list[dict]  # one per (loss, model, seed): {"loss", "model", "seed", metric: value, ...}
     per_photo: dict[tuple[str, str, int], np.ndarray]  # (loss, model, seed) -> validation MSE per photo
     weights: list[dict]  # {"loss", "seed", "fit", "models", "raw", "normalised"} per NNLS fit
-    originals: dict[str, float]  # colourfulness and chroma of the validation photos themselves
+    originals: dict[str, float]  # vividness and believability of the validation photos themselves
     image_size: int
     n_validation: int
     n_calibration: int
     states: dict[str, dict] = field(default_factory=dict)  # run name -> checkpoint metadata (no weights)
+    rule_fits: list[dict] = field(default_factory=list)  # {"loss", "seed", "models", "weights", "pixels"}
 
     def value(self, model: str, seed: int, metric: str = "mse", loss: str = "mse") -> float:
         for r in self.rows:
@@ -130,6 +141,30 @@ def _ensembles(
     return out
 
 
+def _rules(
+    val_preds: Mapping[str, torch.Tensor], cal_preds: Mapping[str, torch.Tensor], cal, fits: list[dict]
+) -> dict[str, torch.Tensor]:
+    """Every combination rule over blue, yellow and green (validation preds); the learned rule is
+    fitted on the calibration photos' predictions and colours, the only data it is given."""
+    if not all(m in val_preds for m in MEMBERS):
+        return {}
+    stack = torch.stack([val_preds[m] for m in MEMBERS])
+    out = {rule_model(name): rule(stack) for name, rule in fixed_rules().items() if name != "mean"}
+    if cal is not None and all(m in cal_preds for m in MEMBERS):
+        learned = fit_hue_bands(torch.stack([cal_preds[m] for m in MEMBERS]), cal.ab, cal.infos)
+        fits.append({"models": list(MEMBERS), "weights": learned.weights.tolist(), "pixels": learned.pixels.tolist()})
+        out[LEARNED_RULE] = learned(stack)
+    return out
+
+
+def _references(manifest: Mapping, data_dir: Path, size: int, val, seed: int, cache: dict) -> dict[str, torch.Tensor]:
+    """grey, and constant: the mean ab of the baseline draw the seed's baseline trains on (cached)."""
+    name = baseline_set(seed) if baseline_set(seed) in manifest["sets"] else "baseline"
+    if name not in cache:
+        cache[name] = mean_ab(manifest, data_dir, size, name)
+    return {"grey": grey_prediction(val.lightness), "constant": constant_prediction(val.lightness, cache[name])}
+
+
 def evaluate_study(
     manifest: Mapping,
     data_dir: Path,
@@ -161,7 +196,7 @@ def evaluate_study(
     size = sizes.pop()
     val = load_validation(manifest, data_dir, size)
     cal = load_validation(manifest, data_dir, size, CALIBRATION) if manifest["sets"].get(CALIBRATION) else None
-    rows, per_photo, weights = [], {}, []
+    rows, per_photo, weights, rule_fits, means = [], {}, [], [], {}
     groups = _group_runs(runs)
     bar = tqdm(total=len(runs), desc="predicting", unit="model", disable=not progress)
     for (loss, seed), group in groups.items():
@@ -173,20 +208,31 @@ def evaluate_study(
                 cal_preds[r.model] = model.predict_ab(cal.lightness)
             bar.update(1)
         fits: list[dict] = []
-        preds = {**val_preds, **_ensembles(val_preds, cal_preds, cal, fits)}
+        learned: list[dict] = []
+        preds = {
+            **val_preds,
+            **_ensembles(val_preds, cal_preds, cal, fits),
+            **_rules(val_preds, cal_preds, cal, learned),
+        }
+        preds |= _references(manifest, data_dir, size, val, seed, means)
         weights += [{"loss": loss, "seed": seed, **f} for f in fits]
+        rule_fits += [{"loss": loss, "seed": seed, **f} for f in learned]
+        group_rows = []
         for model_name, pred in preds.items():
             summary, photo_mse = score_predictions(val, pred)
-            rows.append({"loss": loss, "model": model_name, "seed": seed, **summary})
+            group_rows.append({"loss": loss, "model": model_name, "seed": seed, **summary})
             per_photo[(loss, model_name, seed)] = photo_mse
+        grey_mse = next(r["mse"] for r in group_rows if r["model"] == "grey")
+        rows += [{**r, "skill": skill(r["mse"], grey_mse)} for r in group_rows]
     bar.close()
     return StudyResults(
         rows=rows,
         per_photo=per_photo,
         weights=weights,
-        originals=original_scores(val.lightness, val.ab, val.infos),
+        originals={**original_scores(val.lightness, val.ab, val.infos), **believability(val.ab, val.ab, val.infos)},
         image_size=size,
         n_validation=len(val.names),
         n_calibration=len(cal.names) if cal is not None else 0,
         states=states,
+        rule_fits=rule_fits,
     )

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..claims import CLOSE_TO_BASELINE
-from .runs import ALL_COMBINED
+from ..rules import fixed_rules
+from .runs import ALL_COMBINED, LEARNED_RULE, rule_model
 from .scoring import StudyResults
 
 
@@ -128,6 +129,39 @@ def blend_comparison(results: StudyResults, loss: str = "mse") -> list[dict]:
                 "fitted_mse": mean_std(f),
                 "fitted_wins": sum(fv < ev for fv, ev in zip(f, e, strict=True)),
                 "seeds": seeds,
+            }
+        )
+    return out
+
+
+def rule_models(results: StudyResults, loss: str = "mse") -> list[str]:
+    """The combination rules the study scored, the paper's mean first, the learned rule last."""
+    names = [rule_model(r) for r in fixed_rules()] + [LEARNED_RULE]
+    return [m for m in names if results.seeds(m, loss)]
+
+
+def rule_verdicts(results: StudyResults, loss: str = "mse") -> list[dict]:
+    """Per rule, seed by seed against that seed's baseline: is it more colourful than the baseline,
+    and is its error within CLOSE_TO_BASELINE (25 %) of the baseline's? Both in every seed: "both"."""
+    out = []
+    for m in rule_models(results, loss):
+        seeds = [s for s in results.seeds(m, loss) if s in results.seeds("baseline", loss)]
+        if not seeds:
+            continue
+        vivid = [
+            results.value(m, s, "colourfulness", loss) > results.value("baseline", s, "colourfulness", loss)
+            for s in seeds
+        ]
+        ratio = [results.value(m, s, "mse", loss) / results.value("baseline", s, "mse", loss) for s in seeds]
+        close = [r <= 1 + CLOSE_TO_BASELINE for r in ratio]
+        out.append(
+            {
+                "model": m,
+                "seeds": seeds,
+                "more_colourful": sum(vivid),
+                "close": sum(close),
+                "ratio": mean_std(ratio),
+                "both": all(v and c for v, c in zip(vivid, close, strict=True)),
             }
         )
     return out

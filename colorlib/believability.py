@@ -1,0 +1,96 @@
+"""Believability without a downloaded network: two numbers for what the paper judged by eye.
+
+- `histogram_distance`: how far the predictions' colour distribution is from the originals', as the
+  total variation distance between the two ab histograms pooled over the evaluation photos (bins of
+  HIST_BIN Lab units, one centred on grey). 0: the same distribution of colours; 1: no colour in
+  common. It ignores *where* a colour goes (that is the error's job) and asks only whether the
+  palette is the originals' palette: grey, for instance, puts every pixel in the centre bin.
+- `patchiness`: the ab gradient energy of the predictions relative to the originals' (mean squared
+  difference between neighbouring pixels' ab, summed over photos, prediction over original). 1: as
+  much colour change from pixel to pixel as the photos themselves; above 1: colour patches and
+  seams the photos do not have (the paper's "patchy"); 0: a flat colour, such as grey.
+- `hue_jump_share`: the share of neighbouring pixel pairs, both clearly coloured, whose hues differ
+  by more than STRONG_HUE_JUMP degrees: hard seams between colour patches, as a second view of
+  patchiness (shown beside the originals' own share).
+
+Every measure is computed on each photo's area of the working image (padding excluded), in Lab units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from .lab import AB_SCALE, PadInfo, unpad
+
+HIST_BIN = 10.0  # Lab units per histogram bin
+HIST_HALF_BINS = 11  # bins on each side of the grey bin: [-115, 115] in all, clipped at the ends
+HUE_CHROMA_MIN = 15.0  # a pixel counts as clearly coloured above this chroma (as the colour scores)
+STRONG_HUE_JUMP = 60.0  # degrees: a hue change this large between neighbours is a seam
+BELIEVABILITY = ("hist_distance", "patchiness", "hue_jumps")
+
+
+def _photo_ab(ab: np.ndarray | torch.Tensor, info: PadInfo) -> np.ndarray:
+    """A normalised (2, S, S) ab map -> the photo's area, (h, w, 2) in Lab units."""
+    return unpad(np.asarray(ab, dtype=np.float64).transpose(1, 2, 0), info) * AB_SCALE
+
+
+def ab_histogram(maps: Sequence[np.ndarray]) -> np.ndarray:
+    """Normalised 2-D histogram of the ab values of some (h, w, 2) maps in Lab units, pooled.
+
+    Values beyond the outer bins are counted in them, so the histogram always sums to 1.
+    """
+    edge = (HIST_HALF_BINS + 0.5) * HIST_BIN
+    edges = np.linspace(-edge, edge, 2 * HIST_HALF_BINS + 2)
+    hist = np.zeros((len(edges) - 1, len(edges) - 1))
+    for ab in maps:
+        flat = np.clip(np.asarray(ab).reshape(-1, 2), -edge + 1e-9, edge - 1e-9)
+        hist += np.histogram2d(flat[:, 0], flat[:, 1], bins=(edges, edges))[0]
+    return hist / max(hist.sum(), 1.0)
+
+
+def histogram_distance(p: np.ndarray, q: np.ndarray) -> float:
+    """Total variation distance of two normalised histograms: half the summed absolute difference."""
+    return float(0.5 * np.abs(np.asarray(p) - np.asarray(q)).sum())
+
+
+def gradient_energy(ab: np.ndarray) -> float:
+    """Mean squared difference of ab between horizontal and vertical neighbours ((h, w, 2), Lab units)."""
+    ab = np.asarray(ab, dtype=np.float64)
+    dx = np.diff(ab, axis=1)
+    dy = np.diff(ab, axis=0)
+    n = dx[..., 0].size + dy[..., 0].size
+    return float(((dx**2).sum() + (dy**2).sum()) / max(n, 1))
+
+
+def hue_jump_share(ab: np.ndarray) -> float:
+    """Share of neighbouring pixel pairs, both with chroma > HUE_CHROMA_MIN, whose hue differs by
+    more than STRONG_HUE_JUMP degrees, among all neighbouring pairs of the photo."""
+    ab = np.asarray(ab, dtype=np.float64)
+    chroma = np.hypot(ab[..., 0], ab[..., 1])
+    hue = np.degrees(np.arctan2(ab[..., 1], ab[..., 0]))
+    coloured = chroma > HUE_CHROMA_MIN
+    jumps, pairs = 0, 0
+    for axis in (0, 1):
+        both = np.logical_and(np.delete(coloured, 0, axis), np.delete(coloured, -1, axis))
+        diff = np.abs(np.diff(hue, axis=axis))
+        diff = np.minimum(diff, 360.0 - diff)
+        jumps += int(np.sum(both & (diff > STRONG_HUE_JUMP)))
+        pairs += both.size
+    return jumps / max(pairs, 1)
+
+
+def believability(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInfo]) -> dict[str, float]:
+    """The set's believability: histogram distance and patchiness against the originals, and the
+    predictions' share of strong hue jumps (normalised ab batches (N, 2, S, S))."""
+    pred_maps = [_photo_ab(pred[i], info) for i, info in enumerate(infos)]
+    true_maps = [_photo_ab(true[i], info) for i, info in enumerate(infos)]
+    true_energy = sum(gradient_energy(t) for t in true_maps)
+    pred_energy = sum(gradient_energy(p) for p in pred_maps)
+    return {
+        "hist_distance": histogram_distance(ab_histogram(pred_maps), ab_histogram(true_maps)),
+        "patchiness": pred_energy / true_energy if true_energy > 0 else float("nan"),
+        "hue_jumps": float(np.mean([hue_jump_share(p) for p in pred_maps])),
+    }
