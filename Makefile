@@ -47,6 +47,7 @@ book: $(VENV)/.installed
 pipeline: $(VENV)/.installed
 	$(call SNAKEMAKE,pipeline)
 
+# Two calls: the beyond page depends on the study only once it exists (the DAG is fixed when a call starts).
 beyond: $(VENV)/.installed
 	$(call SNAKEMAKE,beyond_done)
 	$(call SNAKEMAKE,book)
