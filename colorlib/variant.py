@@ -210,7 +210,7 @@ def variant_markdown(info: dict, checkpoints: list[dict]) -> str:
     text += f"Rebuild exactly this variant with `{info['command']}`. " if info.get("command") else ""
     if where:
         text += (
-            f"Its {len(checkpoints)} models were trained on {'; '.join(where)}; this build ran on a "
+            f"Its {len(checkpoints)} models were trained on {'; '.join(where)}; the book was built on "
             f"{cpu_name()}. A run's numbers are bit-identical for the same parameters, thread count and "
             "kind of processor however the runs were scheduled; another processor family, thread count or "
             "precision rounds differently and moves the losses by about as much as another seed does "
