@@ -26,10 +26,11 @@ from tqdm.auto import tqdm
 from . import __version__
 from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 from .data import load_set, manifest_hash
-from .device import PRECISIONS, autocast, pick_device, resolve_precision
+from .device import PRECISIONS, pick_device, resolve_precision
 from .errors import UserError
 from .lab import preprocess_batch
 from .model import ColorNet, ModelConfig
+from .steps import GraphedSteps, eager_step
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +130,12 @@ def batch_order(n_photos: int, iterations: int, batch_size: int, seed: int) -> n
 # --- the loop -------------------------------------------------------------------------------------------------
 
 
-def _adam(model: torch.nn.Module, cfg: TrainConfig, dev: torch.device) -> torch.optim.Adam:
+def _adam(model: torch.nn.Module, cfg: TrainConfig, dev: torch.device, capturable: bool = False) -> torch.optim.Adam:
     """Adam as the paper sets it; on the CPU the fused kernel (one pass over every tensor, about 4 %
-    of a step saved) where this torch has it (2.4 and later), else the plain one."""
+    of a step saved) where this torch has it (2.4 and later), else the plain one. `capturable` keeps
+    its step counts on the GPU, so the step can be captured in a CUDA graph."""
+    if capturable:
+        return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, capturable=True)
     if dev.type == "cpu":
         try:
             return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
@@ -187,8 +191,13 @@ def train(
     device: str = "auto",
     force: bool = False,
     progress: bool = True,
+    cuda_graph: bool = True,
 ) -> TrainResult:
-    """Train `cfg.dataset` of `manifest` and write the checkpoint `out` (resuming if it exists)."""
+    """Train `cfg.dataset` of `manifest` and write the checkpoint `out` (resuming if it exists).
+
+    On a GPU the step is captured once as a CUDA graph and replayed (`colorlib.steps`); `cuda_graph=False`
+    keeps every step eager (the same kernels, launched one by one).
+    """
     out = Path(out)
     check_dataset(manifest, cfg.dataset)
     mhash = manifest_hash(manifest)
@@ -214,7 +223,7 @@ def train(
     model = ColorNet(cfg.model_config()).to(dev)
     memory_format = torch.channels_last if precision == "bf16" or dev.type == "cuda" else torch.contiguous_format
     model = model.to(memory_format=memory_format)
-    optim = _adam(model, cfg, dev)
+    optim = _adam(model, cfg, dev, capturable=dev.type == "cuda" and cuda_graph)
     step, losses, elapsed = 0, [], 0.0
     if state is not None:
         model.load_state_dict(state["model"])
@@ -246,26 +255,29 @@ def train(
     model.train()
     bar = tqdm(total=cfg.iterations, initial=step, desc=f"train {cfg.dataset}", unit="batch", disable=not progress)
     start = time.perf_counter() - elapsed
-    pending: list[torch.Tensor] = []  # losses still on the device: read back every few batches, not each one
+    # each step's loss stays on the device until read back every few batches, not after each one
+    step_losses = torch.zeros(cfg.iterations, device=dev)
+    graphed = None
+    if dev.type == "cuda" and cuda_graph:
+        graphed = GraphedSteps(model, optim, loss_fn, lightness, ab, order, step_losses, precision, memory_format)
+
+    def batch(i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = order[i]
+        x = lightness[idx].to(dev, non_blocking=True).contiguous(memory_format=memory_format)
+        # targets in the prediction's layout, so the loss gradient enters the network without a reorder
+        y = ab[idx].to(dev, non_blocking=True).contiguous(memory_format=memory_format)
+        return x, y
 
     def flush() -> None:
-        if pending:
-            losses.extend(torch.stack(pending).float().cpu().tolist())
-            pending.clear()
+        if len(losses) < step:
+            losses.extend(step_losses[len(losses) : step].float().cpu().tolist())
 
     with _deferred_interrupt() as interrupt:
         while step < cfg.iterations and not interrupt["stop"]:
-            idx = order[step]
-            x = lightness[idx].to(dev, non_blocking=True).contiguous(memory_format=memory_format)
-            # targets in the prediction's layout, so the loss gradient enters the network without a reorder
-            y = ab[idx].to(dev, non_blocking=True).contiguous(memory_format=memory_format)
-            with autocast(dev, precision):
-                pred = model(x)
-            loss = loss_fn(pred.float(), y)
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            optim.step()
-            pending.append(loss.detach())
+            if graphed is not None:
+                graphed.run(step)
+            else:
+                eager_step(model, optim, loss_fn, batch, step_losses, step, precision)
             step += 1
             bar.update(1)
             if step % 10 == 0 or step == cfg.iterations:
