@@ -16,9 +16,10 @@ per working size; colour is smooth) and are brought back with :func:`upsample_bi
 page mirrors line by line. Colourfulness is measured on the shown image. The MSE is not measured on
 the stored maps: since it is quadratic in the weights, each photo carries its exact second moments
 (:class:`MseStats`, from the unquantised, full-size predictions), so the readout for a preset equals
-Table I's number for that model.
+Table I's number for that model. The other combination rules (:mod:`colorlib.explorer_rules`)
+are not quadratic in anything shipped, so their MSE is that of the stored maps against the stored truth.
 
-The module runs a little over 400 lines because the bundle format and its reference computation are
+The module runs some 450 lines because the bundle format and its reference computation are
 one concern: both sides of the page's contract change together.
 """
 
@@ -41,8 +42,9 @@ from PIL import Image
 from . import COMBINED_MODELS, TRAINED_MODELS
 from .ensemble import normalize_weights
 from .errors import UserError
+from .explorer_rules import INITIAL_TEMPERATURE, MEAN, combine_ab, controls_html
 from .lab import AB_SCALE, L_SCALE, join_lab, rgb_to_uint8
-from .metrics import colourfulness
+from .metrics import colourfulness, mse_ab
 
 BUNDLE_FORMAT = "colorlib-explorer/1"
 BUNDLE_NAME = "explorer.json"
@@ -229,8 +231,13 @@ class ExplorerPhoto:
     def true_ab(self) -> np.ndarray:
         return dequantize_ab(self.ab_q[-1])
 
-    def preview(self, weights: Sequence[float]) -> Preview:
-        return blend_preview(self.lightness, self.members_ab, weights, self.stats)
+    def preview(self, weights: Sequence[float], rule: str = MEAN, temperature: float = INITIAL_TEMPERATURE) -> Preview:
+        """The blend by `rule` (:mod:`colorlib.explorer_rules`); other rules' MSE is that of the stored maps."""
+        if rule == MEAN:
+            return blend_preview(self.lightness, self.members_ab, weights, self.stats)
+        ab = combine_ab(self.members_ab, weights, rule, temperature)
+        rgb = render(self.lightness, ab)
+        return Preview(rgb, mse_ab(ab, self.true_ab), colourfulness(rgb))
 
     def original(self) -> np.ndarray:
         """The photo at working size, its colour at the stored ab resolution."""
@@ -261,11 +268,14 @@ class ExplorerData:
         presets = self.presets
         return presets.get(INITIAL_PRESET) or dict.fromkeys(self.models, WEIGHT_MAX)
 
-    def mean_mse(self, weights: Sequence[float]) -> float:
+    def mean_mse(self, weights: Sequence[float], rule: str = MEAN, temperature: float = INITIAL_TEMPERATURE) -> float:
         """Mean over photos of each photo's MSE (how Table I averages); summed in order, like the page."""
         total = 0.0
         for p in self.photos:
-            total += p.stats.mse(weights)
+            if rule == MEAN:
+                total += p.stats.mse(weights)
+            else:
+                total += mse_ab(combine_ab(p.members_ab, weights, rule, temperature), p.true_ab)
         return total / len(self.photos)
 
 
@@ -423,7 +433,7 @@ def explorer_html(bundle: Mapping | Path, data_src: str | None = None, inline: b
         " (its explorer.js); in Jupyter, use the widget (colorlib.widgets.explorer).</p>"
         f'<div class="cx-controls"><label>photo <select id="photo-select">{options}</select></label>'
         f'<div class="cx-presets">presets: {presets}</div>'
-        f'<div class="cx-sliders">{sliders}</div></div>'
+        f'<div class="cx-sliders">{sliders}</div>{controls_html()}</div>'
         f'<div class="cx-images">{figures}</div>'
         '<p class="cx-readouts">MSE (this photo): <span id="mse-readout">–</span>'
         f' · mean MSE ({n} photos): <span id="mse-all-readout">–</span>'

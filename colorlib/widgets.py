@@ -1,8 +1,9 @@
 """The ensemble-weight explorer as a Jupyter widget.
 
-One slider per trained model, presets (the paper's combined models, baseline only) and a photo
-picker. Moving a slider re-blends the stored ab predictions (no network runs) and updates the
-blend beside the original and grayscale photo with its MSE and colourfulness. It shows the same
+One slider per trained model, presets (the paper's combined models, baseline only), a photo
+picker, the combination rule (:mod:`colorlib.explorer_rules`) and, for the softmax family, its
+temperature. Moving a control re-combines the stored ab predictions (no network runs) and updates
+the blend beside the original and grayscale photo with its MSE and colourfulness. It shows the same
 data and numbers as the book's static explorer (:mod:`colorlib.explorer`, ``book/_static/explorer.js``).
 """
 
@@ -24,6 +25,16 @@ from .explorer import (
     format_mse,
     normalized_weights,
 )
+from .explorer_rules import (
+    INITIAL_TEMPERATURE,
+    LEARNED_NOTE,
+    MAPS_NOTE,
+    MEAN,
+    RULES,
+    TEMPERATURES,
+    format_temperature,
+    rule_note,
+)
 from .metrics import colourfulness
 
 BLANK = 238  # the blend's placeholder grey when every weight is zero (as on the page)
@@ -43,6 +54,7 @@ class WeightExplorer(widgets.VBox):
         self.data = data
         self._holding = False
         self._cache: dict[int, tuple[bytes, bytes, str]] = {}
+        self._mean_mse: dict[tuple, float] = {}  # (rule, temperature, models in use) -> mean MSE
         initial = data.initial_weights()
         self.sliders = {
             m: widgets.IntSlider(value=initial.get(m, 0), min=0, max=WEIGHT_MAX, step=1, description=m)
@@ -52,6 +64,11 @@ class WeightExplorer(widgets.VBox):
         self.presets = {name: widgets.Button(description=name) for name in data.presets}
         self.photo = widgets.Dropdown(
             options=[(p.name, i) for i, p in enumerate(data.photos)], value=0, description="photo"
+        )
+        self.rule = widgets.Dropdown(options=[(r.label, n) for n, r in RULES.items()], value=MEAN, description="rule")
+        self.rule_note = widgets.Label()
+        self.temperature = widgets.SelectionSlider(
+            options=[(format_temperature(t), t) for t in TEMPERATURES], value=INITIAL_TEMPERATURE, description="T"
         )
         self.images = {role: widgets.Image(format="png", width=DISPLAY_WIDTH) for role in ("original", "gray", "blend")}
         self.mse_readout = widgets.Label()
@@ -63,6 +80,7 @@ class WeightExplorer(widgets.VBox):
         # ``mse-readout``...), so that in a browser, and in the browser test, it can be found.
         parts = {f"w-{m}": s for m, s in self.sliders.items()} | {f"share-{m}": s for m, s in self.shares.items()}
         parts |= {"photo-select": self.photo, "explorer-message": self.message, **self.images}
+        parts |= {"rule-select": self.rule, "rule-note": self.rule_note, "temperature": self.temperature}
         parts |= {"mse-readout": self.mse_readout, "mse-all-readout": self.mse_all_readout}
         parts |= {"colourfulness-readout": self.colourfulness_readout}
         parts |= {"colourfulness-original": self.colourfulness_original}
@@ -75,14 +93,18 @@ class WeightExplorer(widgets.VBox):
             slider.observe(lambda _: self.update(), names="value")
         for name, button in self.presets.items():
             button.on_click(lambda _, name=name: self.apply_preset(name))
-        self.photo.observe(lambda _: self.update(), names="value")
+        for control in (self.photo, self.rule, self.temperature):
+            control.observe(lambda _: self.update(), names="value")
 
         captions = {"original": "original", "gray": "grayscale (the input)", "blend": "blend"}
         row = lambda *ws: widgets.HBox(list(ws))  # noqa: E731
         super().__init__(
             [
                 row(self.photo, widgets.Label("presets:"), *self.presets.values()),
-                widgets.VBox([row(self.sliders[m], self.shares[m]) for m in data.models]),
+                row(
+                    widgets.VBox([row(self.sliders[m], self.shares[m]) for m in data.models]),
+                    widgets.VBox([self.rule, self.rule_note, self.temperature]),
+                ),
                 row(*(widgets.VBox([self.images[r], widgets.Label(captions[r])]) for r in captions)),
                 row(
                     widgets.Label("MSE (this photo):"),
@@ -96,6 +118,7 @@ class WeightExplorer(widgets.VBox):
                     widgets.Label(")"),
                 ),
                 self.message,
+                widgets.HTML(f"<small>{MAPS_NOTE} {LEARNED_NOTE}</small>"),
             ]
         )
         self.add_class("colorlib-explorer")
@@ -110,6 +133,14 @@ class WeightExplorer(widgets.VBox):
         with self._hold():
             for m, slider in self.sliders.items():
                 slider.value = int(weights.get(m, 0))
+        self.update()
+
+    def set_rule(self, rule: str, temperature: float | None = None) -> None:
+        """Pick a rule (and the temperature, for the softmax family), re-blending once."""
+        with self._hold():
+            self.rule.value = rule
+            if temperature is not None:
+                self.temperature.value = temperature
         self.update()
 
     def apply_preset(self, name: str) -> None:
@@ -139,7 +170,11 @@ class WeightExplorer(widgets.VBox):
         self.images["original"].value = original
         self.images["gray"].value = gray
         self.colourfulness_original.value = original_colourfulness
-        weights = self.weights()
+        weights, rule, t = self.weights(), self.rule.value, self.temperature.value
+        uses = RULES[rule]
+        self.rule_note.value = rule_note(rule)
+        self.temperature.disabled = not uses.uses_temperature
+        self.temperature.layout.display = None if uses.uses_temperature else "none"
         if sum(weights) == 0:
             for label in self.shares.values():
                 label.value = "–"
@@ -147,14 +182,22 @@ class WeightExplorer(widgets.VBox):
             self.mse_readout.value = self.mse_all_readout.value = self.colourfulness_readout.value = "–"
             self.images["blend"].value = _png(np.full(photo.lightness_q.shape + (3,), BLANK, np.uint8))
             return
-        for m, share in zip(self.data.models, normalized_weights(weights), strict=True):
-            self.shares[m].value = f"{100 * share:.0f}%"
-        preview = photo.preview(weights)
+        for m, share, w in zip(self.data.models, normalized_weights(weights), weights, strict=True):
+            self.shares[m].value = f"{100 * share:.0f}%" if uses.uses_weights else ("in" if w > 0 else "–")
+        preview = photo.preview(weights, rule, t)
         self.message.value = ""
         self.images["blend"].value = _png(preview.rgb)
         self.mse_readout.value = format_mse(preview.mse)
-        self.mse_all_readout.value = format_mse(self.data.mean_mse(weights))
+        self.mse_all_readout.value = format_mse(self._all_photos_mse(weights, rule, t))
         self.colourfulness_readout.value = format_colourfulness(preview.colourfulness)
+
+    def _all_photos_mse(self, weights: list[int], rule: str, t: float) -> float:
+        if RULES[rule].uses_weights:
+            return self.data.mean_mse(weights)
+        key = (rule, t if RULES[rule].uses_temperature else None, tuple(w > 0 for w in weights))
+        if key not in self._mean_mse:
+            self._mean_mse[key] = self.data.mean_mse(weights, rule, t)
+        return self._mean_mse[key]
 
 
 def explorer(ev, max_photos: int = 32, ab_size: int = 128) -> WeightExplorer:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import re
 import shutil
@@ -21,7 +22,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorlib.explorer import ZERO_MESSAGE, explorer_html, format_colourfulness, format_mse, from_bundle, to_bundle
+from colorlib.explorer import (
+    ZERO_MESSAGE,
+    blend_ab,
+    explorer_html,
+    format_colourfulness,
+    format_mse,
+    from_bundle,
+    to_bundle,
+)
+from colorlib.explorer_rules import MEAN, RULES, SOFTMAX, TEMPERATURES, combine_ab, format_temperature, rule_note
 
 from .browser import chromium, skip_without_chromium
 
@@ -180,18 +190,71 @@ def _photo_index(driver) -> int:
     return int(driver.find_element("id", "photo-select").get_attribute("value"))
 
 
+def _rule(driver) -> tuple[str, float]:
+    """The page's rule and temperature."""
+    rule, index = driver.execute_script(
+        "return [document.getElementById('rule-select').value, document.getElementById('temperature').value]"
+    )
+    return rule, TEMPERATURES[int(index)]
+
+
+def _set_rule(driver, rule: str | None = None, temperature: float | None = None) -> None:
+    """Pick a rule as a user does (a 'change'), and move the temperature slider (an 'input'), then wait."""
+    if rule is not None:
+        from selenium.webdriver.support.ui import Select
+
+        Select(driver.find_element("id", "rule-select")).select_by_value(rule)
+    if temperature is not None:
+        _set_range(driver, "temperature", TEMPERATURES.index(temperature))
+    _wait_ready(driver)
+
+
+def _set_range(driver, ident: str, value: int) -> None:
+    driver.execute_script(
+        "const s = document.getElementById(arguments[0]); s.value = String(arguments[1]);"
+        "s.dispatchEvent(new Event('input', {bubbles: true}));",
+        ident,
+        value,
+    )
+
+
+def _combined(driver) -> np.ndarray:
+    """The page's combined ab of the shown photo, at the stored size, as explorer.js computed it."""
+    b64 = driver.execute_script(
+        """
+        const ab = document.getElementById('colorlib-explorer').colorlibExplorer.lastAb;
+        const d = new Uint8Array(ab.buffer, ab.byteOffset, ab.byteLength);
+        let s = '';
+        for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
+        return btoa(s);
+        """
+    )
+    return np.frombuffer(base64.b64decode(b64), "<f8")
+
+
 def _check_matches_python(driver, data) -> np.ndarray:
-    """The blend on the page and its readouts equal colorlib's for the page's current weights."""
+    """The blend on the page and its readouts equal colorlib's for the page's current weights and rule."""
     weights = _slider_values(driver, data.models)
+    rule, t = _rule(driver)
     photo = data.photos[_photo_index(driver)]
-    expected = photo.preview(weights)
+    expected = photo.preview(weights, rule, t)
+    # the rule itself: explorer.js's float64 maps against colorlib.rules' (whose median rounds to float32)
+    reference = blend_ab(photo.members_ab, weights) if rule == MEAN else combine_ab(photo.members_ab, weights, rule, t)
+    combined = _combined(driver)
+    assert combined.shape == (reference.size,)
+    gap = np.abs(combined - reference.ravel()).max()
+    assert gap <= 1e-6, f"explorer.js's {rule} (T = {t}) differs from colorlib.rules' by {gap}"
     shown = _pixels(driver, "blend")
     assert shown.shape == expected.rgb.shape
     diff = np.abs(shown.astype(int) - expected.rgb.astype(int))
-    assert diff.max() <= 2, f"page differs from colorlib by up to {diff.max()} levels for weights {weights}"
-    assert _text(driver, "mse-readout") == format_mse(expected.mse)
-    assert _text(driver, "colourfulness-readout") == format_colourfulness(expected.colourfulness)
-    assert _text(driver, "mse-all-readout") == format_mse(data.mean_mse(weights))
+    assert diff.max() <= 2, f"page differs from colorlib by up to {diff.max()} levels for {weights}, {rule}, T = {t}"
+    texts = [_text(driver, i) for i in ("mse-readout", "mse-all-readout", "colourfulness-readout")]
+    numbers = [expected.mse, data.mean_mse(weights, rule, t), expected.colourfulness]
+    if rule == MEAN:  # the same float, so the same text
+        assert texts == [format_mse(numbers[0]), format_mse(numbers[1]), format_colourfulness(numbers[2])]
+    else:  # sums in another order: the same to the last digit shown, or one off where it rounds
+        gaps = np.abs(np.array([float(x) for x in texts]) - numbers)
+        assert np.all(gaps <= [1e-4, 1e-4, 1e-2]), f"page shows {texts}, colorlib says {numbers} ({rule}, T = {t})"
     assert _text(driver, "explorer-message") == ""
     return shown
 
@@ -259,6 +322,67 @@ def test_picking_another_photo(browser, data):
     assert _pixels(browser, "original").shape == photo.original().shape
     assert _text(browser, "colourfulness-original") != before or len(set(p.name for p in data.photos)) == 1
     _check_matches_python(browser, data)
+
+
+def test_every_rule_matches_colorlib_rules(browser, data):
+    """Pick each rule: explorer.js combines the maps as colorlib.rules does, and the picture and readouts follow."""
+    from selenium.webdriver.support.ui import Select
+
+    _set_weights(browser, data.presets["bgy-combined"])
+    pictures = {}
+    for name, rule in RULES.items():
+        _set_rule(browser, name)
+        assert _text(browser, "rule-note") == rule_note(name)
+        box_hidden, disabled = browser.execute_script(
+            "const g = (i) => document.getElementById(i);"
+            "return [g('temperature-box').hidden, g('temperature').disabled]"
+        )
+        assert box_hidden == disabled == (not rule.uses_temperature), name
+        pictures[name] = _check_matches_python(browser, data)
+        shares = [_text(browser, f"share-{m}") for m in data.models]
+        if not rule.uses_weights:
+            assert shares == ["in" if data.presets["bgy-combined"][m] else "–" for m in data.models]
+    for name in RULES:
+        if name != MEAN:
+            assert not np.array_equal(pictures[name], pictures[MEAN]), f"{name} draws the mean's picture"
+
+    # the rules use the models whose slider is above zero, as equals: other weights, other members
+    # (four of them: the median of an even count), and another photo
+    _set_weights(browser, dict(zip(data.models, [5, 0, 90, 10, 0, 40][: len(data.models)], strict=True)))
+    if len(data.photos) > 1:
+        Select(browser.find_element("id", "photo-select")).select_by_index(1)
+    for name in RULES:
+        _set_rule(browser, name)
+        _check_matches_python(browser, data)
+    _set_rule(browser, MEAN)
+
+
+def test_the_temperature_slider_matches_colorlib_rules(browser, data):
+    from selenium.webdriver.common.keys import Keys
+
+    _set_weights(browser, data.presets["bgy-combined"])
+    _set_rule(browser, SOFTMAX)
+    seen = {}
+    for t in TEMPERATURES:
+        _set_rule(browser, temperature=t)
+        assert _text(browser, "temperature-value") == format_temperature(t)
+        seen[t] = _check_matches_python(browser, data)
+        assert _text(browser, "mse-all-readout") not in ("", "–", "…")
+    assert np.abs(seen[0.0].astype(int) - seen[math.inf].astype(int)).mean() > 0.5, "the temperature changes nothing"
+    _set_rule(browser, "most-saturated")
+    assert np.array_equal(_pixels(browser, "blend"), seen[0.0])  # T = 0: the most saturated member
+
+    # a keyboard user on the temperature slider
+    _set_rule(browser, SOFTMAX)
+    slider = browser.find_element("id", "temperature")
+    slider.click()
+    start = int(slider.get_attribute("value"))
+    slider.send_keys(Keys.ARROW_LEFT * 2)
+    _wait_ready(browser)
+    assert int(slider.get_attribute("value")) == start - 2
+    _check_matches_python(browser, data)
+    _set_rule(browser, MEAN)
+    assert browser.find_element("id", "temperature").get_attribute("disabled") is not None
 
 
 def test_page_works_from_a_web_server_too(browser, explorer_page, data):

@@ -1,5 +1,6 @@
 """`make explorer` as a user meets it: the explorer served as an app (Voilà) on the smoke book's
-models, opened in headless Chromium, a slider dragged and a preset pressed.
+models, opened in headless Chromium, a slider dragged, a preset pressed, a rule picked and its
+temperature moved.
 
 The server is the Makefile's command itself, on 127.0.0.1 at a free port with a token; it is stopped at
 the end, also when a test fails. The picture and readouts on the page must equal what colorlib computes
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import secrets
 import sys
 from pathlib import Path
@@ -20,6 +22,7 @@ import pytest
 from PIL import Image
 
 from colorlib.explorer import format_colourfulness, format_mse, load_explorer_data
+from colorlib.explorer_rules import MEAN, RULES, SOFTMAX, TEMPERATURES, format_temperature
 
 from .browser import chromium, skip_without_chromium
 from .servers import free_port, served
@@ -102,9 +105,20 @@ def _picture(driver) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGB"))
 
 
+def _rule(driver) -> tuple[str, float]:
+    """The rule the Dropdown shows and the temperature the SelectionSlider shows."""
+    label = driver.execute_script(
+        "const s = document.querySelector('.colorlib-rule-select select'); return s.options[s.selectedIndex].text"
+    )
+    readout = _text(driver, ".colorlib-temperature .widget-readout").replace("\xa0", " ")
+    rule = next(name for name, r in RULES.items() if r.label == label.replace("\xa0", " "))  # ipywidgets: nbsp
+    return rule, next(t for t in TEMPERATURES if format_temperature(t) == readout)
+
+
 def _shown(driver, data) -> SimpleNamespace:
     return SimpleNamespace(
         weights=_weights(driver, data.models),
+        rule=_rule(driver),
         mse=_text(driver, ".colorlib-mse-readout"),
         mse_all=_text(driver, ".colorlib-mse-all-readout"),
         colourfulness=_text(driver, ".colorlib-colourfulness-readout"),
@@ -113,11 +127,11 @@ def _shown(driver, data) -> SimpleNamespace:
     )
 
 
-def _expected(data, weights) -> SimpleNamespace:
-    preview = data.photos[0].preview(weights)
+def _expected(data, weights, rule=(MEAN, math.inf)) -> SimpleNamespace:
+    preview = data.photos[0].preview(weights, *rule)
     return SimpleNamespace(
         mse=format_mse(preview.mse),
-        mse_all=format_mse(data.mean_mse(weights)),
+        mse_all=format_mse(data.mean_mse(weights, *rule)),
         colourfulness=format_colourfulness(preview.colourfulness),
         picture=preview.rgb,
     )
@@ -132,7 +146,7 @@ def _settled(driver, data, timeout=60) -> SimpleNamespace:
 
     def agrees(d):
         shown = last["shown"] = _shown(d, data)
-        want = last["want"] = _expected(data, shown.weights)
+        want = last["want"] = _expected(data, shown.weights, shown.rule)
         if shown.picture is None or shown.picture.shape != want.picture.shape:
             return False
         close = np.abs(shown.picture.astype(int) - want.picture.astype(int)).max() <= 1
@@ -184,3 +198,27 @@ def test_a_preset_sets_the_sliders_and_re_blends(page, data):
     assert after.weights == wanted
     assert not np.array_equal(after.picture, before.picture) and after.mse_all != before.mse_all
     assert after.mse_all == format_mse(data.mean_mse(list(preset.values())))
+
+
+def test_a_rule_and_its_temperature_re_combine_like_python(page, data):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    before = _settled(page, data)
+    assert before.rule[0] == MEAN and not page.find_element("css selector", ".colorlib-temperature").is_displayed()
+    Select(page.find_element("css selector", ".colorlib-rule-select select")).select_by_visible_text(
+        RULES[SOFTMAX].label
+    )
+    WebDriverWait(page, 60, ignored_exceptions=_passing()).until(lambda d: _rule(d)[0] == SOFTMAX)
+    softmax = _settled(page, data)
+    assert not np.array_equal(softmax.picture, before.picture) and softmax.mse_all != before.mse_all
+    slider = page.find_element("css selector", ".colorlib-temperature")
+    WebDriverWait(page, 60).until(lambda d: slider.is_displayed())
+    handle = page.find_element("css selector", ".colorlib-temperature .noUi-handle")
+    ActionChains(page).click_and_hold(handle).move_by_offset(-80, 0).release().perform()
+    WebDriverWait(page, 60, ignored_exceptions=_passing()).until(lambda d: _rule(d)[1] != softmax.rule[1])
+    colder = _settled(page, data)
+    assert colder.rule[1] < softmax.rule[1] and not np.array_equal(colder.picture, softmax.picture)
+    Select(page.find_element("css selector", ".colorlib-rule-select select")).select_by_visible_text(RULES[MEAN].label)
+    WebDriverWait(page, 60, ignored_exceptions=_passing()).until(lambda d: _rule(d)[0] == MEAN)
+    assert _settled(page, data).mse_all == before.mse_all

@@ -7,6 +7,11 @@
  * does (D65, sRGB gamma) and draws the result. Every step mirrors colorlib.explorer.blend_preview
  * operation by operation, so the page matches Python to a level or so per pixel and shows the same
  * MSE and colourfulness. Markup: colorlib.explorer.explorer_html.
+ *
+ * Besides the weighted mean, the page offers the other combination rules of colorlib.rules (see
+ * colorlib.explorer_rules): they combine the models whose slider is above zero as equals, on the
+ * stored maps, each written below to mirror its colorlib.rules function; their MSE is that of the
+ * stored maps against the stored truth (colorlib.metrics.mse_ab).
  */
 (function () {
   "use strict";
@@ -129,6 +134,108 @@
     return Math.max(0.0, quad - 2.0 * lin + stats.energy);
   }
 
+  // --- the combination rules (colorlib.rules), on the chosen members' maps (each 2 * plane long) ---
+
+  function chromaAt(m, j, plane) {
+    var a = m[j], b = m[j + plane];
+    return Math.sqrt(a * a + b * b); // what torch.linalg.vector_norm gives, to the bit
+  }
+
+  // rules.mean (the members as equals: the softmax family at T = infinity)
+  function plainMean(members, plane, out) {
+    var k = members.length;
+    for (var j = 0; j < 2 * plane; j++) {
+      var s = 0.0;
+      for (var i = 0; i < k; i++) s += members[i][j];
+      out[j] = s / k;
+    }
+    return out;
+  }
+
+  // rules.chroma_mean: the hue of the mean vector, the members' mean chroma; clipped to [-1, 1]
+  function chromaMean(members, plane, out) {
+    var k = members.length;
+    plainMean(members, plane, out);
+    for (var j = 0; j < plane; j++) {
+      var length = chromaAt(out, j, plane), target = 0.0;
+      for (var i = 0; i < k; i++) target += chromaAt(members[i], j, plane);
+      target /= k;
+      var scale = length > 0 ? target / Math.max(length, 1e-12) : 0.0;
+      for (var c = j; c < 2 * plane; c += plane) out[c] = Math.min(1, Math.max(-1, out[c] * scale));
+    }
+    return out;
+  }
+
+  // rules.median: per pixel and channel; the mean of the middle two for an even count
+  function median(members, plane, out) {
+    var k = members.length, v = new Float64Array(k), h = k >> 1;
+    for (var j = 0; j < 2 * plane; j++) {
+      for (var i = 0; i < k; i++) v[i] = members[i][j];
+      v.sort();
+      out[j] = k % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+    }
+    return out;
+  }
+
+  // rules.most_saturated: per pixel the member of largest chroma, the first of equals
+  function mostSaturated(members, plane, out) {
+    for (var j = 0; j < plane; j++) {
+      var best = 0, top = chromaAt(members[0], j, plane);
+      for (var i = 1; i < members.length; i++) {
+        var c = chromaAt(members[i], j, plane);
+        if (c > top) { top = c; best = i; }
+      }
+      out[j] = members[best][j];
+      out[j + plane] = members[best][j + plane];
+    }
+    return out;
+  }
+
+  // rules.softmax: per-pixel weights softmax(chroma * abScale / T) over the members
+  function softmax(members, plane, out, t, abScale) {
+    if (t === 0) return mostSaturated(members, plane, out);
+    if (!isFinite(t)) return plainMean(members, plane, out);
+    var k = members.length, x = new Float64Array(k);
+    for (var j = 0; j < plane; j++) {
+      var top = -Infinity, sum = 0.0, i;
+      for (i = 0; i < k; i++) {
+        x[i] = (chromaAt(members[i], j, plane) * abScale) / t;
+        if (x[i] > top) top = x[i];
+      }
+      for (i = 0; i < k; i++) {
+        x[i] = Math.exp(x[i] - top);
+        sum += x[i];
+      }
+      var a = 0.0, b = 0.0;
+      for (i = 0; i < k; i++) {
+        a += (x[i] / sum) * members[i][j];
+        b += (x[i] / sum) * members[i][j + plane];
+      }
+      out[j] = a;
+      out[j + plane] = b;
+    }
+    return out;
+  }
+
+  // colorlib.explorer_rules.combine_ab: a rule over the members whose weight is above zero; null if none
+  function combine(photo, weights, rule, t, abScale) {
+    var members = photo.members.filter(function (m, i) { return weights[i] > 0; });
+    if (!members.length) return null;
+    var plane = photo.abHeight * photo.abWidth, out = new Float64Array(2 * plane);
+    if (rule === "chroma-mean") return chromaMean(members, plane, out);
+    if (rule === "median") return median(members, plane, out);
+    if (rule === "most-saturated") return mostSaturated(members, plane, out);
+    if (rule === "softmax") return softmax(members, plane, out, t, abScale);
+    throw new Error("unknown rule " + rule);
+  }
+
+  // colorlib.metrics.mse_ab of two maps
+  function mapsMse(ab, truth) {
+    var s = 0.0;
+    for (var j = 0; j < ab.length; j++) s += (ab[j] - truth[j]) * (ab[j] - truth[j]);
+    return s / ab.length;
+  }
+
   function formatMse(v) {
     return isFinite(v) ? v.toFixed(4) : "\u2013";
   }
@@ -179,8 +286,12 @@
     this.models = bundle.models;
     this.q = bundle.quantisation;
     this.photos = [];
+    this.decoded = [];
     this.current = null;
+    this.showing = null; // the photo being decoded for display, if any
     this.renders = 0;
+    this.version = 0;
+    this.lastAb = null; // the current photo's combined ab at the stored size (read by the browser test)
     var self = this;
     function $(sel) { return root.querySelector(sel); }
     this.sliders = this.models.map(function (m) { return root.querySelector('input[data-model="' + m + '"]'); });
@@ -199,6 +310,17 @@
     };
     this.message = $("#explorer-message");
     this.status = $("#explorer-status");
+    this.ruleSelect = $("#rule-select");
+    this.ruleNote = $("#rule-note");
+    this.temperature = $("#temperature");
+    this.temperatureBox = $("#temperature-box");
+    this.temperatureValue = $("#temperature-value");
+    if (this.temperature) {
+      this.temperatures = this.temperature.getAttribute("data-temperatures").split(" ").map(Number);
+      this.temperatureLabels = this.temperature.getAttribute("data-labels").split("|");
+      this.temperature.addEventListener("input", function () { self.update(); });
+    }
+    if (this.ruleSelect) this.ruleSelect.addEventListener("change", function () { self.update(); });
     this.sliders.forEach(function (s) {
       s.addEventListener("input", function () { self.update(); });
     });
@@ -218,6 +340,22 @@
     for (var i = 0; i < w.length; i++) sum += w[i];
     if (!(sum > 0)) return null;
     return w.map(function (x) { return x / sum; });
+  };
+
+  // The chosen rule: {name, weights: uses the weights, temperature: uses T, note}; the mean without a choice.
+  Explorer.prototype.rule = function () {
+    var option = this.ruleSelect && this.ruleSelect.selectedOptions[0];
+    if (!option) return { name: "mean", weights: true, temperature: false, note: "" };
+    return {
+      name: option.value,
+      weights: option.getAttribute("data-weights") === "true",
+      temperature: option.getAttribute("data-temperature") === "true",
+      note: option.getAttribute("data-note"),
+    };
+  };
+
+  Explorer.prototype.temperatureNow = function () {
+    return this.temperatures[Number(this.temperature.value)];
   };
 
   Explorer.prototype.applyPreset = function (name) {
@@ -247,6 +385,7 @@
         tapsY: taps(p.height, p.ab_height), tapsX: taps(p.width, p.ab_width),
       };
     });
+    promise.then(function (photo) { self.decoded[index] = photo; });
     this.photos[index] = promise;
     promise.catch(function (err) { self.fail(err); });
     return promise;
@@ -266,52 +405,91 @@
   Explorer.prototype.show = function (index) {
     var self = this;
     this.root.dataset.state = "loading";
+    this.showing = index;
     return this.photo(index).then(function (photo) {
       if (Number(self.select.value) !== index) return; // another photo was picked meanwhile
+      self.showing = null;
       self.current = photo;
       var original = self.draw(self.canvases.original, photo, photo.truth);
       self.draw(self.canvases.gray, photo, new Float64Array(2 * photo.abHeight * photo.abWidth));
       self.readouts.original.textContent = formatColourfulness(colourfulness(original));
-      self.update();
-      self.root.dataset.state = "ready";
+      self.update(); // it says when the explorer is ready
     });
   };
 
   Explorer.prototype.update = function () {
-    var w = this.normalized(), self = this;
+    var raw = this.weights(), w = this.normalized(), rule = this.rule(), self = this;
+    var version = (this.version += 1);
+    if (this.ruleNote) this.ruleNote.textContent = rule.note;
+    if (this.temperature) {
+      this.temperature.disabled = !rule.temperature;
+      this.temperatureBox.hidden = !rule.temperature;
+      this.temperatureValue.textContent = this.temperatureLabels[Number(this.temperature.value)];
+    }
     this.shares.forEach(function (out, i) {
-      if (out) out.textContent = w ? (100 * w[i]).toFixed(0) + "%" : "\u2013";
+      if (!out) return;
+      if (rule.weights) out.textContent = w ? (100 * w[i]).toFixed(0) + "%" : "\u2013";
+      else out.textContent = raw[i] > 0 ? "in" : "\u2013";
     });
     this.root.querySelectorAll("button[data-preset]").forEach(function (button) {
       var preset = self.bundle.presets[button.getAttribute("data-preset")];
       var match = self.models.every(function (m, i) { return Number(self.sliders[i].value) === (preset[m] || 0); });
       button.setAttribute("aria-pressed", match ? "true" : "false");
     });
+    var photo = this.current;
     if (!w) {
       this.message.textContent = this.root.getAttribute("data-zero-message");
       this.root.classList.add("cx-zero");
       this.readouts.mse.textContent = this.readouts.mseAll.textContent = "\u2013";
       this.readouts.colourfulness.textContent = "\u2013";
-      if (this.current) this.draw(this.canvases.blend, this.current, null);
-      this.bump();
+      this.lastAb = null;
+      if (photo) this.draw(this.canvases.blend, photo, null);
+      this.settle(photo, false);
       return;
     }
     this.message.textContent = "";
     this.root.classList.remove("cx-zero");
-    var total = 0.0;
-    this.bundle.photos.forEach(function (p) { total += mse(p.mse_stats, w); });
-    this.readouts.mseAll.textContent = formatMse(total / this.bundle.photos.length);
-    var photo = this.current;
-    if (!photo) return;
-    var size = 2 * photo.abHeight * photo.abWidth, ab = new Float64Array(size);
-    for (var m = 0; m < w.length; m++) {
-      var member = photo.members[m], wm = w[m];
-      for (var j = 0; j < size; j++) ab[j] = ab[j] + wm * member[j];
+    var t = this.temperature ? this.temperatureNow() : Infinity, scale = this.q.ab_scale || 128.0;
+    var pending = false;
+    if (rule.name === "mean") {
+      var total = 0.0;
+      this.bundle.photos.forEach(function (p) { total += mse(p.mse_stats, w); });
+      this.readouts.mseAll.textContent = formatMse(total / this.bundle.photos.length);
+    } else if (this.decoded.filter(Boolean).length === this.bundle.photos.length) {
+      var sum = 0.0;
+      this.decoded.forEach(function (p) { sum += mapsMse(combine(p, raw, rule.name, t, scale), p.truth); });
+      this.readouts.mseAll.textContent = formatMse(sum / this.decoded.length);
+    } else {
+      // the other rules need every photo's maps: decode them, then come back (unless something moved)
+      pending = true;
+      this.readouts.mseAll.textContent = "\u2026";
+      Promise.all(this.bundle.photos.map(function (p, i) { return self.photo(i); })).then(function () {
+        if (self.version === version) self.update();
+      });
     }
+    if (!photo) return;
+    var ab, size = 2 * photo.abHeight * photo.abWidth;
+    if (rule.name === "mean") {
+      ab = new Float64Array(size);
+      for (var m = 0; m < w.length; m++) {
+        var member = photo.members[m], wm = w[m];
+        for (var j = 0; j < size; j++) ab[j] = ab[j] + wm * member[j];
+      }
+    } else {
+      ab = combine(photo, raw, rule.name, t, scale);
+    }
+    this.lastAb = ab;
     var rgba = this.draw(this.canvases.blend, photo, ab);
-    this.readouts.mse.textContent = formatMse(mse(photo.stats, w));
+    this.readouts.mse.textContent = formatMse(rule.name === "mean" ? mse(photo.stats, w) : mapsMse(ab, photo.truth));
     this.readouts.colourfulness.textContent = formatColourfulness(colourfulness(rgba));
+    this.settle(photo, pending);
+  };
+
+  // Count the render and say whether every readout is final ("ready") or still coming ("loading":
+  // a photo or the maps for the mean over photos are still being decoded).
+  Explorer.prototype.settle = function (photo, pending) {
     this.bump();
+    if (photo) this.root.dataset.state = pending || this.showing != null ? "loading" : "ready";
   };
 
   Explorer.prototype.bump = function () {

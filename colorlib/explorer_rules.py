@@ -1,0 +1,113 @@
+"""The combination rules in the explorer: which ones it offers, how each combines the stored maps,
+and the controls that pick them.
+
+The weighted mean (the paper's rule, the default) keeps using the weight sliders. Every other rule
+of :mod:`colorlib.rules` combines the models whose slider is above zero, with their weights ignored
+(so the ``bgy-combined`` preset gives each rule over blue, green and yellow, as the study scores it).
+The rules' math is :mod:`colorlib.rules`'; here it is only applied to the explorer's stored maps
+(in float64, as ``book/_static/explorer.js`` computes it). The temperature family has its own
+slider, from 0 (the most saturated member) to ∞ (the members' plain mean).
+
+The learned hue-band rule is not offered: its weights are fitted on calibration photos, which only
+the study beyond the paper has, for its own models, not for the six models the explorer blends.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from . import rules
+from .errors import UserError
+
+
+class Rule(NamedTuple):
+    label: str
+    uses_weights: bool  # False: the models whose weight is above zero, combined as equals
+    uses_temperature: bool
+
+
+MEAN, SOFTMAX = "mean", "softmax"
+RULES: dict[str, Rule] = {
+    MEAN: Rule("weighted mean (the paper's)", True, False),
+    "chroma-mean": Rule("chroma-keeping mean", False, False),
+    "median": Rule("median", False, False),
+    "most-saturated": Rule("most saturated", False, False),
+    SOFTMAX: Rule("softmax over chroma (temperature T)", False, True),
+}
+# The temperature slider's stops, Lab chroma units: 0 is the most saturated member, ∞ the mean.
+TEMPERATURES = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 50.0, 100.0, math.inf)
+INITIAL_TEMPERATURE = 10.0
+LEARNED_NOTE = (
+    "The learned hue-band rule is left out: its weights are fitted on calibration photos, which only "
+    "the study beyond the paper has (for its own models)."
+)
+MAPS_NOTE = (
+    "The weighted mean's MSE is exact (Table I's); other rules' is measured on the stored colour maps "
+    "(rounded, smaller), so it can differ from the study's by a little."
+)
+
+
+def rule_note(rule: str) -> str:
+    """What the sliders mean under `rule` (shown beside the rule choice)."""
+    if RULES[rule].uses_weights:
+        return "the sliders weight the models"
+    return "combines the models whose slider is above zero, as equals (their weights are ignored)"
+
+
+def format_temperature(t: float) -> str:
+    """How the temperature slider shows T (the page uses the same words)."""
+    if t == 0:
+        return "0 (most saturated)"
+    return "∞ (mean)" if math.isinf(t) else f"{t:g}"
+
+
+def _rule(name: str, temperature: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    if name not in RULES or name == MEAN:
+        raise UserError(f"unknown rule {name!r}; the explorer offers {', '.join(RULES)}")
+    if name == SOFTMAX:
+        return lambda stack: rules.softmax(stack, temperature)
+    return {"chroma-mean": rules.chroma_mean, "median": rules.median, "most-saturated": rules.most_saturated}[name]
+
+
+def combine_ab(ab_members: np.ndarray, weights: Sequence[float], rule: str, temperature: float) -> np.ndarray:
+    """A rule other than the weighted mean over the members (M, 2, h, w) whose weight is above zero
+    -> (2, h, w) float64; no member at all is a UserError (the caller says what to do)."""
+    if len(weights) != len(ab_members):
+        raise UserError(f"expected {len(ab_members)} weights (one per model), got {len(weights)}")
+    if any(not w >= 0 for w in weights):
+        raise UserError(f"weights must be non-negative numbers, got {list(weights)}")
+    chosen = [i for i, w in enumerate(weights) if w > 0]
+    if not chosen:
+        raise UserError("no model has a weight above zero")
+    stack = torch.from_numpy(np.asarray(ab_members, np.float64)[chosen])
+    return _rule(rule, temperature)(stack).to(torch.float64).numpy()
+
+
+def controls_html(initial_temperature: float = INITIAL_TEMPERATURE) -> str:
+    """The page's rule choice, its note and the temperature slider (explorer.js reads them)."""
+    esc = html.escape
+    options = "".join(
+        f'<option value="{esc(name)}" data-weights="{str(r.uses_weights).lower()}"'
+        f' data-temperature="{str(r.uses_temperature).lower()}" data-note="{esc(rule_note(name))}">'
+        f"{esc(r.label)}</option>"
+        for name, r in RULES.items()
+    )
+    stops = " ".join("Infinity" if math.isinf(t) else f"{t:g}" for t in TEMPERATURES)
+    labels = "|".join(format_temperature(t) for t in TEMPERATURES)
+    index = TEMPERATURES.index(initial_temperature)
+    return (
+        f'<div class="cx-rule"><label>rule <select id="rule-select">{options}</select></label>'
+        f' <span id="rule-note" class="cx-note">{esc(rule_note(MEAN))}</span>'
+        f'<div id="temperature-box" class="cx-temperature" hidden><label for="temperature">temperature T</label>'
+        f'<input type="range" id="temperature" min="0" max="{len(TEMPERATURES) - 1}" step="1" value="{index}"'
+        f' data-temperatures="{stops}" data-labels="{esc(labels)}" disabled>'
+        f'<output id="temperature-value" for="temperature">{esc(format_temperature(initial_temperature))}'
+        "</output></div>"
+        f'<p class="cx-note">{esc(MAPS_NOTE)} {esc(LEARNED_NOTE)}</p></div>'
+    )
