@@ -17,7 +17,7 @@ from . import ALL_MODELS, COMBINED_MODELS, TRAINED_MODELS
 from .checkpoint import checkpoint_path, load_model
 from .device import autocast, resolve_precision
 from .errors import UserError
-from .lab import postprocess, preprocess_batch
+from .lab import postprocess, preprocess_lightness_batch
 
 
 def normalize_weights(
@@ -63,8 +63,13 @@ class Colorizer:
         return self.colorize_many([rgb])[0]
 
     def colorize_many(self, photos: Sequence[np.ndarray], batch_size: int = 16) -> list[np.ndarray]:
-        """Several photos at once: one batched network pass, each result at its photo's resolution."""
-        lightness, _, infos = preprocess_batch(photos, self.image_size)
+        """Several photos at once: one batched network pass, each result at its photo's resolution.
+
+        Colorlib's fast path: only L is computed on the way in, and the way back is
+        :func:`colorlib.lab.postprocess` (float32 upsampling and Lab -> sRGB, within one level of the
+        float64 reference on a rare pixel). Pictures only: no score is computed from these.
+        """
+        lightness, infos = preprocess_lightness_batch(photos, self.image_size)
         ab = self.predict_ab(torch.from_numpy(lightness), batch_size).numpy()
         return [postprocess(rgb, ab[i], info) for i, (rgb, info) in enumerate(zip(photos, infos, strict=True))]
 

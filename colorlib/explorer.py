@@ -6,7 +6,9 @@ validation photos, any weighted blend can be recomputed without a network. This 
 - packs those predictions, quantised, into one small JSON bundle (:func:`export_explorer_data`)
   that the built book inlines into its page, where ``book/_static/explorer.js`` re-blends them;
 - is the reference for that page (:func:`blend_preview`): the exact computation the JavaScript
-  reproduces *from the same quantised data*, so page and Python agree to a level or so per pixel;
+  reproduces *from the same quantised data*, so page and Python agree to a level or so per pixel
+  (Python converts Lab -> sRGB in float32 with :func:`colorlib.lab.lab_planes_to_rgb_fast`, the page
+  in float64);
 - feeds the Jupyter widget (:mod:`colorlib.widgets`), which shows the same numbers.
 
 Quantisation (chosen so the page can undo it exactly): L is stored as ``round(L * 255 / 100)``
@@ -30,7 +32,6 @@ import html
 import io
 import json
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ from . import COMBINED_MODELS, TRAINED_MODELS
 from .ensemble import normalize_weights
 from .errors import UserError
 from .explorer_rules import INITIAL_TEMPERATURE, MEAN, combine_ab, controls_html
-from .lab import AB_SCALE, L_SCALE, join_lab, rgb_to_uint8
+from .lab import AB_SCALE, L_SCALE, lab_planes_to_rgb_fast, planes_to_uint8
 from .metrics import colourfulness, mse_ab
 
 BUNDLE_FORMAT = "colorlib-explorer/1"
@@ -142,12 +143,16 @@ def blend_ab(ab_members: np.ndarray, weights: Sequence[float]) -> np.ndarray:
 
 
 def render(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """L (h, w) in Lab units and normalised ab (2, ah, aw) -> uint8 RGB (h, w, 3) via skimage lab2rgb."""
+    """L (h, w) in Lab units and normalised ab (2, ah, aw) -> uint8 RGB (h, w, 3).
+
+    Lab -> sRGB by colorlib's fast float32 conversion (:func:`colorlib.lab.lab_planes_to_rgb_fast`):
+    the picture only. The readouts that are Table I's numbers (the MSE) never pass through it; the
+    colourfulness readout is measured on this picture. The page (explorer.js) converts in float64,
+    the formulas of scikit-image's lab2rgb; the two agree within a level on a rare pixel.
+    """
     h, w = lightness.shape
-    ab_full = upsample_bilinear(ab, h, w) * AB_SCALE
-    with warnings.catch_warnings():  # lab2rgb warns about (clipped) negative Z for extreme colours
-        warnings.simplefilter("ignore")
-        return rgb_to_uint8(join_lab(lightness, ab_full.transpose(1, 2, 0)))
+    ab_full = upsample_bilinear(ab, h, w)
+    return planes_to_uint8(lab_planes_to_rgb_fast(lightness, ab_full[0], ab_full[1], ab_unit=AB_SCALE))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ picker, the combination rule (:mod:`colorlib.explorer_rules`) and, for the softm
 temperature. Moving a control re-combines the stored ab predictions (no network runs) and updates
 the blend beside the original and grayscale photo with its MSE and colourfulness. It shows the same
 data and numbers as the book's static explorer (:mod:`colorlib.explorer`, ``book/_static/explorer.js``).
+Its pictures come from :func:`colorlib.explorer.render`, so Lab -> sRGB is colorlib's fast float32
+conversion (pictures only; the MSE readouts are Table I's numbers, computed without it).
 """
 
 from __future__ import annotations
