@@ -19,6 +19,7 @@ Every measure is computed on each photo's area of the working image (padding exc
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -37,18 +38,29 @@ def _photo_ab(ab: np.ndarray | torch.Tensor, info: PadInfo) -> np.ndarray:
     return unpad(np.asarray(ab, dtype=np.float64).transpose(1, 2, 0), info) * AB_SCALE
 
 
+def _edges() -> np.ndarray:
+    edge = (HIST_HALF_BINS + 0.5) * HIST_BIN
+    return np.linspace(-edge, edge, 2 * HIST_HALF_BINS + 2)
+
+
+def ab_counts(ab: np.ndarray) -> np.ndarray:
+    """Pixel counts of one (h, w, 2) map in Lab units over the ab bins, flattened; values beyond the
+    outer bins are counted in them."""
+    edges = _edges()
+    flat = np.clip(np.asarray(ab).reshape(-1, 2), edges[0] + 1e-9, edges[-1] - 1e-9)
+    return np.histogram2d(flat[:, 0], flat[:, 1], bins=(edges, edges))[0].ravel()
+
+
 def ab_histogram(maps: Sequence[np.ndarray]) -> np.ndarray:
     """Normalised 2-D histogram of the ab values of some (h, w, 2) maps in Lab units, pooled.
 
     Values beyond the outer bins are counted in them, so the histogram always sums to 1.
     """
-    edge = (HIST_HALF_BINS + 0.5) * HIST_BIN
-    edges = np.linspace(-edge, edge, 2 * HIST_HALF_BINS + 2)
-    hist = np.zeros((len(edges) - 1, len(edges) - 1))
+    n = len(_edges()) - 1
+    hist = np.zeros(n * n)
     for ab in maps:
-        flat = np.clip(np.asarray(ab).reshape(-1, 2), -edge + 1e-9, edge - 1e-9)
-        hist += np.histogram2d(flat[:, 0], flat[:, 1], bins=(edges, edges))[0]
-    return hist / max(hist.sum(), 1.0)
+        hist += ab_counts(ab)
+    return (hist / max(hist.sum(), 1.0)).reshape(n, n)
 
 
 def histogram_distance(p: np.ndarray, q: np.ndarray) -> float:
@@ -94,3 +106,45 @@ def believability(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInf
         "patchiness": pred_energy / true_energy if true_energy > 0 else float("nan"),
         "hue_jumps": float(np.mean([hue_jump_share(p) for p in pred_maps])),
     }
+
+
+@dataclass(frozen=True)
+class PhotoTerms:
+    """The per-photo pieces the set measures are pooled from, so that they can be recomputed on any
+    resample of the photos: ab histogram counts (N, bins), gradient energy (N,), hue-jump share (N,)."""
+
+    counts: np.ndarray
+    energy: np.ndarray
+    hue_jumps: np.ndarray
+
+
+def photo_terms(ab: torch.Tensor, infos: Sequence[PadInfo]) -> PhotoTerms:
+    """PhotoTerms of a normalised ab batch (N, 2, S, S), predictions or originals."""
+    maps = [_photo_ab(ab[i], info) for i, info in enumerate(infos)]
+    return PhotoTerms(
+        counts=np.stack([ab_counts(m) for m in maps]).astype(np.float32),  # whole numbers: exact in float32
+        energy=np.array([gradient_energy(m) for m in maps]),
+        hue_jumps=np.array([hue_jump_share(m) for m in maps]),
+    )
+
+
+def pooled_believability(pred: PhotoTerms, true: PhotoTerms, weights: np.ndarray | None = None) -> dict:
+    """The set measures of :func:`believability` from per-photo terms, each photo counted with a weight.
+
+    weights: (N,) or (B, N), e.g. how often each photo was drawn in B bootstrap resamples; None counts
+    every photo once (then the values equal believability's). Returns floats, or (B,) arrays.
+    """
+    w = np.ones(len(pred.energy)) if weights is None else np.asarray(weights, dtype=np.float64)
+    p = w @ pred.counts.astype(np.float64)
+    t = w @ true.counts.astype(np.float64)
+    p = p / np.maximum(p.sum(axis=-1, keepdims=True), 1.0)
+    t = t / np.maximum(t.sum(axis=-1, keepdims=True), 1.0)
+    true_energy = w @ true.energy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        patchiness = np.where(true_energy > 0, (w @ pred.energy) / true_energy, np.nan)
+    out = {
+        "hist_distance": 0.5 * np.abs(p - t).sum(axis=-1),
+        "patchiness": patchiness,
+        "hue_jumps": (w @ pred.hue_jumps) / w.sum(axis=-1),
+    }
+    return {k: float(v) for k, v in out.items()} if w.ndim == 1 else out

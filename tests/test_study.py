@@ -105,7 +105,9 @@ def manifests(study_folder, tmp_path_factory) -> tuple[dict, dict, Path]:
     """(paper manifest, study manifest, study folder) for the synthetic photos."""
     out = tmp_path_factory.mktemp("manifests")
     report = scan_folder(study_folder, progress=False)
-    paper = make_manifest(report, SplitParams(per_colour=2, baseline=4, validation=4, seed=0), str(study_folder))
+    paper = make_manifest(
+        report, SplitParams(per_colour=2, baseline=4, validation=4, seed=0, test=4), str(study_folder)
+    )
     write_manifest(paper, out / "paper.json")
     params = study.StudyParams(calibration=2, baseline=3, baseline_seeds=(1, 2), per_axis=2, seed=0)
     manifest, written = study.prepare(out / "paper.json", None, out / "study" / "manifest.json", params, progress=False)
@@ -146,6 +148,17 @@ def test_new_sets_avoid_validation_and_calibration_avoids_every_training_set(man
     sizes = {n: len(manifest["sets"][n]) for n in new}
     assert sizes == {"calibration": 2, "baseline-1": 3, "baseline-2": 3, "a+": 2, "a-": 2, "b+": 2, "b-": 2, "ab": 8}
     assert manifest["sets"]["baseline-1"] != manifest["sets"]["baseline-2"]
+
+
+def test_the_test_photos_share_no_group_with_any_other_set(manifests):
+    """The study's own sets (calibration, baseline draws, axis sets) avoid the paper's test photos
+    and their duplicate groups too, so scoring the study on them is clean."""
+    paper, manifest, _ = manifests
+    assert manifest["sets"]["test"] == paper["sets"]["test"] and len(paper["sets"]["test"]) == 4
+    test = _groups(manifest, "test")
+    for name in manifest["sets"]:
+        if name != "test":
+            assert not _groups(manifest, name) & test, name
 
 
 def test_no_duplicate_of_a_validation_photo_enters_a_new_set(manifests, study_folder):
@@ -440,28 +453,68 @@ def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
     assert page.rules_plot().axes
     assert any(line.startswith("Combination rules") for line in lines)
     assert any(line.startswith("Predicting no colour at all") for line in lines)
+    # the same on the test photos, per photo, with intervals
+    assert r.test_names == manifest["sets"]["test"] and r.n_test == 4
+    assert {(x["loss"], x["model"], x["seed"]) for x in r.test_rows} == {
+        (x["loss"], x["model"], x["seed"]) for x in r.rows
+    }
+    assert set(r.test_photos) == set(r.per_photo)
+    for key, values in r.test_photos.items():
+        assert len(values.mse) == len(values.colourfulness) == len(values.terms.energy) == 4
+        row = next(x for x in r.test_rows if (x["loss"], x["model"], x["seed"]) == key)
+        assert row["mse"] == pytest.approx(values.mse.mean()) and row["colourfulness"] == pytest.approx(
+            values.colourfulness.mean()
+        )
+    assert r.value("grey", 0, "mse") != next(x["mse"] for x in r.test_rows if x["model"] == "grey" and x["seed"] == 0)
+    stats = {s["model"]: s for s in page.test_rules}
+    assert set(stats) == {*rules, "baseline", "grey", "constant"}
+    for s in stats.values():
+        assert s["seeds"] == [0, 1]
+        for key in ("mse", "colourfulness", "hist_distance", "patchiness", "ratio", "colour_gain"):
+            if key in s:
+                assert s[key].low <= s[key].estimate <= s[key].high, (s["model"], key)
+        assert (s["model"] == "baseline") == ("ratio" not in s)
+    test_table = page.test_rules_table()
+    assert "| bgy-hue-bands | 2 |" in test_table and "| originals |" in test_table and "[" in test_table
+    assert page.test_rules_verdict().startswith(("**Yes** on the 4 test", "**No** on the 4 test", "**Not settled**"))
+    assert page.test_rules_plot().axes
+    assert any(line.startswith("Combination rules on the 4 test photos") for line in lines)
 
 
-def test_the_learned_rule_never_reads_validation_colours(tiny_study, study_folder, monkeypatch):
-    """Swap the validation photos for others: the scores change, the learned weights do not; and the
-    rule's fit is handed calibration photos only."""
+def test_the_fits_never_read_validation_or_test_colours(tiny_study, study_folder, monkeypatch):
+    """Swap the validation and the test photos for others: their scores change, the learned rule's
+    and the NNLS weights do not; and both fits are handed the calibration photos only."""
     manifest, study_dir, runs = tiny_study
     mse_runs = [r for r in runs if r.loss == "mse" and r.seed == 0 and r.model in TRAINED_MODELS]
     seen = []
-    original_fit = study_scoring.fit_hue_bands
+    original_fit, original_nnls = study_scoring.fit_hue_bands, study_scoring.nnls_weights
 
     def spy(stack, target, infos):
-        seen.append(len(infos))
+        seen.append(("rule", len(infos)))
         return original_fit(stack, target, infos)
 
+    def spy_nnls(preds, target, infos):
+        seen.append(("nnls", len(infos)))
+        return original_nnls(preds, target, infos)
+
     monkeypatch.setattr(study_scoring, "fit_hue_bands", spy)
+    monkeypatch.setattr(study_scoring, "nnls_weights", spy_nnls)
     first = study.evaluate_study(manifest, study_folder, study_dir, mse_runs, progress=False)
     other = copy.deepcopy(manifest)
     other["sets"]["validation"] = other["sets"]["yellow"]
+    other["sets"]["test"] = other["sets"]["blue"]
     second = study.evaluate_study(other, study_folder, study_dir, mse_runs, progress=False)
     assert first.value("bgy-combined", 0) != second.value("bgy-combined", 0)  # other photos scored
+
+    def test_mse(results, model):
+        return next(x["mse"] for x in results.test_rows if x["model"] == model)
+
+    assert test_mse(first, study.LEARNED_RULE) != test_mse(second, study.LEARNED_RULE)
+    assert second.test_names == manifest["sets"]["blue"]
     assert first.rule_fits[0]["weights"] == second.rule_fits[0]["weights"]
-    assert seen == [len(manifest["sets"][study.CALIBRATION])] * 2
+    assert [w["raw"] for w in first.weights] == [w["raw"] for w in second.weights]
+    n_cal = len(manifest["sets"][study.CALIBRATION])
+    assert {n for _, n in seen} == {n_cal} and [k for k, _ in seen].count("rule") == 2  # once per evaluation
 
 
 def test_rules_table_and_verdict_from_known_numbers():

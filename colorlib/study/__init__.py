@@ -17,12 +17,14 @@ equal-weight ensembles and ensembles with non-negative least-squares weights fit
 
 The modules, in the order the study runs: :mod:`.runs` (names, runs, checkpoint files),
 :mod:`.axes` (axis scores), :mod:`.manifest` (the study manifest), :mod:`.scoring` (predictions,
-NNLS blends, scores), :mod:`.statistics` (over seeds, claims), :mod:`.report` (tables, findings),
+NNLS blends, scores), :mod:`.statistics` (over seeds, claims), :mod:`.heldout` (the rules on the
+test photos, with intervals), :mod:`.report` (tables, findings),
 :mod:`.plots` (figures) and :mod:`.page` (the beyond notebook's page). This namespace re-exports
 what the notebook, the tests and the benchmarks use.
 """
 
 from .axes import axis_scores, dominant_axis, score_axes
+from .heldout import intervals_verdict, resample_counts, rule_intervals, rule_intervals_table
 from .manifest import StudyParams, format_study_report, is_study_manifest, make_study_manifest, prepare
 from .page import (
     NOISE_MODELS,
@@ -34,12 +36,13 @@ from .page import (
     not_built_markdown,
     study_status,
 )
-from .plots import axis_caption, rules_front, seed_strip, vividness_errorbars
+from .plots import axis_caption, rules_front, rules_front_intervals, seed_strip, vividness_errorbars
 from .report import (
     axis_table,
     blend_table,
     claims_table,
     findings,
+    heldout_findings,
     loss_comparison_table,
     mean_std_table,
     per_seed_table,
@@ -78,7 +81,15 @@ from .runs import (
     study_runs,
     temperature_curve,
 )
-from .scoring import StudyResults, evaluate_study, mean_abs_error, nnls_weights, score_predictions, weighted_sum
+from .scoring import (
+    PhotoValues,
+    StudyResults,
+    evaluate_study,
+    mean_abs_error,
+    nnls_weights,
+    score_predictions,
+    weighted_sum,
+)
 from .statistics import (
     Claim,
     MeanStd,
@@ -146,6 +157,13 @@ __all__ = [
     "nnls_weights",
     "not_built_markdown",
     "paper_claims",
+    "PhotoValues",
+    "intervals_verdict",
+    "resample_counts",
+    "rule_intervals",
+    "rule_intervals_table",
+    "rules_front_intervals",
+    "heldout_findings",
     "parse_seeds",
     "per_seed_table",
     "rule_model",

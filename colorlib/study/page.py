@@ -19,8 +19,9 @@ from ..figures import contact_sheet
 from ..markdown import markdown_table
 from ..pages import provenance
 from ..train import LOSSES
+from .heldout import intervals_verdict, rule_intervals, rule_intervals_table
 from .manifest import is_study_manifest
-from .plots import axis_caption, rules_front, seed_strip, vividness_errorbars
+from .plots import axis_caption, rules_front, rules_front_intervals, seed_strip, vividness_errorbars
 from .report import (
     axis_table,
     blend_table,
@@ -195,6 +196,7 @@ class BeyondPage:
         self.second_loss = second_loss if second_loss and any(r.loss == second_loss for r in runs) else None
         self.claims = check_claims(self.results, paper_claims())
         self.blends = blend_comparison(self.results)
+        self.test_rules = rule_intervals(self.results)  # empty when the manifest has no test photos
         self.second_claims: list[dict] = []
         if self.second_loss:
             for metric in ("mse", "l1"):
@@ -209,7 +211,8 @@ class BeyondPage:
         text = (
             f"Every model here was trained for {cfg['iterations']:,} batches of {cfg['batch_size']} photos at "
             f"**{size} × {size} px** on {', '.join(devices)}; "
-            f"{self.results.n_validation} validation and {self.results.n_calibration} calibration photos."
+            f"{self.results.n_validation} validation and {self.results.n_calibration} calibration photos"
+            + (f", and {self.results.n_test} test photos." if self.results.n_test else ".")
         )
         if size < 256:
             text += (
@@ -256,6 +259,17 @@ class BeyondPage:
     def rules_verdict(self) -> str:
         return rules_verdict(self.results)
 
+    def test_rules_table(self) -> str:
+        if not self.test_rules:
+            return "The manifest has no test photos: only the validation table below is available."
+        return rule_intervals_table(self.results, self.test_rules)
+
+    def test_rules_plot(self) -> Figure | None:
+        return rules_front_intervals(self.results, self.test_rules) if self.test_rules else None
+
+    def test_rules_verdict(self) -> str:
+        return intervals_verdict(self.test_rules, self.results.n_test) if self.test_rules else ""
+
     def blend_table(self) -> str:
         return blend_table(self.blends)
 
@@ -295,5 +309,11 @@ class BeyondPage:
 
     def findings(self) -> list[str]:
         return findings(
-            self.results, self.claims, self.blends, self.second_loss, self.second_claims, self.device_note()
+            self.results,
+            self.claims,
+            self.blends,
+            self.second_loss,
+            self.second_claims,
+            self.device_note(),
+            self.test_rules,
         )

@@ -59,44 +59,72 @@ def vividness_errorbars(results: StudyResults, models: Sequence[str], loss: str 
     return fig
 
 
-def rules_front(results: StudyResults, loss: str = "mse") -> Figure:
-    """Colourfulness (x) against validation MSE (y) of every combination rule, mean ± std over seeds;
-    the temperature family as a curve from the mean (T = ∞) to the most saturated member (T = 0),
-    grey, constant, the baseline and the originals marked, and the region the paper hopes for shaded:
-    more colourful than the baseline and at most 25 % above its error."""
-    colour = seed_stats(results.rows, "colourfulness", loss)
-    error = seed_stats(results.rows, "mse", loss)
+def _front(points: Mapping[str, tuple], rules: Sequence[str], originals: float, where: str, spread: str) -> Figure:
+    """The rules' front: points {model: (x, (x below, x above), y, (y below, y above))} of
+    colourfulness (x) and MSE (y) with whiskers, the temperature family as a curve from the mean
+    (T = ∞) to the most saturated member (T = 0), grey, constant, the baseline and the originals
+    marked, and the region the paper hopes for shaded: more colourful than the baseline and at most
+    25 % above its error."""
     fig = Figure(figsize=(9, 5.5), layout="constrained")
     ax = fig.subplots()
-    curve = [(t, m) for t, m in temperature_curve() if m in colour]
-    ax.plot([colour[m].mean for _, m in curve], [error[m].mean for _, m in curve], color="#e6550d", lw=1.2, zorder=2)
-    points, on_curve = [], {m for _, m in curve}
+    curve = [m for _, m in temperature_curve() if m in points]
+    ax.plot([points[m][0] for m in curve], [points[m][2] for m in curve], color="#e6550d", lw=1.2, zorder=2)
+    labels, on_curve = [], set(curve)
     style = {"baseline": ("s", "#525252"), "grey": ("D", "0.75"), "constant": ("D", "#bcbddc")}
-    for m in [*rule_models(results, loss), "baseline", *REFERENCE_MODELS]:
-        if m not in colour:
+    for m in [*rules, "baseline", *REFERENCE_MODELS]:
+        if m not in points:
             continue
-        cx, ey = colour[m], error[m]
+        x, xerr, y, yerr = points[m]
         marker, face = style.get(m, ("o", "#fd8d3c" if m in on_curve else "#6baed6"))
         ax.errorbar(
-            cx.mean, ey.mean, xerr=0 if cx.n < 2 else cx.std, yerr=0 if ey.n < 2 else ey.std,
+            x, y, xerr=[[xerr[0]], [xerr[1]]], yerr=[[yerr[0]], [yerr[1]]],
             fmt=marker, color=face, mec="0.2", ecolor="0.4", capsize=3, zorder=3,
         )  # fmt: skip
-        points.append((m, cx.mean, ey.mean))
-    if "baseline" in colour:
-        base_c, base_e = colour["baseline"].mean, error["baseline"].mean
-        right = max(results.originals["colourfulness"], *(c for _, c, _ in points)) * 1.05
+        labels.append((m, x, y))
+    if "baseline" in points:
+        base_c, base_e = points["baseline"][0], points["baseline"][2]
+        right = max(originals, *(c for _, c, _ in labels)) * 1.05
         ax.fill_between(
             [base_c, right], 0, base_e * (1 + CLOSE_TO_BASELINE), color="#a1d99b", alpha=0.3, zorder=1, lw=0,
             label=f"the hope: more colourful than the baseline, error ≤ {1 + CLOSE_TO_BASELINE:g} × its error",
         )  # fmt: skip
-        ax.legend(loc="upper left", fontsize=8)
-    line = mark_originals(ax, results.originals["colourfulness"], f"originals {results.originals['colourfulness']:.1f}")
-    ax.set_xlabel("colourfulness (Hasler–Süsstrunk), mean over validation photos")
-    ax.set_ylabel("validation MSE")
+        fig.legend(loc="outside lower center", fontsize=8)  # clear of the originals' label
+    line = mark_originals(ax, originals, f"originals {originals:.1f}")
+    ax.set_xlabel(f"colourfulness (Hasler–Süsstrunk), mean over {where} photos")
+    ax.set_ylabel(f"{where} MSE")
     ax.set_ylim(bottom=0)
-    ax.set_title("Combination rules of blue, yellow and green: colour against error (mean ± std over seeds)")
-    label_points(fig, ax, points, avoid=[line])
+    ax.set_title(f"Combination rules of blue, yellow and green: colour against error ({spread})")
+    label_points(fig, ax, labels, avoid=[line])
     return fig
+
+
+def rules_front(results: StudyResults, loss: str = "mse") -> Figure:
+    """The rules' front on the validation photos, mean ± std over seeds."""
+    colour = seed_stats(results.rows, "colourfulness", loss)
+    error = seed_stats(results.rows, "mse", loss)
+
+    def spread(st) -> tuple[float, float]:
+        return (0.0, 0.0) if st.n < 2 else (st.std, st.std)
+
+    points = {m: (colour[m].mean, spread(colour[m]), error[m].mean, spread(error[m])) for m in colour}
+    return _front(
+        points, rule_models(results, loss), results.originals["colourfulness"], "validation", "mean ± std over seeds"
+    )
+
+
+def rules_front_intervals(results: StudyResults, stats: Sequence[Mapping]) -> Figure:
+    """The rules' front on the test photos (stats of heldout.rule_intervals): pooled over seeds, with
+    95 % bootstrap intervals over photos as whiskers."""
+
+    def whisker(iv) -> tuple[float, float]:
+        return (iv.estimate - iv.low, iv.high - iv.estimate)
+
+    points = {
+        s["model"]: (s["colourfulness"].estimate, whisker(s["colourfulness"]), s["mse"].estimate, whisker(s["mse"]))
+        for s in stats
+    }
+    rules = [s["model"] for s in stats if s.get("rule")]
+    return _front(points, rules, results.test_originals["colourfulness"], "test", "95 % intervals over test photos")
 
 
 def axis_caption(manifest: Mapping, name: str, axis: str) -> str:

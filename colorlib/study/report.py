@@ -11,6 +11,7 @@ import numpy as np
 
 from ..claims import CLOSE_TO_BASELINE
 from ..markdown import markdown_list, markdown_table
+from .heldout import intervals_verdict
 from .runs import (
     AXES,
     AXIS_COMBINED,
@@ -84,17 +85,43 @@ def rules_verdict(results: StudyResults, loss: str = "mse") -> str:
     if winners:
         names = ", ".join(f"{v['model']} (error ratio {v['ratio'].fmt(2)})" for v in winners)
         verb = "is" if len(winners) == 1 else "are"
-        return f"**Yes**: {names} {verb} more colourful than the baseline and {limit} in every seed."
+        return (
+            f"**Yes**: {names} {verb} more colourful than the baseline and {limit} in every seed "
+            f"on the {results.n_validation} validation photos."
+        )
     vivid = [v for v in verdicts if v["more_colourful"] == len(v["seeds"])]
     close = [v for v in verdicts if v["close"] == len(v["seeds"])]
     return (
-        f"**No**: no rule is both more colourful than the baseline and {limit} in every seed. "
+        f"**No**: no rule is both more colourful than the baseline and {limit} in every seed "
+        f"on the {results.n_validation} validation photos. "
         f"More colourful in every seed: {', '.join(v['model'] for v in vivid) or 'none'}; "
         f"{limit} in every seed: {', '.join(v['model'] for v in close) or 'none'}. "
         "The colour the rules keep costs error: "
         + ", ".join(f"{v['model']} {v['ratio'].fmt(2)}×" for v in verdicts)
         + " the baseline's error."
     )
+
+
+def heldout_findings(results: StudyResults, stats: Sequence[Mapping]) -> list[str]:
+    """The rules on the test photos, with intervals, and the verdict there (nothing without them)."""
+    rules = [s for s in stats if s.get("rule") and "ratio" in s]
+    if not rules:
+        return []
+    seeds = max(len(s["seeds"]) for s in rules)
+    base = next((s for s in stats if s["model"] == "baseline"), None)
+    against = f"; baseline MSE {base['mse'].fmt()}, colourfulness {base['colourfulness'].fmt(1)}" if base else ""
+    return [
+        f"Combination rules on the {results.n_test} test photos, pooled over {seeds} seeds with 95 % intervals "
+        f"over photos{against} (error over the baseline's | colourfulness − the baseline's | colour distance | "
+        "patchiness): "
+        + "; ".join(
+            f"{s['model']} {s['ratio'].fmt(2)} | {s['colour_gain'].fmt(1)} | {s['hist_distance'].fmt(2)} | "
+            f"{s['patchiness'].fmt(2)}"
+            for s in rules
+        )
+        + ".",
+        intervals_verdict(stats, results.n_test).replace("**", ""),
+    ]
 
 
 def per_seed_table(results: StudyResults, models: Sequence[str], metric: str = "mse", loss: str = "mse") -> str:
@@ -199,6 +226,7 @@ def findings(
     second_loss: str | None,
     second_claims: Sequence[Mapping] = (),
     device_note: str = "",
+    test_rules: Sequence[Mapping] = (),
 ) -> list[str]:
     """One line per finding, each with its numbers (written to findings-beyond.md for the closing note)."""
     lines = []
@@ -249,6 +277,7 @@ def findings(
             + "."
         )
         lines.append(rules_verdict(results).replace("**", ""))
+    lines += heldout_findings(results, test_rules)
     for b in blends:
         if b["fitted"].endswith("-sum1"):
             continue

@@ -1,13 +1,15 @@
-"""Scoring the study: every run's validation predictions, the equal-weight ensembles and the ones
-with non-negative least-squares weights fitted on calibration, the combination rules of
+"""Scoring the study: every run's predictions, the equal-weight ensembles and the ones with
+non-negative least-squares weights fitted on calibration, the combination rules of
 :mod:`colorlib.rules` over blue, yellow and green (the learned one fitted on calibration), and the
-references grey and constant, scored one (loss, seed) at a time."""
+references grey and constant, scored one (loss, seed) at a time on the validation photos and, when
+the manifest has a test set, on the test photos, keeping per-photo values for intervals there."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ from scipy.optimize import nnls
 from tqdm.auto import tqdm
 
 from .. import COMBINED_MODELS
-from ..believability import believability
+from ..believability import PhotoTerms, believability, photo_terms, pooled_believability
 from ..checkpoint import load_checkpoint
 from ..ensemble import TrainedColorizer, blend, normalize_weights
 from ..errors import UserError
@@ -24,7 +26,7 @@ from ..evaluate import load_validation
 from ..lab import PadInfo, unpad
 from ..metrics import PhotoScores, original_scores, score_set, summarize
 from ..references import constant_prediction, grey_prediction, mean_ab, skill
-from ..rules import fit_hue_bands, fixed_rules
+from ..rules import HueBandWeights, fit_hue_bands, fixed_rules
 from .runs import (
     ALL_COMBINED,
     ALL_SIX,
@@ -49,15 +51,32 @@ def mean_abs_error(pred: np.ndarray, target: np.ndarray, info: PadInfo) -> float
     return float(np.mean(np.abs(p.astype(np.float64) - t)))
 
 
-def score_predictions(split, pred: torch.Tensor) -> tuple[dict[str, float], np.ndarray]:
-    """(mean scores incl. "l1" and believability, per-photo MSE) of a prediction of a split
-    (evaluate.ValidationSet)."""
+@dataclass(frozen=True)
+class PhotoValues:
+    """Per-photo scores of one prediction of a split, for intervals over photos."""
+
+    mse: np.ndarray  # (N,)
+    colourfulness: np.ndarray  # (N,)
+    terms: PhotoTerms  # histogram counts, gradient energy, hue jumps: the believability measures' pieces
+
+
+def score_photos(split, pred: torch.Tensor, true_terms: PhotoTerms) -> tuple[dict[str, float], PhotoValues]:
+    """(mean scores incl. "l1" and believability, per-photo values) of a prediction of a split
+    (evaluate.ValidationSet); true_terms: photo_terms of the split's own colours."""
     per_photo: list[PhotoScores] = score_set(split.lightness, pred, split.ab, split.infos)
-    summary = {**summarize(per_photo), **believability(pred, split.ab, split.infos)}
+    terms = photo_terms(pred, split.infos)
+    summary = {**summarize(per_photo), **pooled_believability(terms, true_terms)}
     summary["l1"] = float(
         np.mean([mean_abs_error(pred[i].numpy(), split.ab[i].numpy(), info) for i, info in enumerate(split.infos)])
     )
-    return summary, np.array([s.mse for s in per_photo])
+    values = PhotoValues(np.array([s.mse for s in per_photo]), np.array([s.colourfulness for s in per_photo]), terms)
+    return summary, values
+
+
+def score_predictions(split, pred: torch.Tensor) -> tuple[dict[str, float], np.ndarray]:
+    """(mean scores incl. "l1" and believability, per-photo MSE) of a prediction of a split."""
+    summary, values = score_photos(split, pred, photo_terms(split.ab, split.infos))
+    return summary, values.mse
 
 
 def weighted_sum(preds: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
@@ -93,7 +112,11 @@ def nnls_weights(preds: Sequence[torch.Tensor], target: torch.Tensor, infos: Seq
 
 @dataclass
 class StudyResults:
-    """Everything the book reports, from the checkpoints of one study."""
+    """Everything the book reports, from the checkpoints of one study.
+
+    `rows`, `per_photo` and `originals` are the validation photos' (the paper's 32); the `test_*`
+    fields the same on the manifest's test photos, empty when it has none.
+    """
 
     rows: list[dict]  # one per (loss, model, seed): {"loss", "model", "seed", metric: value, ...}
     per_photo: dict[tuple[str, str, int], np.ndarray]  # (loss, model, seed) -> validation MSE per photo
@@ -104,6 +127,15 @@ class StudyResults:
     n_calibration: int
     states: dict[str, dict] = field(default_factory=dict)  # run name -> checkpoint metadata (no weights)
     rule_fits: list[dict] = field(default_factory=list)  # {"loss", "seed", "models", "weights", "pixels"}
+    test_rows: list[dict] = field(default_factory=list)  # as rows, on the test photos
+    test_photos: dict[tuple[str, str, int], PhotoValues] = field(default_factory=dict)  # as per_photo, all values
+    test_names: list[str] = field(default_factory=list)  # the test photos, in the order of every per-photo array
+    test_originals: dict[str, float] = field(default_factory=dict)
+    test_original_photos: PhotoValues | None = None  # the test photos' own colourfulness and believability terms
+
+    @property
+    def n_test(self) -> int:
+        return len(self.test_names)
 
     def value(self, model: str, seed: int, metric: str = "mse", loss: str = "mse") -> float:
         for r in self.rows:
@@ -122,47 +154,69 @@ def _group_runs(runs: Iterable[Run]) -> dict[tuple[str, int], list[Run]]:
     return dict(sorted(groups.items(), key=lambda kv: (kv[0][0] != "mse", kv[0][0], kv[0][1])))
 
 
-def _ensembles(
-    val_preds: Mapping[str, torch.Tensor], cal_preds: Mapping[str, torch.Tensor], cal, fits: list[dict]
-) -> dict[str, torch.Tensor]:
-    """Equal-weight and NNLS-weighted ensembles whose members are all present (validation preds)."""
-    out = {}
-    for name, members in {**COMBINED_MODELS, ALL_COMBINED: ALL_SIX, AXIS_COMBINED: AXES}.items():
-        if all(m in val_preds for m in members):
-            out[name] = blend(torch.stack([val_preds[m] for m in members]), [1.0] * len(members))
+@dataclass
+class _Fits:
+    """What a (loss, seed) group fitted on the calibration photos, to apply to validation and test."""
+
+    nnls: dict[str, tuple[Sequence[str], np.ndarray, np.ndarray]]  # fit -> (members, raw, normalised)
+    learned: HueBandWeights | None
+
+
+def _fit(models: Iterable[str], cal_preds: Mapping[str, torch.Tensor], cal, fits: list, learned: list) -> _Fits:
+    """NNLS blend weights and the hue-band rule, fitted on the calibration photos' predictions and
+    colours: the only data they are given (recorded in fits and learned)."""
+    have = set(models)
+    out = _Fits({}, None)
+    if cal is None:
+        return out
     for name, members in FITTED.items():
-        if cal is None or not all(m in val_preds and m in cal_preds for m in members):
+        if not all(m in have and m in cal_preds for m in members):
             continue
         raw = nnls_weights([cal_preds[m] for m in members], cal.ab, cal.infos)
         norm = normalize_weights(raw) if raw.sum() > 0 else np.full(len(members), 1.0 / len(members))
         fits.append({"fit": name, "models": list(members), "raw": raw.tolist(), "normalised": norm.tolist()})
-        out[name] = weighted_sum([val_preds[m] for m in members], raw)
-        out[f"{name}-sum1"] = weighted_sum([val_preds[m] for m in members], norm)
+        out.nnls[name] = (members, raw, norm)
+    if all(m in have and m in cal_preds for m in MEMBERS):
+        out.learned = fit_hue_bands(torch.stack([cal_preds[m] for m in MEMBERS]), cal.ab, cal.infos)
+        learned.append(
+            {"models": list(MEMBERS), "weights": out.learned.weights.tolist(), "pixels": out.learned.pixels.tolist()}
+        )
     return out
 
 
-def _rules(
-    val_preds: Mapping[str, torch.Tensor], cal_preds: Mapping[str, torch.Tensor], cal, fits: list[dict]
-) -> dict[str, torch.Tensor]:
-    """Every combination rule over blue, yellow and green (validation preds); the learned rule is
-    fitted on the calibration photos' predictions and colours, the only data it is given."""
-    if not all(m in val_preds for m in MEMBERS):
-        return {}
-    stack = torch.stack([val_preds[m] for m in MEMBERS])
-    out = {rule_model(name): rule(stack) for name, rule in fixed_rules().items() if name != "mean"}
-    if cal is not None and all(m in cal_preds for m in MEMBERS):
-        learned = fit_hue_bands(torch.stack([cal_preds[m] for m in MEMBERS]), cal.ab, cal.infos)
-        fits.append({"models": list(MEMBERS), "weights": learned.weights.tolist(), "pixels": learned.pixels.tolist()})
-        out[LEARNED_RULE] = learned(stack)
-    return out
+def _derived(preds: Mapping[str, torch.Tensor], fitted: _Fits) -> Iterator[tuple[str, torch.Tensor]]:
+    """The equal-weight and NNLS ensembles and every combination rule whose members are present, one
+    at a time (so only one derived prediction is held besides the members)."""
+    for name, members in {**COMBINED_MODELS, ALL_COMBINED: ALL_SIX, AXIS_COMBINED: AXES}.items():
+        if all(m in preds for m in members):
+            yield name, blend(torch.stack([preds[m] for m in members]), [1.0] * len(members))
+    for name, (members, raw, norm) in fitted.nnls.items():
+        yield name, weighted_sum([preds[m] for m in members], raw)
+        yield f"{name}-sum1", weighted_sum([preds[m] for m in members], norm)
+    if not all(m in preds for m in MEMBERS):
+        return
+    stack = torch.stack([preds[m] for m in MEMBERS])
+    for name, rule in fixed_rules().items():
+        if name != "mean":
+            yield rule_model(name), rule(stack)
+    if fitted.learned is not None:
+        yield LEARNED_RULE, fitted.learned(stack)
 
 
-def _references(manifest: Mapping, data_dir: Path, size: int, val, seed: int, cache: dict) -> dict[str, torch.Tensor]:
+def _references(manifest: Mapping, data_dir: Path, size: int, split, seed: int, cache: dict) -> dict[str, torch.Tensor]:
     """grey, and constant: the mean ab of the baseline draw the seed's baseline trains on (cached)."""
     name = baseline_set(seed) if baseline_set(seed) in manifest["sets"] else "baseline"
     if name not in cache:
         cache[name] = mean_ab(manifest, data_dir, size, name)
-    return {"grey": grey_prediction(val.lightness), "constant": constant_prediction(val.lightness, cache[name])}
+    return {"grey": grey_prediction(split.lightness), "constant": constant_prediction(split.lightness, cache[name])}
+
+
+def _originals(split, terms: PhotoTerms) -> tuple[dict[str, float], PhotoValues]:
+    """The photos' own vividness and believability (0 distance, patchiness 1), and per photo."""
+    own = score_set(split.lightness, split.ab, split.ab, split.infos)
+    values = PhotoValues(np.zeros(len(own)), np.array([s.colourfulness for s in own]), terms)
+    means = {"colourfulness": float(values.colourfulness.mean()), "chroma": float(np.mean([s.chroma for s in own]))}
+    return {**means, **pooled_believability(terms, terms)}, values
 
 
 def evaluate_study(
@@ -174,7 +228,8 @@ def evaluate_study(
     device: str = "cpu",
     progress: bool = True,
 ) -> StudyResults:
-    """Score every run, the paper's ensembles and the fitted ones on validation (fits on calibration).
+    """Score every run, the paper's ensembles, the fitted ones, the rules and the references on the
+    validation photos and, when the manifest has them, on the test photos (fits on calibration only).
 
     Works one (loss, seed) group at a time, so only one group's predictions are held in memory.
     """
@@ -194,40 +249,49 @@ def evaluate_study(
             f"the study's checkpoints use different image sizes {sorted(sizes)}: train them again with one size"
         )
     size = sizes.pop()
-    val = load_validation(manifest, data_dir, size)
+    splits = {"validation": load_validation(manifest, data_dir, size)}
+    if manifest["sets"].get("test"):
+        splits["test"] = load_validation(manifest, data_dir, size, "test")
     cal = load_validation(manifest, data_dir, size, CALIBRATION) if manifest["sets"].get(CALIBRATION) else None
-    rows, per_photo, weights, rule_fits, means = [], {}, [], [], {}
-    groups = _group_runs(runs)
-    bar = tqdm(total=len(runs), desc="predicting", unit="model", disable=not progress)
-    for (loss, seed), group in groups.items():
-        val_preds, cal_preds = {}, {}
-        for r in group:
-            model = TrainedColorizer(checkpoint_file(study_dir, r), r.model, device)
-            val_preds[r.model] = model.predict_ab(val.lightness)
-            if cal is not None and (r.model in ALL_SIX):
-                cal_preds[r.model] = model.predict_ab(cal.lightness)
-            bar.update(1)
+    true_terms = {name: photo_terms(split.ab, split.infos) for name, split in splits.items()}
+    rows: dict[str, list[dict]] = {name: [] for name in splits}
+    per_photo: dict[str, dict] = {name: {} for name in splits}
+    weights, rule_fits, means = [], [], {}
+    bar = tqdm(total=len(runs) * len(splits), desc="predicting", unit="model", disable=not progress)
+    for (loss, seed), group in _group_runs(runs).items():
+        models = {r.model: TrainedColorizer(checkpoint_file(study_dir, r), r.model, device) for r in group}
+        cal_preds = {m: c.predict_ab(cal.lightness) for m, c in models.items() if cal is not None and m in ALL_SIX}
         fits: list[dict] = []
         learned: list[dict] = []
-        preds = {
-            **val_preds,
-            **_ensembles(val_preds, cal_preds, cal, fits),
-            **_rules(val_preds, cal_preds, cal, learned),
-        }
-        preds |= _references(manifest, data_dir, size, val, seed, means)
+        fitted = _fit(models, cal_preds, cal, fits, learned)
         weights += [{"loss": loss, "seed": seed, **f} for f in fits]
         rule_fits += [{"loss": loss, "seed": seed, **f} for f in learned]
-        group_rows = []
-        for model_name, pred in preds.items():
-            summary, photo_mse = score_predictions(val, pred)
-            group_rows.append({"loss": loss, "model": model_name, "seed": seed, **summary})
-            per_photo[(loss, model_name, seed)] = photo_mse
-        grey_mse = next(r["mse"] for r in group_rows if r["model"] == "grey")
-        rows += [{**r, "skill": skill(r["mse"], grey_mse)} for r in group_rows]
+        for split_name, split in splits.items():
+            preds = {m: c.predict_ab(split.lightness) for m, c in models.items()}
+            bar.update(len(preds))
+            refs = _references(manifest, data_dir, size, split, seed, means)
+            group_rows = []
+            for model_name, pred in chain(preds.items(), _derived(preds, fitted), refs.items()):
+                summary, values = score_photos(split, pred, true_terms[split_name])
+                group_rows.append({"loss": loss, "model": model_name, "seed": seed, **summary})
+                per_photo[split_name][(loss, model_name, seed)] = values
+            grey_mse = next(r["mse"] for r in group_rows if r["model"] == "grey")
+            rows[split_name] += [{**r, "skill": skill(r["mse"], grey_mse)} for r in group_rows]
     bar.close()
+    val = splits["validation"]
+    test = {}
+    if "test" in splits:
+        test_originals, test_original_photos = _originals(splits["test"], true_terms["test"])
+        test = {
+            "test_rows": rows["test"],
+            "test_photos": per_photo["test"],
+            "test_names": list(splits["test"].names),
+            "test_originals": test_originals,
+            "test_original_photos": test_original_photos,
+        }
     return StudyResults(
-        rows=rows,
-        per_photo=per_photo,
+        rows=rows["validation"],
+        per_photo={k: v.mse for k, v in per_photo["validation"].items()},
         weights=weights,
         originals={**original_scores(val.lightness, val.ab, val.infos), **believability(val.ab, val.ab, val.infos)},
         image_size=size,
@@ -235,4 +299,5 @@ def evaluate_study(
         n_calibration=len(cal.names) if cal is not None else 0,
         states=states,
         rule_fits=rule_fits,
+        **test,
     )
