@@ -22,6 +22,14 @@ from .device import autocast
 WARMUP = 3  # eager steps before the capture (the pattern of PyTorch's CUDA-graph documentation)
 
 
+def gather(lightness: torch.Tensor, ab: torch.Tensor, idx: torch.Tensor, memory_format) -> tuple[torch.Tensor, ...]:
+    """The photos `idx` of one batch in the model's layout; the targets too, so the loss gradient
+    enters the network without a reorder."""
+    x = lightness.index_select(0, idx).contiguous(memory_format=memory_format)
+    y = ab.index_select(0, idx).contiguous(memory_format=memory_format)
+    return x, y
+
+
 def eager_step(model, optim, loss_fn, batch, losses: torch.Tensor, step: int, precision: str) -> None:
     """One ordinary step on `batch(step) -> (x, y)`; its loss goes to ``losses[step]``."""
     x, y = batch(step)
@@ -48,13 +56,8 @@ class GraphedSteps:
 
     def batch(self, step) -> tuple[torch.Tensor, torch.Tensor]:
         """Photos of batch `step` (an int, or the one-element counter tensor inside the graph)."""
-        if isinstance(step, int):
-            idx = self.order[step]
-        else:
-            idx = self.order.index_select(0, step).view(-1)
-        x = self.lightness.index_select(0, idx).contiguous(memory_format=self.memory_format)
-        y = self.ab.index_select(0, idx).contiguous(memory_format=self.memory_format)
-        return x, y
+        idx = self.order[step] if isinstance(step, int) else self.order.index_select(0, step).view(-1)
+        return gather(self.lightness, self.ab, idx, self.memory_format)
 
     def _captured_step(self) -> None:
         x, y = self.batch(self.counter)

@@ -30,7 +30,7 @@ from .device import PRECISIONS, pick_device, resolve_precision
 from .errors import UserError
 from .lab import preprocess_batch
 from .model import ColorNet, ModelConfig
-from .steps import GraphedSteps, eager_step
+from .steps import GraphedSteps, eager_step, gather
 
 log = logging.getLogger(__name__)
 
@@ -262,11 +262,7 @@ def train(
         graphed = GraphedSteps(model, optim, loss_fn, lightness, ab, order, step_losses, precision, memory_format)
 
     def batch(i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = order[i]
-        x = lightness[idx].to(dev, non_blocking=True).contiguous(memory_format=memory_format)
-        # targets in the prediction's layout, so the loss gradient enters the network without a reorder
-        y = ab[idx].to(dev, non_blocking=True).contiguous(memory_format=memory_format)
-        return x, y
+        return gather(lightness, ab, order[i], memory_format)
 
     def flush() -> None:
         if len(losses) < step:
