@@ -29,13 +29,15 @@ class Interval:
         return f"{self.estimate:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
 
 
-def _resamples(n: int, n_boot: int, seed: int) -> np.ndarray:
+def resamples(n: int, n_boot: int = BOOTSTRAP, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
+    """(n_boot, n) photo indices: the bootstrap's draws, the same for every model scored on n photos."""
     return np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
 
 
-def _percentiles(values: np.ndarray, level: float) -> tuple[float, float]:
+def percentiles(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
+    """The percentile interval of bootstrap samples (NaN samples, e.g. a 0/0 ratio, left out)."""
     tail = (1 - level) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
+    low, high = np.nanpercentile(np.asarray(values, dtype=np.float64), [tail, 100 - tail])
     return float(low), float(high)
 
 
@@ -44,8 +46,8 @@ def mean_interval(
 ) -> Interval:
     """The mean of per-photo values with a percentile bootstrap interval."""
     v = np.asarray(values, dtype=np.float64)
-    means = v[_resamples(len(v), n_boot, seed)].mean(axis=1)
-    return Interval(float(v.mean()), *_percentiles(means, level))
+    means = v[resamples(len(v), n_boot, seed)].mean(axis=1)
+    return Interval(float(v.mean()), *percentiles(means, level))
 
 
 def paired_ratio(
@@ -55,6 +57,6 @@ def paired_ratio(
     a, b = np.asarray(left, dtype=np.float64), np.asarray(right, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"paired scores need the same photos: {a.shape} vs {b.shape}")
-    idx = _resamples(len(a), n_boot, seed)
+    idx = resamples(len(a), n_boot, seed)
     ratios = a[idx].mean(axis=1) / b[idx].mean(axis=1)
-    return Interval(float(a.mean() / b.mean()), *_percentiles(ratios, level))
+    return Interval(float(a.mean() / b.mean()), *percentiles(ratios, level))

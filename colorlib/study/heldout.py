@@ -22,7 +22,7 @@ import numpy as np
 
 from ..believability import pooled_believability
 from ..claims import CLOSE_TO_BASELINE
-from ..intervals import BOOTSTRAP, BOOTSTRAP_SEED, LEVEL, Interval
+from ..intervals import BOOTSTRAP, BOOTSTRAP_SEED, LEVEL, Interval, percentiles, resamples
 from ..markdown import markdown_table
 from .runs import REFERENCE_MODELS
 from .scoring import StudyResults
@@ -34,19 +34,17 @@ MEASURES = ("mse", "colourfulness", "hist_distance", "patchiness")
 def resample_counts(n: int, n_boot: int = BOOTSTRAP, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
     """(n_boot, n): how often each of n photos is drawn in each bootstrap resample (rows sum to n).
 
-    The draws are those of :mod:`colorlib.intervals` for the same n and seed, so a mean's interval
-    here equals its `mean_interval`.
+    The draws are :func:`colorlib.intervals.resamples`, so a mean's interval here equals its
+    `mean_interval`.
     """
-    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    idx = resamples(n, n_boot, seed)
     flat = (idx + n * np.arange(n_boot)[:, None]).ravel()
     return np.bincount(flat, minlength=n * n_boot).reshape(n_boot, n).astype(np.float64)
 
 
 def interval(estimate: float, samples: np.ndarray, level: float = LEVEL) -> Interval:
     """The estimate with the percentile interval of its bootstrap samples."""
-    tail = (1 - level) / 2 * 100
-    low, high = np.nanpercentile(np.asarray(samples, dtype=np.float64), [tail, 100 - tail])
-    return Interval(float(estimate), float(low), float(high))
+    return Interval(float(estimate), *percentiles(samples, level))
 
 
 def heldout_seeds(results: StudyResults, model: str, loss: str = "mse") -> list[int]:
