@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from . import rules
+from .ensemble import normalize_weights
 from .errors import UserError
 
 
@@ -72,19 +73,14 @@ def _rule(name: str, temperature: float) -> Callable[[torch.Tensor], torch.Tenso
         raise UserError(f"unknown rule {name!r}; the explorer offers {', '.join(RULES)}")
     if name == SOFTMAX:
         return lambda stack: rules.softmax(stack, temperature)
-    return {"chroma-mean": rules.chroma_mean, "median": rules.median, "most-saturated": rules.most_saturated}[name]
+    return rules.fixed_rules()[name]  # the study's names: the explorer scores what the study scores
 
 
 def combine_ab(ab_members: np.ndarray, weights: Sequence[float], rule: str, temperature: float) -> np.ndarray:
     """A rule other than the weighted mean over the members (M, 2, h, w) whose weight is above zero
     -> (2, h, w) float64; no member at all is a UserError (the caller says what to do)."""
-    if len(weights) != len(ab_members):
-        raise UserError(f"expected {len(ab_members)} weights (one per model), got {len(weights)}")
-    if any(not w >= 0 for w in weights):
-        raise UserError(f"weights must be non-negative numbers, got {list(weights)}")
-    chosen = [i for i, w in enumerate(weights) if w > 0]
-    if not chosen:
-        raise UserError("no model has a weight above zero")
+    w = normalize_weights(weights, len(ab_members), all_zero="no model has a weight above zero")
+    chosen = np.flatnonzero(w > 0)
     stack = torch.from_numpy(np.asarray(ab_members, np.float64)[chosen])
     return _rule(rule, temperature)(stack).to(torch.float64).numpy()
 
