@@ -96,16 +96,9 @@ def hue_jump_share(ab: np.ndarray) -> float:
 
 def believability(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInfo]) -> dict[str, float]:
     """The set's believability: histogram distance and patchiness against the originals, and the
-    predictions' share of strong hue jumps (normalised ab batches (N, 2, S, S))."""
-    pred_maps = [_photo_ab(pred[i], info) for i, info in enumerate(infos)]
-    true_maps = [_photo_ab(true[i], info) for i, info in enumerate(infos)]
-    true_energy = sum(gradient_energy(t) for t in true_maps)
-    pred_energy = sum(gradient_energy(p) for p in pred_maps)
-    return {
-        "hist_distance": histogram_distance(ab_histogram(pred_maps), ab_histogram(true_maps)),
-        "patchiness": pred_energy / true_energy if true_energy > 0 else float("nan"),
-        "hue_jumps": float(np.mean([hue_jump_share(p) for p in pred_maps])),
-    }
+    predictions' share of strong hue jumps (normalised ab batches (N, 2, S, S)): the per-photo terms
+    of :func:`photo_terms`, every photo counted once."""
+    return pooled_believability(photo_terms(pred, infos), photo_terms(true, infos))
 
 
 @dataclass(frozen=True)
