@@ -70,6 +70,9 @@ lab: $(VENV)/.installed
 # --- environment: exact versions from the lock, then this package --------------------------------
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
+	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); \
+	  if [ "$$free" -lt 7 ] && [ ! -d $(VENV)/lib ]; then \
+	    echo "warning: $$free GB free here; the environment needs about 6 GB (torch's build with CUDA libraries) plus the builds' outputs" >&2; fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
