@@ -144,6 +144,17 @@ def _adam(model: torch.nn.Module, cfg: TrainConfig, dev: torch.device, capturabl
     return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
+def _load_optimizer(optim: torch.optim.Optimizer, saved: dict) -> None:
+    """Restore Adam's moments and step counts into `optim` as this device runs it: torch would take
+    `capturable` and `fused` from the saved groups, so a run begun on a GPU (captured steps) could not
+    resume on the CPU, nor a CPU run on a GPU."""
+    groups = [
+        {**g, "capturable": ours["capturable"], "fused": ours.get("fused")}
+        for g, ours in zip(saved["param_groups"], optim.param_groups, strict=True)
+    ]
+    optim.load_state_dict({**saved, "param_groups": groups})
+
+
 @contextmanager
 def _deferred_interrupt():
     """Turn Ctrl-C into a request honoured between batches, so a checkpoint is never mid-step."""
@@ -227,7 +238,7 @@ def train(
     step, losses, elapsed = 0, [], 0.0
     if state is not None:
         model.load_state_dict(state["model"])
-        optim.load_state_dict(state["optimizer"])
+        _load_optimizer(optim, state["optimizer"])
         step, losses, elapsed = state["step"], list(state["losses"]), state["elapsed_s"]
         log.info("resuming %s from batch %d of %d", out, step, cfg.iterations)
     resumed_from = step

@@ -73,25 +73,30 @@ def test_checkpoint_carries_config_manifest_hash_and_version(tiny):
     assert not model.training
 
 
-def test_interrupted_run_resumes_to_the_same_weights(tiny, monkeypatch):
-    manifest, data, tmp = tiny
-    straight = T.train(_cfg(), manifest, data, tmp / "straight.pt", progress=False)
-
+def _interrupted(manifest, data, out, monkeypatch, at: int = 25) -> None:
+    """Train into `out` and press Ctrl-C in the middle of batch `at`."""
     calls = {"n": 0}
     real_step = torch.optim.Adam.step
 
     def flaky_step(self, *a, **k):
         calls["n"] += 1
-        if calls["n"] == 25:
+        if calls["n"] == at:
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of a batch
         return real_step(self, *a, **k)
 
     monkeypatch.setattr(torch.optim.Adam, "step", flaky_step)
     with pytest.raises(UserError, match="resume"):
-        T.train(_cfg(), manifest, data, tmp / "resumed.pt", progress=False)
+        T.train(_cfg(), manifest, data, out, progress=False)
+    monkeypatch.setattr(torch.optim.Adam, "step", real_step)
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tiny, monkeypatch):
+    manifest, data, tmp = tiny
+    straight = T.train(_cfg(), manifest, data, tmp / "straight.pt", progress=False)
+
+    _interrupted(manifest, data, tmp / "resumed.pt", monkeypatch)
     partial = checkpoint.load_checkpoint(tmp / "resumed.pt")
     assert not partial["complete"] and partial["step"] == 25  # the batch under way was finished
-    monkeypatch.setattr(torch.optim.Adam, "step", real_step)
     resumed = T.train(_cfg(), manifest, data, tmp / "resumed.pt", progress=False)
     assert resumed.resumed_from == 25
     np.testing.assert_allclose(resumed.losses, straight.losses, rtol=1e-4, atol=1e-6)
@@ -99,6 +104,24 @@ def test_interrupted_run_resumes_to_the_same_weights(tiny, monkeypatch):
     b = checkpoint.load_checkpoint(tmp / "resumed.pt")["model"]
     for k in a:
         assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
+
+
+def test_a_run_begun_on_a_gpu_resumes_on_the_cpu(tiny, monkeypatch):
+    """A GPU run saves Adam with `capturable` on (its steps are captured as a CUDA graph); resuming it
+    on the CPU must use the CPU's optimizer, and reach the same weights as an uninterrupted run."""
+    manifest, data, tmp = tiny
+    straight = T.train(_cfg(), manifest, data, tmp / "straight.pt", progress=False)
+    _interrupted(manifest, data, tmp / "gpu.pt", monkeypatch)
+    state = checkpoint.load_checkpoint(tmp / "gpu.pt")
+    for group in state["optimizer"]["param_groups"]:  # what the GPU path writes
+        group["capturable"], group["fused"] = True, None
+    checkpoint.save_checkpoint(state, tmp / "gpu.pt")
+
+    resumed = T.train(_cfg(), manifest, data, tmp / "gpu.pt", progress=False)
+    assert resumed.resumed_from == 25
+    np.testing.assert_allclose(resumed.losses, straight.losses, rtol=1e-4, atol=1e-6)
+    groups = checkpoint.load_checkpoint(tmp / "gpu.pt")["optimizer"]["param_groups"]
+    assert not any(g["capturable"] for g in groups)
 
 
 def test_complete_checkpoint_is_skipped_and_other_settings_refused(tiny):

@@ -83,6 +83,20 @@ def test_user_mistakes_are_one_line_errors(args, message, split_folder, tmp_path
         make_variant(profile, data.format(**paths), seed, pm, 1, NOTEBOOK)
 
 
+def test_the_study_reprepares_when_what_draws_its_sets_changes():
+    """The study's prepare step lists the study modules that draw its sets (those study/manifest.py
+    imports) and its command line, so a change to them re-prepares (and retrains) the study."""
+    import ast
+    import re
+
+    text = (REPO / "workflow" / "Snakefile").read_text()
+    listed = eval(re.search(r"^STUDY_PREPARE_CODE = (.+)$", text, re.M).group(1))  # a literal list comprehension
+    tree = ast.parse((REPO / "colorlib" / "study" / "manifest.py").read_text())
+    drawn_by = {f"colorlib/study/{n.module}.py" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1}
+    assert drawn_by and drawn_by | {"colorlib/study/manifest.py", "colorlib/study/cli.py"} <= set(listed)
+    assert all((REPO / path).is_file() for path in listed)
+
+
 def test_threads_are_part_of_a_runs_identity():
     one, two = TrainConfig("blue"), TrainConfig("blue", threads=2)
     assert one.identity() != two.identity()
