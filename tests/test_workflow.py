@@ -92,7 +92,8 @@ def test_the_study_reprepares_when_what_draws_its_sets_changes():
     text = (REPO / "workflow" / "Snakefile").read_text()
     listed = eval(re.search(r"^STUDY_PREPARE_CODE = (.+)$", text, re.M).group(1))  # a literal list comprehension
     tree = ast.parse((REPO / "colorlib" / "study" / "manifest.py").read_text())
-    drawn_by = {f"colorlib/study/{n.module}.py" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1}
+    relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1]
+    drawn_by = {f"colorlib/study/{n.module}.py" for n in relative}
     assert drawn_by and drawn_by | {"colorlib/study/manifest.py", "colorlib/study/cli.py"} <= set(listed)
     assert all((REPO / path).is_file() for path in listed)
 
