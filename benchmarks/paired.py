@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from colorlib.intervals import percentiles, resamples
+
 Z95, Z80 = 1.959964, 0.841621  # two-sided 95 % interval; 80 % power
 
 
@@ -55,10 +57,9 @@ def paired_difference(
         r_blocks.append(r[:n].reshape(-1, block).sum(axis=1))
     f_units, r_units = np.concatenate(f_blocks), np.concatenate(r_blocks)
     estimate = f_units.sum() / r_units.sum() - 1
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(f_units), size=(draws, len(f_units)))
+    picks = resamples(len(f_units), draws, seed)  # blocks drawn as Table I draws photos
     boot = f_units[picks].sum(axis=1) / r_units[picks].sum(axis=1) - 1
-    low, high = np.quantile(boot, [0.025, 0.975])
+    low, high = percentiles(boot)
     se = float(boot.std(ddof=1))
     return PairedDifference(
         float(estimate), float(low), float(high), se, (Z95 + Z80) * se, len(fast), len(f_blocks[0]) * block, block

@@ -44,7 +44,7 @@ from . import COMBINED_MODELS, TRAINED_MODELS
 from .ensemble import normalize_weights
 from .errors import UserError
 from .explorer_rules import INITIAL_TEMPERATURE, MEAN, combine_ab, controls_html
-from .lab import AB_SCALE, L_SCALE, lab_planes_to_rgb_fast, planes_to_uint8
+from .lab import AB_SCALE, L_SCALE, bilinear_taps, lab_planes_to_rgb_fast, planes_to_uint8
 from .metrics import colourfulness, mse_ab
 
 BUNDLE_FORMAT = "colorlib-explorer/1"
@@ -111,18 +111,11 @@ def upsample_bilinear(maps: np.ndarray, height: int, width: int) -> np.ndarray:
     """
     maps = np.asarray(maps, np.float64)
     _, h, w = maps.shape
-    y0, y1, fy = _taps(height, h)
-    x0, x1, fx = _taps(width, w)
+    y0, y1, fy = bilinear_taps(height, h, np.float64)
+    x0, x1, fx = bilinear_taps(width, w, np.float64)
     top = maps[:, y0][:, :, x0] * (1 - fx) + maps[:, y0][:, :, x1] * fx
     bottom = maps[:, y1][:, :, x0] * (1 - fx) + maps[:, y1][:, :, x1] * fx
     return top * (1 - fy[:, None]) + bottom * fy[:, None]
-
-
-def _taps(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
-    i0 = np.floor(src).astype(np.int64)
-    i1 = np.minimum(i0 + 1, n_in - 1)
-    return i0, i1, src - i0
 
 
 def normalized_weights(weights: Sequence[float]) -> np.ndarray:

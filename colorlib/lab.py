@@ -266,11 +266,11 @@ def upsample_ab(ab: np.ndarray, info: PadInfo) -> np.ndarray:
     return sk_resize(crop, (info.height, info.width, 2), order=1, mode="edge", anti_aliasing=False)
 
 
-def _bilinear_taps(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bilinear_taps(n_out: int, n_in: int, dtype=np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Source indices and weights along one axis: pixel centres aligned, edges clamped."""
-    src = np.clip((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
+    src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)  # as explorer.js computes it
     i0 = np.floor(src).astype(np.intp)
-    return i0, np.minimum(i0 + 1, n_in - 1), (src - i0).astype(np.float32)
+    return i0, np.minimum(i0 + 1, n_in - 1), (src - i0).astype(dtype)
 
 
 def upsample_planes(maps: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -283,13 +283,13 @@ def upsample_planes(maps: np.ndarray, height: int, width: int) -> np.ndarray:
     _, h, w = maps.shape
     if (h, w) == (height, width):
         return maps.copy()
-    x0, x1, fx = _bilinear_taps(width, w)
+    x0, x1, fx = bilinear_taps(width, w)
     cols = maps[:, :, x0]
     step = maps[:, :, x1]
     step -= cols
     step *= fx
     cols += step
-    y0, y1, fy = _bilinear_taps(height, h)
+    y0, y1, fy = bilinear_taps(height, h)
     out = cols[:, y0]
     step = cols[:, y1]
     step -= out

@@ -62,7 +62,7 @@ class GraphedSteps:
     def _captured_step(self) -> None:
         x, y = self.batch(self.counter)
         # autocast's weight cache must be off while capturing (the graph owns its casts)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.precision == "bf16", cache_enabled=False):
+        with autocast(self.counter.device, self.precision, cache_enabled=False):
             pred = self.model(x)
         loss = self.loss_fn(pred.float(), y)
         loss.backward()

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..believability import pooled_believability
 from ..claims import CLOSE_TO_BASELINE
-from ..intervals import BOOTSTRAP, BOOTSTRAP_SEED, LEVEL, Interval, percentiles, resamples
+from ..intervals import BOOTSTRAP, BOOTSTRAP_SEED, LEVEL, Interval, mean_interval, percentiles, resamples
 from ..markdown import markdown_table
 from .runs import REFERENCE_MODELS
 from .scoring import StudyResults
@@ -128,8 +128,7 @@ def rule_intervals(
 
 def originals_colourfulness(results: StudyResults, n_boot: int = BOOTSTRAP, seed: int = BOOTSTRAP_SEED) -> Interval:
     """The test photos' own mean colourfulness, with its interval."""
-    values = results.test_original_photos.colourfulness
-    return interval(float(values.mean()), resample_counts(len(values), n_boot, seed) @ values / len(values))
+    return mean_interval(results.test_original_photos.colourfulness, n_boot, seed=seed)
 
 
 def intervals_verdict(stats: Sequence[Mapping], n_photos: int) -> str:

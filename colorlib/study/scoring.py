@@ -18,13 +18,13 @@ from scipy.optimize import nnls
 from tqdm.auto import tqdm
 
 from .. import COMBINED_MODELS
-from ..believability import PhotoTerms, believability, photo_terms, pooled_believability
+from ..believability import PhotoTerms, photo_terms, pooled_believability
 from ..checkpoint import load_checkpoint
 from ..ensemble import TrainedColorizer, blend, normalize_weights
 from ..errors import UserError
 from ..evaluate import load_validation
 from ..lab import PadInfo, unpad
-from ..metrics import PhotoScores, original_scores, score_set, summarize
+from ..metrics import PhotoScores, score_set, summarize
 from ..references import constant_prediction, grey_prediction, mean_ab, skill
 from ..rules import HueBandWeights, fit_hue_bands, fixed_rules
 from .runs import (
@@ -293,7 +293,7 @@ def evaluate_study(
         rows=rows["validation"],
         per_photo={k: v.mse for k, v in per_photo["validation"].items()},
         weights=weights,
-        originals={**original_scores(val.lightness, val.ab, val.infos), **believability(val.ab, val.ab, val.infos)},
+        originals=_originals(val, true_terms["validation"])[0],
         image_size=size,
         n_validation=len(val.names),
         n_calibration=len(cal.names) if cal is not None else 0,
