@@ -2,8 +2,9 @@
 # The paper's six training runs through the workflow on one GPU, all at once, timed; then the same
 # six one after another, and benchmarks/bench_gpu.py (eager steps against the CUDA graph).
 #   bash benchmarks/gpu_pipeline.sh PHOTOS [OUTDIR]
-# Needs snakemake, papermill and the colorlib requirements in the current Python (on a bare GPU
-# machine: wheels installed with --target, see the README's "On a GPU"). Leaves the variants in
+# Needs snakemake, papermill, ipykernel and the colorlib requirements in the current Python (on a bare
+# GPU machine with torch but no network: `pip install --no-index --target DIR WHEELS`, then DIR on
+# PYTHONPATH and DIR/bin on PATH). Leaves the variants in
 # $BUILD (default build-gpu) and the logs in OUTDIR.
 set -euo pipefail
 DATA=${1:?photos folder}

@@ -149,15 +149,24 @@ def _wait_ready(driver, timeout=30):
     WebDriverWait(driver, timeout).until(ready)
 
 
+# A page's bytes come back base64-encoded, in chunks (String.fromCharCode takes a bounded argument list).
+_BASE64 = """
+function base64(d) {
+  let s = '';
+  for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
+  return btoa(s);
+}
+"""
+
+
 def _pixels(driver, role: str) -> np.ndarray:
     """A canvas's pixels as uint8 RGB (h, w, 3), read with getImageData."""
     w, h, b64 = driver.execute_script(
-        """
+        _BASE64
+        + """
         const c = document.querySelector('canvas[data-role="' + arguments[0] + '"]');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let s = '';
-        for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
-        return [c.width, c.height, btoa(s)];
+        return [c.width, c.height, base64(d)];
         """,
         role,
     )
@@ -166,16 +175,8 @@ def _pixels(driver, role: str) -> np.ndarray:
 
 def _set_weights(driver, weights: dict[str, int]) -> None:
     """Set sliders the way a user's drag ends: value, then an 'input' event."""
-    driver.execute_script(
-        """
-        for (const [model, value] of Object.entries(arguments[0])) {
-          const s = document.getElementById('w-' + model);
-          s.value = String(value);
-          s.dispatchEvent(new Event('input', {bubbles: true}));
-        }
-        """,
-        weights,
-    )
+    for model, value in weights.items():
+        _set_range(driver, f"w-{model}", value)
 
 
 def _slider_values(driver, models) -> list[int]:
@@ -210,6 +211,7 @@ def _set_rule(driver, rule: str | None = None, temperature: float | None = None)
 
 
 def _set_range(driver, ident: str, value: int) -> None:
+    """Move a range input as a drag ends: its value, then an 'input' event."""
     driver.execute_script(
         "const s = document.getElementById(arguments[0]); s.value = String(arguments[1]);"
         "s.dispatchEvent(new Event('input', {bubbles: true}));",
@@ -221,12 +223,10 @@ def _set_range(driver, ident: str, value: int) -> None:
 def _combined(driver) -> np.ndarray:
     """The page's combined ab of the shown photo, at the stored size, as explorer.js computed it."""
     b64 = driver.execute_script(
-        """
+        _BASE64
+        + """
         const ab = document.getElementById('colorlib-explorer').colorlibExplorer.lastAb;
-        const d = new Uint8Array(ab.buffer, ab.byteOffset, ab.byteLength);
-        let s = '';
-        for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
-        return btoa(s);
+        return base64(new Uint8Array(ab.buffer, ab.byteOffset, ab.byteLength));
         """
     )
     return np.frombuffer(base64.b64decode(b64), "<f8")

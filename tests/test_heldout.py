@@ -15,6 +15,15 @@ from colorlib.study import heldout
 from colorlib.study.scoring import PhotoValues
 
 BINS = (2 * bel.HIST_HALF_BINS + 1) ** 2
+SCORES = ("mse", "colourfulness", "hist_distance", "patchiness", "ratio", "colour_gain")
+
+
+def assert_estimates_inside(*stats) -> None:
+    """Every score of each model's stats lies inside its own interval."""
+    for s in stats:
+        for key in SCORES:
+            if key in s:
+                assert s[key].low <= s[key].estimate <= s[key].high, (s["model"], key)
 
 
 def test_per_photo_terms_pool_to_the_set_measures():
@@ -89,10 +98,7 @@ def test_the_verdict_on_a_clearly_better_and_a_clearly_worse_rule():
     assert best["ratio"].estimate == pytest.approx(1.1, abs=0.02) and best["ratio"].high < 1.2  # paired: tight
     assert best["colour_gain"].estimate == pytest.approx(10.0, abs=0.5)
     assert not stats["grey"]["rule"] and "both" in stats["grey"]  # compared, but not a rule of the verdict
-    for s in stats.values():
-        for key in ("mse", "colourfulness", "hist_distance", "patchiness", "ratio", "colour_gain"):
-            if key in s:
-                assert s[key].low <= s[key].estimate <= s[key].high, (s["model"], key)
+    assert_estimates_inside(*stats.values())
     verdict = heldout.intervals_verdict(list(stats.values()), results.n_test)
     assert verdict.startswith("**Yes** on the 300 test photos") and "bgy-most-saturated is more colourful" in verdict
     no = [s for s in stats.values() if s["model"] != "bgy-most-saturated"]
@@ -129,10 +135,8 @@ def test_a_rule_on_the_line_is_not_settled_and_intervals_shrink_with_more_photos
     assert (rule["more_colourful"], rule["close"], rule["both"]) == ("open", "open", "open")
     verdict = heldout.intervals_verdict([rule], 1200)
     assert verdict.startswith("**Not settled**") and "for bgy-chroma-mean these photos cannot rule it out" in verdict
-    for key in ("mse", "colourfulness", "ratio", "colour_gain", "hist_distance", "patchiness"):
-        for s in (few["bgy-chroma-mean"], rule, many["baseline"]):
-            if key in s:
-                assert s[key].low <= s[key].estimate <= s[key].high, key
+    assert_estimates_inside(few["bgy-chroma-mean"], rule, many["baseline"])
+    for key in SCORES:
         wide = few["bgy-chroma-mean"][key].high - few["bgy-chroma-mean"][key].low
         narrow = rule[key].high - rule[key].low
         assert narrow < wide / 2 or wide == narrow == 0, key  # 40 times the photos: about a sixth of the width

@@ -34,6 +34,7 @@ from colorlib.study import scoring as study_scoring
 from colorlib.train import TrainConfig, train
 
 from .conftest import DEEP_BLUE, FOREST, GOLD, GRASS, GRAY, ORANGE, SHARED_DATA, SKY_BLUE, save_photo, textured
+from .test_heldout import assert_estimates_inside
 
 REPO = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
@@ -470,9 +471,7 @@ def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
     assert set(stats) == {*rules, "baseline", "grey", "constant"}
     for s in stats.values():
         assert s["seeds"] == [0, 1]
-        for key in ("mse", "colourfulness", "hist_distance", "patchiness", "ratio", "colour_gain"):
-            if key in s:
-                assert s[key].low <= s[key].estimate <= s[key].high, (s["model"], key)
+        assert_estimates_inside(s)
         assert (s["model"] == "baseline") == ("ratio" not in s)
     test_table = page.test_rules_table()
     assert "| bgy-hue-bands | 2 |" in test_table and "| originals |" in test_table and "[" in test_table
