@@ -475,7 +475,8 @@ def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
         assert (s["model"] == "baseline") == ("ratio" not in s)
     test_table = page.test_rules_table()
     assert "| bgy-hue-bands | 2 |" in test_table and "| originals |" in test_table and "[" in test_table
-    assert page.test_rules_verdict().startswith(("**Yes** on the 4 test", "**No** on the 4 test", "**Not settled**"))
+    verdict = page.test_rules_verdict()
+    assert verdict.startswith(("**Yes** on the 4 test", "**No** on the 4 test", "**Not settled** on the 4 test"))
     assert page.test_rules_plot().axes
     assert any(line.startswith("Combination rules on the 4 test photos") for line in lines)
 
@@ -514,6 +515,7 @@ def test_the_fits_never_read_validation_or_test_colours(tiny_study, study_folder
     assert [w["raw"] for w in first.weights] == [w["raw"] for w in second.weights]
     n_cal = len(manifest["sets"][study.CALIBRATION])
     assert {n for _, n in seen} == {n_cal} and [k for k, _ in seen].count("rule") == 2  # once per evaluation
+    assert {k for k, _ in seen} == {"rule", "nnls"}  # both fits were watched
 
 
 def test_rules_table_and_verdict_from_known_numbers():
