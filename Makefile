@@ -53,18 +53,18 @@ beyond: $(VENV)/.installed
 	$(call SNAKEMAKE,book)
 
 # --- Jupyter on a built variant: build/latest (the book built last) unless VARIANT=build/<name> ---------
-# colorlib.notebooks writes the notebooks filled in for the variant into VARIANT/jupyter (or says what to
+# colorlib.pages.notebooks writes the notebooks filled in for the variant into VARIANT/jupyter (or says what to
 # build first); Jupyter runs each in that folder. JUPYTER_ARGS go to the server (e.g. --port=8888 --no-browser).
 VARIANT ?= $(BUILD)/latest
 JUPYTER_ARGS ?=
 # JupyterLab refuses to run as root (CI, containers) unless told to
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 explorer: $(VENV)/.installed
-	@$(BIN)/python -m colorlib.notebooks $(call quoted,$(VARIANT)) >/dev/null
+	@$(BIN)/python -m colorlib.pages.notebooks $(call quoted,$(VARIANT)) >/dev/null
 	cd $(call quoted,$(VARIANT))/jupyter && $(abspath $(BIN))/voila explorer.ipynb $(JUPYTER_ARGS)
 
 lab: $(VENV)/.installed
-	@$(BIN)/python -m colorlib.notebooks $(call quoted,$(VARIANT)) >/dev/null
+	@$(BIN)/python -m colorlib.pages.notebooks $(call quoted,$(VARIANT)) >/dev/null
 	cd $(call quoted,$(VARIANT))/jupyter && $(abspath $(BIN))/jupyter-lab explorer.ipynb $(AS_ROOT) $(JUPYTER_ARGS)
 
 # --- environment: exact versions from the lock, then this package --------------------------------

@@ -118,10 +118,10 @@ def machine_load() -> float:
 
 @torch.no_grad()
 def validation_loss(model: torch.nn.Module, lightness: torch.Tensor, ab: torch.Tensor, batch: int = 8) -> float:
-    """Table I loss (colorlib.metrics.mse_ab on normalised ab) of a model in eval mode, fp32,
+    """Table I loss (colorlib.scoring.metrics.mse_ab on normalised ab) of a model in eval mode, fp32,
     default memory layout, on every pixel of the working images (the benchmark photos are square,
     so there is no padding to exclude)."""
-    from colorlib.metrics import mse_ab
+    from colorlib.scoring.metrics import mse_ab
 
     model = model.float().to(memory_format=torch.contiguous_format).eval()
     preds = torch.cat([model(chunk.contiguous()) for chunk in torch.split(lightness, batch)])

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from colorlib.intervals import percentiles, resamples
+from colorlib.scoring.intervals import percentiles, resamples
 
 Z95, Z80 = 1.959964, 0.841621  # two-sided 95 % interval; 80 % power
 

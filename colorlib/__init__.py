@@ -1,15 +1,22 @@
 """colorlib: a reproduction of "Colorizing grayscale images using a CNN" (Klefbom & Mjöberg).
 
-The package holds every piece of logic the notebooks use, in the order the pipeline runs:
-photos -> manifest (:mod:`colorlib.data`) -> checkpoints (:mod:`colorlib.lab`,
-:mod:`colorlib.model`, :mod:`colorlib.train`, :mod:`colorlib.checkpoint`) -> scores
-(:mod:`colorlib.ensemble`, :mod:`colorlib.metrics`, :mod:`colorlib.evaluate`) -> figures and
-pages (:mod:`colorlib.figures`, :mod:`colorlib.diagrams`, :mod:`colorlib.claims`,
-:mod:`colorlib.picks`, :mod:`colorlib.pages`, :mod:`colorlib.markdown`, :mod:`colorlib.explorer`,
-:mod:`colorlib.explorer_rules`) -> the study beyond the paper (:mod:`colorlib.study`). Around
-them: what defines a build and its folder (:mod:`colorlib.variant`, used by the workflow) and the
-notebooks filled in for Jupyter (:mod:`colorlib.notebooks`). The command line (:mod:`colorlib.cli`)
-sits on top; nothing in the package imports it.
+Grouped by concern, each layer importing only the ones above it:
+
+- the core, flat: :mod:`~colorlib.lab` (Lab transforms, resize-and-pad), :mod:`~colorlib.model`,
+  :mod:`~colorlib.train` (with :mod:`~colorlib.steps`, :mod:`~colorlib.device`), :mod:`~colorlib.checkpoint`,
+  :mod:`~colorlib.ensemble` and :mod:`~colorlib.rules` (blending members' predictions), :mod:`~colorlib.errors`,
+  :mod:`~colorlib.files`;
+- :mod:`colorlib.data`: photos, hygiene, the manifest and its splits;
+- :mod:`colorlib.scoring`: what a colorization is scored by (metrics, believability, the trivial
+  references, intervals over photos);
+- :mod:`colorlib.paper`: the paper's Table I, claims, figures, diagrams and picked photos;
+- :mod:`colorlib.explorer`: the ensemble-weight explorer's bundle, rules and Jupyter widget;
+- :mod:`colorlib.study`: the study beyond the paper;
+- :mod:`colorlib.pages`: what every notebook page does around the library (parameter checks,
+  provenance, Markdown output, notebooks filled in for Jupyter);
+- :mod:`colorlib.workflow`: what defines a build and its folder, read by the Snakemake workflow.
+
+The command line (:mod:`colorlib.cli`) sits on top; nothing in the package imports it.
 """
 
 __version__ = "0.1.0"

@@ -94,7 +94,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .data import read_manifest
-    from .evaluate import evaluate, table_rows, to_csv, to_markdown
+    from .paper.evaluate import evaluate, table_rows, to_csv, to_markdown
 
     manifest = read_manifest(args.manifest)
     ev = evaluate(manifest, _data_dir(args.data, manifest), args.checkpoints, tuple(args.models), args.device)

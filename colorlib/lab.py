@@ -9,14 +9,14 @@ the photo's full-resolution L, so a colorized photo keeps its resolution and its
 Two Lab -> sRGB conversions, on purpose:
 
 - :func:`lab_to_rgb` / :func:`join_lab`: scikit-image's ``lab2rgb`` in float64, the reference. Every
-  number of Table I and of the evaluation goes through it (:mod:`colorlib.metrics` scores PSNR and
-  colourfulness on it, :func:`colorlib.picks.original_colourfulness` too), so those numbers do not
+  number of Table I and of the evaluation goes through it (:mod:`colorlib.scoring.metrics` scores PSNR and
+  colourfulness on it, :func:`colorlib.paper.picks.original_colourfulness` too), so those numbers do not
   depend on the fast path below.
 - :func:`lab_to_rgb_fast` / :func:`join_lab_fast` / :func:`lab_planes_to_rgb_fast`: our own float32
   conversion (the CIE formulas written out, no Python loop, in place where it helps), some 8x
   faster (a 300 x 300 photo: 13 ms -> 1.6 ms on one core). It is what colorizing
   (:func:`postprocess`, hence ``Colorizer.colorize``/``colorize_many``, the CLI and the figures'
-  colorized photos) and the explorer (:func:`colorlib.explorer.render`, hence the widget) use, where
+  colorized photos) and the explorer (:func:`colorlib.explorer.bundle.render`, hence the widget) use, where
   only pictures come out. Against the reference it is within ``FAST_RGB_MAX_ERROR`` on [0, 1] RGB
   for every L in [0, 100] and a, b in [-128, 127], out-of-gamut values included; as uint8 the two
   agree exactly except for a rare pixel one level off (tests/test_lab_fast.py measures both).
@@ -198,7 +198,7 @@ def denormalize_ab(ab_norm: np.ndarray) -> np.ndarray:
 def join_lab(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """Stack L (H, W) and ab (H, W, 2) in Lab units into RGB float64 in [0, 1] (the reference conversion).
 
-    The one that scores go through (:mod:`colorlib.metrics`): Table I's numbers use this.
+    The one that scores go through (:mod:`colorlib.scoring.metrics`): Table I's numbers use this.
     """
     lab = np.concatenate([np.asarray(lightness, np.float64)[..., None], ab], axis=-1)
     return lab_to_rgb(lab)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from colorlib import believability as bel
-from colorlib import lab, references
+from colorlib import lab
+from colorlib.scoring import believability as bel
+from colorlib.scoring import references
 
 
 def random_members(k=3, n=2, size=8, seed=0) -> torch.Tensor:
@@ -89,7 +90,7 @@ def test_constant_is_the_training_mean_and_never_a_scored_set(tmp_path):
 
 
 def test_bootstrap_intervals_hold_the_estimate_and_pairing_cancels_shared_spread():
-    from colorlib.intervals import mean_interval, paired_ratio
+    from colorlib.scoring.intervals import mean_interval, paired_ratio
 
     rng = np.random.default_rng(0)
     hardness = rng.lognormal(0, 1, 300)  # photos differ a lot, for every model alike

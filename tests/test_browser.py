@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorlib.explorer import (
+from colorlib.explorer.bundle import (
     ZERO_MESSAGE,
     blend_ab,
     explorer_html,
@@ -31,7 +31,7 @@ from colorlib.explorer import (
     from_bundle,
     to_bundle,
 )
-from colorlib.explorer_rules import MEAN, RULES, SOFTMAX, TEMPERATURES, combine_ab, format_temperature, rule_note
+from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, combine_ab, format_temperature, rule_note
 
 from .browser import chromium, skip_without_chromium
 
@@ -60,7 +60,7 @@ def _tiny_book(folder: Path) -> Path:
     sys.path.insert(0, str(Path(__file__).parent))
     from test_explorer import fake_evaluation
 
-    from colorlib.explorer import explorer_data
+    from colorlib.explorer.bundle import explorer_data
 
     ev = fake_evaluation(n=3, size=256, shapes=[(300, 300), (240, 320), (320, 200)])
     bundle = to_bundle(explorer_data(ev, ab_size=128))

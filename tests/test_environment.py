@@ -186,7 +186,7 @@ def test_cli_imports_no_book_toolchain():
 
         sys.meta_path.insert(0, Block())
         import colorlib.cli
-        import colorlib.data, colorlib.train, colorlib.evaluate, colorlib.ensemble  # loaded by the commands
+        import colorlib.data, colorlib.train, colorlib.paper.evaluate, colorlib.ensemble  # loaded by the commands
         try:
             colorlib.cli.main(["--help"])
         except SystemExit as e:

@@ -14,7 +14,7 @@ from scipy.ndimage import gaussian_filter
 
 from colorlib import COMBINED_MODELS, TRAINED_MODELS
 from colorlib.errors import UserError
-from colorlib.explorer import (
+from colorlib.explorer.bundle import (
     PRESETS,
     ZERO_MESSAGE,
     MseStats,
@@ -34,7 +34,7 @@ from colorlib.explorer import (
     upsample_bilinear,
 )
 from colorlib.lab import preprocess
-from colorlib.metrics import mse_ab
+from colorlib.scoring.metrics import mse_ab
 
 
 def _field(rng, shape, cells):
@@ -219,7 +219,7 @@ def test_explorer_html_has_the_controls_and_inline_data(data):
 
 
 def test_widget_re_blends_when_sliders_move(data):
-    from colorlib.widgets import explorer
+    from colorlib.explorer.widget import explorer
 
     w = explorer(data)
     assert [s.value for s in w.sliders.values()] == [100, 100, 100, 0, 0, 0]  # starts at bgy-combined
@@ -243,7 +243,7 @@ def test_widget_re_blends_when_sliders_move(data):
 
 
 def test_widget_presets_and_all_zero(data):
-    from colorlib.widgets import explorer
+    from colorlib.explorer.widget import explorer
 
     w = explorer(data)
     w.presets["baseline only"].click()

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorlib.explorer import format_colourfulness, format_mse, load_explorer_data
-from colorlib.explorer_rules import MEAN, RULES, SOFTMAX, TEMPERATURES, format_temperature
+from colorlib.explorer.bundle import format_colourfulness, format_mse, load_explorer_data
+from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, format_temperature
 
 from .browser import chromium, skip_without_chromium
 from .servers import free_port, served

@@ -11,8 +11,8 @@ import torch
 
 from colorlib import rules
 from colorlib.errors import UserError
-from colorlib.explorer import blend_ab, explorer_data, explorer_html, format_colourfulness, format_mse, to_bundle
-from colorlib.explorer_rules import (
+from colorlib.explorer.bundle import blend_ab, explorer_data, explorer_html, format_colourfulness, format_mse, to_bundle
+from colorlib.explorer.rules import (
     INITIAL_TEMPERATURE,
     LEARNED_NOTE,
     MEAN,
@@ -23,7 +23,7 @@ from colorlib.explorer_rules import (
     format_temperature,
     rule_note,
 )
-from colorlib.metrics import mse_ab
+from colorlib.scoring.metrics import mse_ab
 
 from .test_explorer import fake_evaluation
 
@@ -131,7 +131,7 @@ def _expected(data, w):
 
 
 def test_widget_starts_on_the_mean_as_before(data):
-    from colorlib.widgets import explorer
+    from colorlib.explorer.widget import explorer
 
     w = explorer(data)
     assert w.rule.value == MEAN and w.temperature.disabled and w.temperature.layout.display == "none"
@@ -145,7 +145,7 @@ def test_widget_starts_on_the_mean_as_before(data):
 
 
 def test_widget_rule_choice_re_combines(data):
-    from colorlib.widgets import explorer
+    from colorlib.explorer.widget import explorer
 
     w = explorer(data)
     seen = {_readouts(w)}
@@ -171,7 +171,7 @@ def test_widget_rule_choice_re_combines(data):
 
 
 def test_widget_temperature_slider_re_combines(data):
-    from colorlib.widgets import explorer
+    from colorlib.explorer.widget import explorer
 
     w = explorer(data)
     w.set_rule(SOFTMAX, 0.0)

@@ -1,4 +1,4 @@
-"""Tests of colorlib.figures: diagrams follow the model, figures have their panels, rules pick right."""
+"""Tests of colorlib.paper.figures: diagrams follow the model, figures have their panels, rules pick right."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from colorlib import ALL_MODELS, claims, data, diagrams, figures, markdown, pages, picks
-from colorlib.evaluate import PAPER_TABLE_I, Evaluation, ValidationSet
+from colorlib import ALL_MODELS, data, pages
 from colorlib.lab import preprocess
-from colorlib.metrics import PhotoScores
 from colorlib.model import ColorNet, ModelConfig
+from colorlib.pages import markdown
+from colorlib.paper import claims, diagrams, figures, picks
+from colorlib.paper.evaluate import PAPER_TABLE_I, Evaluation, ValidationSet
+from colorlib.scoring.metrics import PhotoScores
 
 SIZE = 32
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +145,7 @@ def test_fig3_uses_the_real_tensors(model):
 def test_figures_have_their_panels():
     photos = [_photo(s, seed=i) for i, s in enumerate((1, 0.5, 0.2, 0.8, 0))]
     ev = fake_evaluation()
-    from colorlib.evaluate import table_rows
+    from colorlib.paper.evaluate import table_rows
 
     cases = {
         "contact": (figures.contact_sheet(photos, [f"p{i}" for i in range(5)], cols=3, title="t"), 5),
@@ -170,7 +172,7 @@ def test_figures_have_their_panels():
 
 
 def test_table_bar_skips_the_originals_row():
-    from colorlib.evaluate import table_rows
+    from colorlib.paper.evaluate import table_rows
 
     fig = figures.table_loss_bar(table_rows(fake_evaluation()))
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(PAPER_TABLE_I)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from colorlib import believability as bel
 from colorlib import lab, study
-from colorlib.intervals import mean_interval
+from colorlib.scoring import believability as bel
+from colorlib.scoring.intervals import mean_interval
 from colorlib.study import heldout
 from colorlib.study.scoring import PhotoValues
 

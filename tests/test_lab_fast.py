@@ -8,8 +8,9 @@ except for pixel channels one level apart, at most FAST_UINT8_MAX_SHARE of them 
 import numpy as np
 import pytest
 
-from colorlib import lab, metrics
+from colorlib import lab
 from colorlib.data import load_image
+from colorlib.scoring import metrics
 
 
 def _lab_samples() -> np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from colorlib.markdown import MarkdownOutput, markdown_list, markdown_table, pipe_tables_as_text
+from colorlib.pages.markdown import MarkdownOutput, markdown_list, markdown_table, pipe_tables_as_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

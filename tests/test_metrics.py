@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from colorlib import lab, metrics
+from colorlib import lab
+from colorlib.scoring import metrics
 
 
 def test_mse_ab_is_mean_squared_difference():

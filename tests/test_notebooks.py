@@ -15,7 +15,7 @@ import pytest
 
 from colorlib import TRAINED_MODELS
 from colorlib.errors import UserError
-from colorlib.notebooks import check_variant, notebook_parameters, write_notebooks
+from colorlib.pages.notebooks import check_variant, notebook_parameters, write_notebooks
 
 from .conftest import copy_repo
 from .servers import free_port, served
@@ -86,7 +86,7 @@ def test_make_explorer_before_any_build_prints_one_line(tmp_path):
 def copies(smoke_book) -> Path:
     """`make lab`'s folder in the smoke book: the notebooks filled in for build/latest."""
     proc = subprocess.run(
-        [sys.executable, "-m", "colorlib.notebooks", "build/latest"],
+        [sys.executable, "-m", "colorlib.pages.notebooks", "build/latest"],
         cwd=smoke_book,
         capture_output=True,
         text=True,

@@ -14,7 +14,7 @@ import pytest
 
 from colorlib.errors import UserError
 from colorlib.train import TrainConfig
-from colorlib.variant import folder_listing, make_variant, parse_pm_args, photos_fingerprint, variant_markdown
+from colorlib.workflow.variant import folder_listing, make_variant, parse_pm_args, photos_fingerprint, variant_markdown
 
 from .conftest import REPO, SHARED_DATA, VENV, jobs_run, make
 

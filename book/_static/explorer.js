@@ -2,16 +2,16 @@
  * Ensemble-weight explorer for the static book (no kernel behind the page).
  *
  * The page holds, per validation photo, the quantised lightness and each trained model's ab
- * prediction (written by colorlib.explorer.export_explorer_data). Blending is linear, so moving a
+ * prediction (written by colorlib.explorer.bundle.export_explorer_data). Blending is linear, so moving a
  * slider re-blends those maps here, upsamples them, converts Lab -> sRGB the way skimage's lab2rgb
- * does (D65, sRGB gamma) and draws the result. Every step mirrors colorlib.explorer.blend_preview
+ * does (D65, sRGB gamma) and draws the result. Every step mirrors colorlib.explorer.bundle.blend_preview
  * operation by operation, so the page matches Python to a level or so per pixel and shows the same
- * MSE and colourfulness. Markup: colorlib.explorer.explorer_html.
+ * MSE and colourfulness. Markup: colorlib.explorer.bundle.explorer_html.
  *
  * Besides the weighted mean, the page offers the other combination rules of colorlib.rules (see
- * colorlib.explorer_rules): they combine the models whose slider is above zero as equals, on the
+ * colorlib.explorer.rules): they combine the models whose slider is above zero as equals, on the
  * stored maps, each written below to mirror its colorlib.rules function; their MSE is that of the
- * stored maps against the stored truth (colorlib.metrics.mse_ab).
+ * stored maps against the stored truth (colorlib.scoring.metrics.mse_ab).
  */
 (function () {
   "use strict";
@@ -64,7 +64,7 @@
     out[k + 3] = 255;
   }
 
-  // colorlib.explorer.upsample_bilinear's source taps.
+  // colorlib.explorer.bundle.upsample_bilinear's source taps.
   function taps(nOut, nIn) {
     var i0 = new Int32Array(nOut), i1 = new Int32Array(nOut), f = new Float64Array(nOut);
     for (var i = 0; i < nOut; i++) {
@@ -79,7 +79,7 @@
     return { i0: i0, i1: i1, f: f };
   }
 
-  // colorlib.explorer.render: L (h*w, Lab units), normalised ab (2*ah*aw) -> RGBA bytes.
+  // colorlib.explorer.bundle.render: L (h*w, Lab units), normalised ab (2*ah*aw) -> RGBA bytes.
   function render(photo, ab, out) {
     var h = photo.height, w = photo.width, ah = photo.abHeight, aw = photo.abWidth, plane = ah * aw;
     var ty = photo.tapsY, tx = photo.tapsX, L = photo.L;
@@ -101,7 +101,7 @@
     return out;
   }
 
-  // colorlib.metrics.colourfulness (Hasler & Suesstrunk) of RGBA bytes.
+  // colorlib.scoring.metrics.colourfulness (Hasler & Suesstrunk) of RGBA bytes.
   function colourfulness(rgba) {
     var n = rgba.length / 4, i, max = 0;
     for (i = 0; i < rgba.length; i += 4) max = Math.max(max, rgba[i], rgba[i + 1], rgba[i + 2]);
@@ -126,7 +126,7 @@
     return Math.hypot(std(rg, mrg), std(yb, myb)) + 0.3 * Math.hypot(mrg, myb);
   }
 
-  // colorlib.explorer.MseStats.mse, same loops in the same order.
+  // colorlib.explorer.bundle.MseStats.mse, same loops in the same order.
   function mse(stats, w) {
     var quad = 0.0, lin = 0.0, i, j;
     for (i = 0; i < w.length; i++) for (j = 0; j < w.length; j++) quad += w[i] * w[j] * stats.gram[i][j];
@@ -217,7 +217,7 @@
     return out;
   }
 
-  // colorlib.explorer_rules.combine_ab: a rule over the members whose weight is above zero; null if none
+  // colorlib.explorer.rules.combine_ab: a rule over the members whose weight is above zero; null if none
   function combine(photo, weights, rule, t, abScale) {
     var members = photo.members.filter(function (m, i) { return weights[i] > 0; });
     if (!members.length) return null;
@@ -229,7 +229,7 @@
     throw new Error("unknown rule " + rule);
   }
 
-  // colorlib.metrics.mse_ab of two maps
+  // colorlib.scoring.metrics.mse_ab of two maps
   function mapsMse(ab, truth) {
     var s = 0.0;
     for (var j = 0; j < ab.length; j++) s += (ab[j] - truth[j]) * (ab[j] - truth[j]);
@@ -334,7 +334,7 @@
     return this.sliders.map(function (s) { return Number(s.value); });
   };
 
-  // colorlib.explorer.normalized_weights; null when every weight is zero.
+  // colorlib.explorer.bundle.normalized_weights; null when every weight is zero.
   Explorer.prototype.normalized = function () {
     var w = this.weights(), sum = 0;
     for (var i = 0; i < w.length; i++) sum += w[i];

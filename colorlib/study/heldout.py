@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..believability import pooled_believability
-from ..claims import CLOSE_TO_BASELINE
-from ..intervals import BOOTSTRAP, BOOTSTRAP_SEED, LEVEL, Interval, mean_interval, percentiles, resamples
-from ..markdown import markdown_table
+from ..pages.markdown import markdown_table
+from ..paper.claims import CLOSE_TO_BASELINE
+from ..scoring.believability import pooled_believability
+from ..scoring.intervals import BOOTSTRAP, BOOTSTRAP_SEED, LEVEL, Interval, mean_interval, percentiles, resamples
 from .runs import REFERENCE_MODELS
 from .scoring import StudyResults
 from .statistics import rule_models
@@ -34,7 +34,7 @@ MEASURES = ("mse", "colourfulness", "hist_distance", "patchiness")
 def resample_counts(n: int, n_boot: int = BOOTSTRAP, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
     """(n_boot, n): how often each of n photos is drawn in each bootstrap resample (rows sum to n).
 
-    The draws are :func:`colorlib.intervals.resamples`, so a mean's interval here equals its
+    The draws are :func:`colorlib.scoring.intervals.resamples`, so a mean's interval here equals its
     `mean_interval`.
     """
     idx = resamples(n, n_boot, seed)

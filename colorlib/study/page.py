@@ -15,9 +15,9 @@ from matplotlib.figure import Figure
 from ..checkpoint import load_checkpoint
 from ..data import load_set, manifest_hash, read_manifest
 from ..errors import UserError
-from ..figures import contact_sheet
-from ..markdown import markdown_table
 from ..pages import provenance
+from ..pages.markdown import markdown_table
+from ..paper.figures import contact_sheet
 from ..train import LOSSES
 from .heldout import intervals_verdict, rule_intervals, rule_intervals_table
 from .manifest import is_study_manifest

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 from matplotlib.figure import Figure
 
-from ..claims import CLOSE_TO_BASELINE
-from ..figures import MODEL_COLOURS, label_points, mark_originals
+from ..paper.claims import CLOSE_TO_BASELINE
+from ..paper.figures import MODEL_COLOURS, label_points, mark_originals
 from .runs import METRIC_LABELS, REFERENCE_MODELS, temperature_curve
 from .scoring import StudyResults
 from .statistics import rule_models, seed_stats

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..claims import CLOSE_TO_BASELINE
-from ..markdown import markdown_list, markdown_table
+from ..pages.markdown import markdown_list, markdown_table
+from ..paper.claims import CLOSE_TO_BASELINE
 from .heldout import intervals_verdict
 from .runs import (
     AXES,

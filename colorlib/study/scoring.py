@@ -18,15 +18,15 @@ from scipy.optimize import nnls
 from tqdm.auto import tqdm
 
 from .. import COMBINED_MODELS
-from ..believability import PhotoTerms, photo_terms, pooled_believability
 from ..checkpoint import load_checkpoint
 from ..ensemble import TrainedColorizer, blend, normalize_weights
 from ..errors import UserError
-from ..evaluate import load_validation
 from ..lab import PadInfo, unpad
-from ..metrics import PhotoScores, score_set, summarize
-from ..references import constant_prediction, grey_prediction, mean_ab, skill
+from ..paper.evaluate import load_validation
 from ..rules import HueBandWeights, fit_hue_bands, fixed_rules
+from ..scoring.believability import PhotoTerms, photo_terms, pooled_believability
+from ..scoring.metrics import PhotoScores, score_set, summarize
+from ..scoring.references import constant_prediction, grey_prediction, mean_ab, skill
 from .runs import (
     ALL_COMBINED,
     ALL_SIX,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..claims import CLOSE_TO_BASELINE
+from ..paper.claims import CLOSE_TO_BASELINE
 from ..rules import fixed_rules
 from .runs import ALL_COMBINED, LEARNED_RULE, rule_model
 from .scoring import StudyResults

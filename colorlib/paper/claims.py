@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from . import COMBINED_MODELS, TRAINED_MODELS
-from .data import COLOURS
+from .. import COMBINED_MODELS, TRAINED_MODELS
+from ..data import COLOURS
+from ..pages.markdown import markdown_table
+from ..scoring.intervals import Interval, paired_ratio
+from ..scoring.references import REFERENCES
 from .evaluate import PAPER_TABLE_I, Evaluation
-from .intervals import Interval, paired_ratio
-from .markdown import markdown_table
-from .references import REFERENCES
 
 CLOSE_TO_BASELINE = 0.25  # "close to" the baseline = at most 25 % above its loss (here and in the study)
 # The model each combined model is compared with: the one trained on the union of its members' photos.

@@ -1,11 +1,11 @@
 """The ensemble-weight explorer as a Jupyter widget.
 
 One slider per trained model, presets (the paper's combined models, baseline only), a photo
-picker, the combination rule (:mod:`colorlib.explorer_rules`) and, for the softmax family, its
+picker, the combination rule (:mod:`colorlib.explorer.rules`) and, for the softmax family, its
 temperature. Moving a control re-combines the stored ab predictions (no network runs) and updates
 the blend beside the original and grayscale photo with its MSE and colourfulness. It shows the same
-data and numbers as the book's static explorer (:mod:`colorlib.explorer`, ``book/_static/explorer.js``).
-Its pictures come from :func:`colorlib.explorer.render`, so Lab -> sRGB is colorlib's fast float32
+data and numbers as the book's static explorer (:mod:`colorlib.explorer.bundle`, ``book/_static/explorer.js``).
+Its pictures come from :func:`colorlib.explorer.bundle.render`, so Lab -> sRGB is colorlib's fast float32
 conversion (pictures only; the MSE readouts are Table I's numbers, computed without it).
 """
 
@@ -18,7 +18,8 @@ import ipywidgets as widgets
 import numpy as np
 from PIL import Image
 
-from .explorer import (
+from ..scoring.metrics import colourfulness
+from .bundle import (
     WEIGHT_MAX,
     ZERO_MESSAGE,
     ExplorerData,
@@ -27,7 +28,7 @@ from .explorer import (
     format_mse,
     normalized_weights,
 )
-from .explorer_rules import (
+from .rules import (
     INITIAL_TEMPERATURE,
     LEARNED_NOTE,
     MAPS_NOTE,
@@ -37,7 +38,6 @@ from .explorer_rules import (
     format_temperature,
     rule_note,
 )
-from .metrics import colourfulness
 
 BLANK = 238  # the blend's placeholder grey when every weight is zero (as on the page)
 DISPLAY_WIDTH = 256

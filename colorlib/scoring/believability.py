@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .lab import AB_SCALE, PadInfo, unpad
+from ..lab import AB_SCALE, PadInfo, unpad
 
 HIST_BIN = 10.0  # Lab units per histogram bin
 HIST_HALF_BINS = 11  # bins on each side of the grey bin: [-115, 115] in all, clipped at the ends

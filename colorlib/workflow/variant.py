@@ -26,7 +26,7 @@ import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 VARIANT_FORMAT = "colorlib-variant/1"
 
@@ -229,15 +229,18 @@ def variant_line(info: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m colorlib.variant VARIANT_DIR OUT_DIR`: the book's variant.md and variant-line.md."""
+    """`python -m colorlib.workflow.variant VARIANT_DIR OUT_DIR`: the book's variant.md and variant-line.md."""
     import sys
 
-    from . import TRAINED_MODELS
-    from .checkpoint import load_checkpoint
+    from .. import TRAINED_MODELS
+    from ..checkpoint import load_checkpoint
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or not (Path(args[0]) / "variant.json").is_file():
-        print("usage: python -m colorlib.variant VARIANT_DIR OUT_DIR (VARIANT_DIR holds variant.json)", file=sys.stderr)
+        print(
+            "usage: python -m colorlib.workflow.variant VARIANT_DIR OUT_DIR (VARIANT_DIR holds variant.json)",
+            file=sys.stderr,
+        )
         return 2
     folder, out = Path(args[0]), Path(args[1])
     info = json.loads((folder / "variant.json").read_text(encoding="utf-8"))

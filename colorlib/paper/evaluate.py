@@ -14,17 +14,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import ALL_MODELS, COMBINED_MODELS, TRAINED_MODELS
-from .believability import believability
-from .checkpoint import checkpoint_path, load_checkpoint
-from .data import load_set
-from .ensemble import TrainedColorizer, blend, expand_model_names
-from .errors import UserError
-from .intervals import mean_interval
-from .lab import PadInfo, preprocess_batch, unpad
-from .markdown import markdown_table
-from .metrics import METRICS, PhotoScores, mse_ab, original_scores, score_set, summarize
-from .references import constant_prediction, grey_prediction, mean_ab, skill
+from .. import ALL_MODELS, COMBINED_MODELS, TRAINED_MODELS
+from ..checkpoint import checkpoint_path, load_checkpoint
+from ..data import load_set
+from ..ensemble import TrainedColorizer, blend, expand_model_names
+from ..errors import UserError
+from ..lab import PadInfo, preprocess_batch, unpad
+from ..pages.markdown import markdown_table
+from ..scoring.believability import believability
+from ..scoring.intervals import mean_interval
+from ..scoring.metrics import METRICS, PhotoScores, mse_ab, original_scores, score_set, summarize
+from ..scoring.references import constant_prediction, grey_prediction, mean_ab, skill
 
 # Table I of Klefbom & Mjöberg: validation MSE of normalised ab, one run per model.
 PAPER_TABLE_I = {

@@ -9,7 +9,7 @@ validation photos, any weighted blend can be recomputed without a network. This 
   reproduces *from the same quantised data*, so page and Python agree to a level or so per pixel
   (Python converts Lab -> sRGB in float32 with :func:`colorlib.lab.lab_planes_to_rgb_fast`, the page
   in float64);
-- feeds the Jupyter widget (:mod:`colorlib.widgets`), which shows the same numbers.
+- feeds the Jupyter widget (:mod:`colorlib.explorer.widget`), which shows the same numbers.
 
 Quantisation (chosen so the page can undo it exactly): L is stored as ``round(L * 255 / 100)``
 and a, b (normalised to [-1, 1]) as ``round(ab * 127) + 128``; one step is 0.4 L units and one
@@ -18,7 +18,7 @@ per working size; colour is smooth) and are brought back with :func:`upsample_bi
 page mirrors line by line. Colourfulness is measured on the shown image. The MSE is not measured on
 the stored maps: since it is quadratic in the weights, each photo carries its exact second moments
 (:class:`MseStats`, from the unquantised, full-size predictions), so the readout for a preset equals
-Table I's number for that model. The other combination rules (:mod:`colorlib.explorer_rules`)
+Table I's number for that model. The other combination rules (:mod:`colorlib.explorer.rules`)
 are not quadratic in anything shipped, so their MSE is that of the stored maps against the stored truth.
 
 The module runs some 450 lines because the bundle format and its reference computation are
@@ -40,12 +40,12 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from . import COMBINED_MODELS, TRAINED_MODELS
-from .ensemble import normalize_weights
-from .errors import UserError
-from .explorer_rules import INITIAL_TEMPERATURE, MEAN, combine_ab, controls_html
-from .lab import AB_SCALE, L_SCALE, bilinear_taps, lab_planes_to_rgb_fast, planes_to_uint8
-from .metrics import colourfulness, mse_ab
+from .. import COMBINED_MODELS, TRAINED_MODELS
+from ..ensemble import normalize_weights
+from ..errors import UserError
+from ..lab import AB_SCALE, L_SCALE, bilinear_taps, lab_planes_to_rgb_fast, planes_to_uint8
+from ..scoring.metrics import colourfulness, mse_ab
+from .rules import INITIAL_TEMPERATURE, MEAN, combine_ab, controls_html
 
 BUNDLE_FORMAT = "colorlib-explorer/1"
 BUNDLE_NAME = "explorer.json"
@@ -230,7 +230,7 @@ class ExplorerPhoto:
         return dequantize_ab(self.ab_q[-1])
 
     def preview(self, weights: Sequence[float], rule: str = MEAN, temperature: float = INITIAL_TEMPERATURE) -> Preview:
-        """The blend by `rule` (:mod:`colorlib.explorer_rules`); other rules' MSE is that of the stored maps."""
+        """The blend by `rule` (:mod:`colorlib.explorer.rules`); other rules' MSE is that of the stored maps."""
         if rule == MEAN:
             return blend_preview(self.lightness, self.members_ab, weights, self.stats)
         ab = combine_ab(self.members_ab, weights, rule, temperature)
@@ -428,7 +428,7 @@ def explorer_html(bundle: Mapping | Path, data_src: str | None = None, inline: b
     return (
         f'<div id="colorlib-explorer" class="colorlib-explorer"{src} data-zero-message="{esc(ZERO_MESSAGE)}">'
         '<p class="cx-status" id="explorer-status">These controls come alive in the built book'
-        " (its explorer.js); in Jupyter, use the widget (colorlib.widgets.explorer).</p>"
+        " (its explorer.js); in Jupyter, use the widget (colorlib.explorer.widget.explorer).</p>"
         f'<div class="cx-controls"><label>photo <select id="photo-select">{options}</select></label>'
         f'<div class="cx-presets">presets: {presets}</div>'
         f'<div class="cx-sliders">{sliders}</div>{controls_html()}</div>'

@@ -1,5 +1,5 @@
 """Figures 1 and 5-9, the data figures and the score plots of Klefbom & Mjöberg, drawn from our own
-model, photos and scores. The network diagrams (Figs 2-4) are in :mod:`colorlib.diagrams`.
+model, photos and scores. The network diagrams (Figs 2-4) are in :mod:`colorlib.paper.diagrams`.
 
 Every figure function returns a :class:`matplotlib.figure.Figure` built without pyplot, so it works
 under any backend (Agg in tests) and a notebook shows it once, as the cell's value.
@@ -19,9 +19,9 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation
 from PIL import Image
 
-from .data import COLOURS, load_set
+from ..data import COLOURS, load_set
+from ..lab import grayscale, join_lab, rgb_to_lab, rgb_to_uint8
 from .evaluate import PAPER_TABLE_I
-from .lab import grayscale, join_lab, rgb_to_lab, rgb_to_uint8
 
 THUMB_PX = 256  # contact-sheet thumbnails: longer side in pixels
 # Lab a runs green -> red, b runs blue -> yellow; the maps are drawn in those colours around grey.

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from skimage.color import deltaE_ciede2000
 
-from .lab import AB_SCALE, PadInfo, join_lab, unpad
+from ..lab import AB_SCALE, PadInfo, join_lab, unpad
 
 METRICS = ("mse", "psnr", "delta_e", "colourfulness", "chroma")
 

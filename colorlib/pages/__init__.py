@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import TRAINED_MODELS
-from .checkpoint import checkpoint_path
-from .data import read_manifest
-from .errors import UserError
+from .. import TRAINED_MODELS
+from ..checkpoint import checkpoint_path
+from ..data import read_manifest
+from ..errors import UserError
 from .markdown import markdown_table
 
 

@@ -19,9 +19,9 @@ import argparse
 import json
 from pathlib import Path
 
-from . import TRAINED_MODELS
-from .checkpoint import checkpoint_path, load_checkpoint
-from .errors import UserError, run_command
+from .. import TRAINED_MODELS
+from ..checkpoint import checkpoint_path, load_checkpoint
+from ..errors import UserError, run_command
 
 JUPYTER_DIR = "jupyter"  # inside the variant's folder
 PROFILES = ("paper", "smoke")  # the results notebook's profiles besides "custom"
@@ -92,8 +92,8 @@ def write_notebooks(variant: Path, templates: Path = Path("notebooks")) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m colorlib.notebooks [VARIANT]`: write the copies and print their folder."""
-    parser = argparse.ArgumentParser(prog="python -m colorlib.notebooks", description=main.__doc__)
+    """`python -m colorlib.pages.notebooks [VARIANT]`: write the copies and print their folder."""
+    parser = argparse.ArgumentParser(prog="python -m colorlib.pages.notebooks", description=main.__doc__)
     parser.add_argument("variant", nargs="?", type=Path, default=Path("build/latest"), help="a variant's folder")
     parser.add_argument("--templates", type=Path, default=Path("notebooks"), help="the notebook templates")
     args = parser.parse_args(argv)

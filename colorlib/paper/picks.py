@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..lab import AB_SCALE, L_SCALE, join_lab, postprocess, unpad
+from ..scoring.metrics import colourfulness
 from .claims import SAME_DATA_MODEL
 from .evaluate import Evaluation
-from .lab import AB_SCALE, L_SCALE, join_lab, postprocess, unpad
-from .metrics import colourfulness
 
 
 def colorized(ev: Evaluation, model: str, index: int) -> np.ndarray:

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import load_set
-from .lab import preprocess, unpad
+from ..data import load_set
+from ..lab import preprocess, unpad
 
 REFERENCES = ("grey", "constant")
 CONSTANT_SET = "baseline"  # the training set whose mean colour is the constant reference

@@ -12,9 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import ConnectionPatch, FancyBboxPatch
 from torch import nn
 
+from ..lab import postprocess, preprocess
+from ..model import count_parameters
 from .figures import A_CMAP, B_CMAP, show_image
-from .lab import postprocess, preprocess
-from .model import count_parameters
 
 LAYER_COLOURS = {
     "Conv2d": "#9ecae1",

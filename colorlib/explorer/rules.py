@@ -22,9 +22,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from . import rules
-from .ensemble import normalize_weights
-from .errors import UserError
+from .. import rules
+from ..ensemble import normalize_weights
+from ..errors import UserError
 
 
 class Rule(NamedTuple):

@@ -1,0 +1,4 @@
+"""What a colorization is scored by: the paper's loss and the numbers it judged by eye (:mod:`.metrics`,
+:mod:`.believability`), the trivial references every score is read against (:mod:`.references`) and
+bootstrap intervals over photos (:mod:`.intervals`).
+"""
