@@ -5,7 +5,7 @@
 #   make book                  paper scale (256 px, 2,000 batches of 4), data ../shared/data/landscapes
 #   make book PROFILE=smoke    tiny and fast, what the tests build
 #   make book DATA=~/photos    any folder of photos
-#   make book SEED=1 PM_ARGS="-p lr 0.0005"   another seed, any papermill parameter of train.ipynb
+#   make book SEED=1 PM_ARGS="-p lr 0.0005"   another seed, any training parameter of train.ipynb
 #   make book CORES=1          one job at a time (the numbers are the same: each run has THREADS threads)
 #   make book CLUSTER=slurm    every training run as a SLURM job (workflow/profiles/slurm)
 #   make beyond                the "Beyond the paper" study (seeds, fitted weights, a/b axis sets, L1)
@@ -15,10 +15,10 @@
 #   make bench                 speed benchmarks (reference loop vs colorlib), on an idle machine
 #   make lock                  refresh requirements.lock from pyproject.toml
 
-# The workflow's settings (defaults in workflow/Snakefile: PROFILE=paper SEED=0 THREADS=1
-# DATA=../shared/data/landscapes PM_ARGS=): only those named on the command line are handed to it.
-VARS := PROFILE SEED DATA PM_ARGS THREADS GPUS BEYOND_IMAGE_SIZE BEYOND_ITERATIONS BEYOND_SEEDS \
-  BEYOND_AXIS_SEEDS BEYOND_LOSS2 BEYOND_LOSS2_SEEDS
+# Make's own settings; every other variable named on the command line is a setting of the workflow
+# (`make book SEED=1` is `--config seed=1`), listed once with its default in colorlib/workflow/plan.py
+# (SETTINGS): PROFILE SEED DATA PM_ARGS THREADS GPUS BUILD CACHE BEYOND_* ... A misspelt one is refused there.
+MAKE_OWN := CORES CLUSTER SNAKE_ARGS PYTHON VENV VARIANT JUPYTER_ARGS
 BUILD ?= build
 CACHE ?= .colorlib-cache
 CORES ?= all
@@ -28,12 +28,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-GIVEN := $(foreach v,$(VARS),$(if $(filter command line,$(origin $(v))),$(v)))
+GIVEN := $(filter-out $(MAKE_OWN),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
 lower = $(shell echo '$(1)' | tr A-Z a-z)
 quoted = '$(subst ','"'"',$(1))'
 SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake -s workflow/Snakefile --cores $(CORES) \
   --rerun-incomplete --show-failed-logs $(if $(CLUSTER),--profile workflow/profiles/$(CLUSTER)) $(SNAKE_ARGS) \
-  $(1) --config build=$(BUILD) cache=$(CACHE) $(foreach v,$(GIVEN),$(call lower,$(v))=$(call quoted,$($(v))))
+  $(1) $(if $(strip $(GIVEN) $(2)),--config $(foreach v,$(GIVEN),$(call lower,$(v))=$(call quoted,$($(v)))) $(2))
 
 .PHONY: book pipeline beyond explorer lab test venv lock browser bench clean clean-all help
 
@@ -47,10 +47,9 @@ book: $(VENV)/.installed
 pipeline: $(VENV)/.installed
 	$(call SNAKEMAKE,pipeline)
 
-# Two calls: the beyond page depends on the study only once it exists (the DAG is fixed when a call starts).
+# One call: study=on makes the beyond page depend on the study's runs (make book shows it once trained).
 beyond: $(VENV)/.installed
-	$(call SNAKEMAKE,beyond_done)
-	$(call SNAKEMAKE,book)
+	$(call SNAKEMAKE,book,study=on)
 
 # --- Jupyter on a built variant: build/latest (the book built last) unless VARIANT=build/<name> ---------
 # colorlib.pages.notebooks writes the notebooks filled in for the variant into VARIANT/jupyter (or says what to
@@ -95,12 +94,7 @@ test: $(VENV)/.installed browser
 # --- benchmarks (speed; never part of the tests) --------------------------------------------------
 # on the variant named by PROFILE, SEED, DATA...: its manifest, and its baseline model where trained
 bench: $(VENV)/.installed
-	$(call SNAKEMAKE,prepare)
-	v=$$(cat $(BUILD)/.current); \
-	$(BIN)/python benchmarks/bench_train.py --manifest $$v/manifest.json --json $$v/bench_train.json \
-	  --image-size $$($(BIN)/python -c "import json; print(json.load(open('$$v/variant.json'))['train']['image_size'])"); \
-	$(BIN)/python benchmarks/bench_colorize.py --manifest $$v/manifest.json --json $$v/bench_colorize.json \
-	  $$([ -f $$v/checkpoints/baseline.pt ] && echo --checkpoint $$v/checkpoints/baseline.pt)
+	$(call SNAKEMAKE,bench)
 
 clean:
 	rm -rf _build book/generated

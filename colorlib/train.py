@@ -186,6 +186,22 @@ def _resume_state(out: Path, cfg: TrainConfig, mhash: str, force: bool) -> dict 
     return state
 
 
+def trained_result(cfg: TrainConfig, out: Path, manifest: dict | None = None) -> TrainResult:
+    """The result of a run trained before (by `colorlib train`), never training: a missing, incomplete or
+    other run (other settings, another manifest) is a one-line UserError."""
+    out = Path(out)
+    if not out.is_file():
+        raise UserError(f"{out} is not trained: run `colorlib train {cfg.dataset}` (make book does) first")
+    state = load_checkpoint(out)
+    if not cfg.same_run(state.get("train_config_identity", {})):
+        raise UserError(f"{out} holds a run with other settings than this page's; rebuild it with make book")
+    if manifest is not None and state.get("manifest_hash") != manifest_hash(manifest):
+        raise UserError(f"{out} was trained on another manifest; rebuild it with make book")
+    if not state.get("complete"):
+        raise UserError(f"{out} is an interrupted run ({state['step']} of {cfg.iterations} batches): train it again")
+    return TrainResult(out, list(state["losses"]), state["elapsed_s"], state["step"], skipped=True)
+
+
 def check_dataset(manifest: dict, dataset: str, allowed: tuple[str, ...] | None = None) -> None:
     """A set of `manifest` that may be trained on (not a held-out one), and one of `allowed` if given."""
     names = [k for k in manifest["sets"] if k not in HELD_OUT_SETS and (allowed is None or k in allowed)]

@@ -45,7 +45,7 @@ PROFILES: dict[str, dict] = {
     },
 }
 # Parameters of notebooks/train.ipynb that the workflow sets itself: not for PM_ARGS.
-WORKFLOW_TRAIN_PARAMS = ("dataset", "manifest", "out_dir", "data_dir")
+WORKFLOW_TRAIN_PARAMS = ("dataset", "manifest", "out_dir", "data_dir", "train_if_missing")
 
 
 def _value(text: str) -> object:

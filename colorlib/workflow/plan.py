@@ -1,0 +1,232 @@
+"""The workflow's settings and everything the rules derive from them, computed without writing a file.
+
+`workflow/Snakefile` does one thing in Python: ``plan = Plan.from_config(config)``. Everything the rule
+files (`workflow/rules/*.smk`) read comes from here: the variant and its folder, the study's folder
+and runs, every training run's command line, each step's code. Reading the workflow (a dry run
+included) therefore changes nothing on disk; the rules write the files (``variant.json`` too).
+
+:data:`SETTINGS` is the one list of the workflow's settings. `make` hands over exactly the variables
+named on its command line (``make book SEED=1`` is ``--config seed=1``), so a setting added here is a
+setting of `make` as well, and a misspelt one is refused here in one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import TRAINED_MODELS
+from ..errors import UserError
+from ..study.runs import Run, parse_seeds, study_runs
+from .code import module_files, package_files
+from .variant import PROFILES, Variant, make_variant
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS = (
+    Setting("profile", "paper", "paper | smoke: the sizes of every set and run (colorlib.workflow.variant.PROFILES)"),
+    Setting("data", "../shared/data/landscapes", "the photo folder"),
+    Setting("seed", 0, "the seed of the splits and of training"),
+    Setting("pm_args", "", "training parameters, papermill style: '-p lr 0.0005 -p precision fp32'"),
+    Setting("threads", 1, "CPU threads of each training run (part of its identity)"),
+    Setting("gpus", 0, "GPUs each training run asks a cluster for"),
+    Setting("build", "build", "the root of the variant folders"),
+    Setting("cache", ".colorlib-cache", "the photo scan cache"),
+    Setting("jb_flags", "-W --keep-going", "flags of jupyter-book build"),
+    Setting("study", "auto", "auto: the beyond page shows the study if it was trained; on: train it (make beyond)"),
+    Setting("beyond_image_size", None, "the study's working size (profile default; sticks once trained)"),
+    Setting("beyond_iterations", None, "the study's batches a run (profile default; sticks once trained)"),
+    Setting("beyond_seeds", "0 1 2", "the study's seeds of the paper's six models"),
+    Setting("beyond_axis_seeds", "0", "seeds of the a/b axis models (empty: none)"),
+    Setting("beyond_loss2", "l1", "the second training loss (empty: none)"),
+    Setting("beyond_loss2_seeds", "0", "seeds of the second loss's runs"),
+)
+SETTING_NAMES = tuple(s.name for s in SETTINGS)
+# The settings that define a variant, in the `make` command the book prints to rebuild it.
+VARIANT_SETTINGS = ("profile", "seed", "data", "pm_args", "threads")
+STUDY_SETTINGS = ("image_size", "iterations", "seeds", "axis_seeds", "loss2", "loss2_seeds")
+STUDY_MODES = ("auto", "on")
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """One training run, the paper's or the study's: the same command for both."""
+
+    set_name: str
+    manifest: Path
+    checkpoint: Path
+    log: Path
+    seed: int
+    loss: str
+    image_size: int
+    iterations: int
+    batch_size: int
+    lr: float
+    precision: str
+    threads: int
+
+    def command(self, photos: str) -> str:
+        q = shlex.quote
+        return (
+            f"OMP_NUM_THREADS={self.threads} colorlib -q train {q(self.set_name)} --manifest {q(str(self.manifest))}"
+            f" --data {q(photos)} --out {q(str(self.checkpoint))} --seed {self.seed} --loss {self.loss}"
+            f" --image-size {self.image_size} --iterations {self.iterations} --batch-size {self.batch_size}"
+            f" --lr {self.lr} --precision {self.precision} --threads {self.threads}"
+        )
+
+
+def study_key(study: dict, split: dict, threads: int) -> str:
+    """The study folder's key: its parameters, its sets' sizes and the thread count of its runs."""
+    return hashlib.sha256(json.dumps([study, split, threads], sort_keys=True).encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the rules need, from the --config values."""
+
+    given: dict  # the settings named on the command line
+    settings: dict  # every setting, defaults filled in
+    variant: Variant
+    folder: Path  # build/<variant>
+    study: dict  # the study's parameters (strings, as the notebook receives them)
+    study_split: dict
+    study_folder: Path
+    study_runs: list[Run] = field(default_factory=list)
+    study_seeds: tuple[int, ...] = ()  # the baseline draws the study's manifest holds
+
+    @classmethod
+    def from_config(cls, config: dict, root: Path | str = ".") -> Plan:
+        unknown = sorted(set(config) - set(SETTING_NAMES))
+        if unknown:
+            raise UserError(f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(SETTING_NAMES))}")
+        # Snakemake reads `name=` as None: the default, except for the study's lists, where empty means none.
+        given = {k: v for k, v in config.items() if v is not None and v != ""}
+        settings = {s.name: given.get(s.name, s.default) for s in SETTINGS}
+        if str(settings["study"]) not in STUDY_MODES:
+            raise UserError(f"study must be {' or '.join(STUDY_MODES)}, got {settings['study']!r}")
+        try:
+            int(str(settings["gpus"]))
+        except ValueError:
+            raise UserError(f"GPUS must be a whole number, got {settings['gpus']!r}") from None
+        variant = make_variant(
+            str(settings["profile"]),
+            settings["data"],
+            settings["seed"],
+            str(settings["pm_args"]),
+            settings["threads"],
+            Path(root) / "notebooks" / "train.ipynb",
+        )
+        folder = Path(str(settings["build"])) / variant.name
+        profile = PROFILES[variant.profile]
+        study = {"image_size": profile["beyond"]["image_size"], "iterations": profile["beyond"]["iterations"]}
+        study |= {k: SETTINGS[SETTING_NAMES.index(f"beyond_{k}")].default for k in STUDY_SETTINGS[2:]}
+        last = folder / "beyond-last.json"  # the study last trained here: its size sticks unless one is named
+        if last.is_file():
+            study |= json.loads(last.read_text(encoding="utf-8"))
+        for k in STUDY_SETTINGS:
+            name = f"beyond_{k}"
+            if name in config:
+                study[k] = "" if config[name] is None else config[name]
+        study = {k: str(v) for k, v in study.items()}
+        seeds = {k: parse_seeds(study[k], f"BEYOND_{k.upper()}") for k in ("seeds", "axis_seeds", "loss2_seeds")}
+        for k in ("image_size", "iterations"):
+            if not study[k].isdigit() or int(study[k]) < 1:
+                raise UserError(f"BEYOND_{k.upper()} must be a positive whole number, got {study[k]!r}")
+        runs = study_runs(seeds["seeds"], seeds["axis_seeds"], study["loss2"] or None, seeds["loss2_seeds"])
+        split = profile["beyond"] | {"baseline": profile["split"]["baseline"]}
+        threads = int(variant.train["threads"])
+        study_folder = folder / f"beyond-{study['image_size']}px-{study_key(study, split, threads)}"
+        draws = set(seeds["seeds"]) | (set(seeds["loss2_seeds"]) if study["loss2"] else set())
+        return cls(given, settings, variant, folder, study, split, study_folder, runs, tuple(sorted(draws)))
+
+    # --- paths --------------------------------------------------------------------------------------
+    @property
+    def photos(self) -> str:
+        """Where the photos are read; not part of the identity (the same photos elsewhere are the same variant)."""
+        return self.variant.data
+
+    @property
+    def pages(self) -> Path:
+        return self.folder / "pages"
+
+    @property
+    def manifest(self) -> Path:
+        return self.folder / "manifest.json"
+
+    def train_pages(self) -> list[str]:
+        return [str(self.pages / f"train-{m}.ipynb") for m in TRAINED_MODELS]
+
+    def book_pages(self) -> list[str]:
+        pages = ("data", "results", "explorer", "beyond")
+        return [str(self.pages / f"{n}.ipynb") for n in pages] + self.train_pages()
+
+    # --- training -----------------------------------------------------------------------------------
+    def training_runs(self) -> dict[str, TrainingRun]:
+        """Every training run the workflow knows, by its log file (the training rule's output)."""
+        t = self.variant.train
+        common = {"batch_size": t["batch_size"], "lr": t["lr"], "precision": t["precision"], "threads": t["threads"]}
+        runs = {}
+        for model in TRAINED_MODELS:
+            log = self.folder / "logs" / f"{model}.txt"
+            ckpt = self.folder / "checkpoints" / f"{model}.pt"
+            runs[str(log)] = TrainingRun(
+                model, self.manifest, ckpt, log, t["seed"], "mse", t["image_size"], t["iterations"], **common
+            )
+        size, iterations = int(self.study["image_size"]), int(self.study["iterations"])
+        for run in self.study_runs:
+            log = self.study_folder / "logs" / f"{run.name}.txt"
+            ckpt = self.study_folder / "checkpoints" / f"{run.name}.pt"
+            manifest = self.study_folder / "manifest.json"
+            runs[str(log)] = TrainingRun(run.set_name, manifest, ckpt, log, run.seed, run.loss, size, iterations, **common)
+        return runs
+
+    def paper_logs(self) -> list[str]:
+        return [str(self.folder / "logs" / f"{m}.txt") for m in TRAINED_MODELS]
+
+    def study_logs(self) -> list[str]:
+        return [str(self.study_folder / "logs" / f"{r.name}.txt") for r in self.study_runs]
+
+    def run_resources(self) -> dict:
+        """What a training run asks of a cluster: its photos decoded at the working size, time for a slow CPU."""
+        paper = self.variant.profile == "paper"
+        return {"gpu": int(str(self.settings["gpus"])), "mem_mb": 4000 if paper else 1000, "runtime": 120 if paper else 15}
+
+    # --- the study ----------------------------------------------------------------------------------
+    @property
+    def study_done(self) -> Path:
+        return self.study_folder / "study.done"
+
+    def beyond_page_needs_study(self) -> bool:
+        """`study=on` (make beyond) trains the study; `auto` shows it when it has been trained."""
+        return self.settings["study"] == "on" or self.study_done.is_file()
+
+    # --- code each step depends on ------------------------------------------------------------------
+    def code(self, step: str) -> list[str]:
+        """The package files a step runs: a change to one reruns the step."""
+        if step == "data":
+            return module_files("colorlib.data")
+        if step == "train":
+            return module_files("colorlib.train")
+        if step == "study_prepare":
+            return sorted(set(module_files("colorlib.study.manifest")) | {"colorlib/study/cli.py"})
+        if step == "pages":
+            return package_files()
+        raise ValueError(f"no step {step!r}")
+
+    # --- what the book prints -----------------------------------------------------------------------
+    def make_command(self, target: str) -> str:
+        """The `make` command that rebuilds this variant (the settings given, no defaults)."""
+        given = [(k, self.given[k]) for k in VARIANT_SETTINGS if k in self.given]
+        return " ".join([f"make {target}", *(f"{k.upper()}={shlex.quote(str(v))}" for k, v in given)])
+
+    def variant_json(self) -> str:
+        return json.dumps(self.variant.to_json(self.make_command("book")), indent=1) + "\n"

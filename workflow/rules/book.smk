@@ -1,0 +1,30 @@
+# The book: the executed pages copied into book/generated (which _toc.yml points at) with fresh times,
+# and the book built afresh, so a switch between variants can never leave a page of the other one
+# behind. And the speed benchmarks, on the variant's manifest (never part of the tests).
+
+BOOK_SRC = ["_config.yml", "_toc.yml", *sorted(map(str, Path("book").glob("*.md"))),
+            *sorted(map(str, Path("book/_static").glob("*")))]  # fmt: skip
+
+
+rule book:
+    """Jupyter Book over the executed pages; build/latest then names the variant it shows."""
+    input: plan.book_pages(), V / "variant.json", BOOK_SRC
+    output: "_build/html/index.html"
+    params: jb=plan.settings["jb_flags"], build=plan.settings["build"]
+    shell:
+        "rm -rf book/generated _build/html _build/.doctrees && mkdir -p book/generated"
+        " && cp -r {PAGES}/. book/generated/"
+        " && python -m colorlib.workflow.variant {V} book/generated"
+        " && jupyter-book build . --path-output . {params.jb}"
+        " && ln -sfn {plan.variant.name} {params.build}/latest && touch {output}"
+
+
+rule bench:
+    """Speed benchmarks on the variant: training (reference loop against colorlib) and colorizing
+    (with the variant's baseline model where it is trained)."""
+    input: MANIFEST
+    params: size=plan.variant.train["image_size"], baseline=V / "checkpoints" / "baseline.pt"
+    shell:
+        "python benchmarks/bench_train.py --manifest {MANIFEST} --json {V}/bench_train.json --image-size {params.size}"
+        " && python benchmarks/bench_colorize.py --manifest {MANIFEST} --json {V}/bench_colorize.json"
+        " $([ -f {params.baseline} ] && echo --checkpoint {params.baseline})"

@@ -1,0 +1,49 @@
+# The study beyond the paper: its own manifest (the paper's sets plus calibration photos, more baseline
+# draws and the a/b axis sets), its training runs (rules/train.smk), and its page. `make book` shows the
+# study when it has been trained (study=auto); `make beyond` (study=on) trains it in the same call.
+
+
+rule beyond_prepare:
+    """The study's manifest, drawn beside the paper's sets without touching them."""
+    input: MANIFEST, plan.code("study_prepare")
+    output: manifest=S / "manifest.json", report=S / "study-report.txt"
+    params:
+        split=plan.study_split, draws=" ".join(map(str, plan.study_seeds)), seed=plan.variant.seed,
+        cache=plan.settings["cache"]
+    shell:
+        "python -m colorlib.study prepare {PHOTOS:q} --paper-manifest {MANIFEST} --out {output.manifest}"
+        " --calibration {params.split[calibration]} --baseline {params.split[baseline]} --seeds {params.draws:q}"
+        " --per-axis {params.split[per_axis]} --seed {params.seed} --cache {params.cache:q} > {output.report}"
+        " && cat {output.report}"
+
+
+rule beyond_done:
+    """Every run of the study trained; records its size (it sticks) and points V/beyond at it."""
+    input: plan.study_logs()
+    output: S / "study.done"
+    params: size={k: plan.study[k] for k in ("image_size", "iterations")}
+    run:
+        from colorlib.files import atomic_write_text
+
+        atomic_write_text(Path(output[0]), "".join(f"{r.name}\n" for r in plan.study_runs))
+        atomic_write_text(V / "beyond-last.json", json.dumps(params.size) + "\n")
+        link = V / "beyond"  # the study trained last here, for the notebooks' defaults
+        link.unlink(missing_ok=True)
+        link.symlink_to(S.name)
+
+
+rule beyond_page:
+    """The beyond page: the study's tables and figures, or, before it was trained, how to train it."""
+    input:
+        "notebooks/beyond.ipynb", MANIFEST, plan.code("pages"),
+        [str(plan.study_done)] if plan.beyond_page_needs_study() else []
+    output: PAGES / "beyond.ipynb"
+    params: b=plan.study, profile="beyond" if plan.variant.profile == "paper" else "beyond-smoke",
+        command=plan.make_command("beyond")
+    shell:
+        "{PAPERMILL} notebooks/beyond.ipynb {output} -p study_dir {S} -p paper_manifest {MANIFEST}"
+        " -p generated_dir {PAGES} -p image_size {params.b[image_size]} -p seeds {params.b[seeds]:q}"
+        " -p axis_seeds {params.b[axis_seeds]:q} -p second_loss {params.b[loss2]:q}"
+        " -p second_loss_seeds {params.b[loss2_seeds]:q} -p profile {params.profile}"
+        " -p build_command {params.command:q} -p data_dir {PHOTOS:q}"
+        " && python -m colorlib.study -q finalize {output}"
