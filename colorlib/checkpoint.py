@@ -6,12 +6,12 @@ through this module, so using a model never imports the training code.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 
 from .errors import UserError
+from .files import atomic_write
 from .model import ColorNet, ModelConfig
 
 CHECKPOINT_FORMAT = "colorlib-checkpoint/1"
@@ -26,9 +26,7 @@ def save_checkpoint(state: dict, path: Path) -> None:
     """Write atomically: a crash mid-write never leaves a half checkpoint behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda out: torch.save(state, out))
 
 
 def load_checkpoint(path: Path) -> dict:

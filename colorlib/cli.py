@@ -223,9 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """`colorlib COMMAND`: a user's mistake is one line on stderr and exit status 2."""
     args = build_parser().parse_args(argv)
     return run_command("colorlib", args.quiet, lambda: args.func(args))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -8,23 +8,33 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import one_line
 
 log = logging.getLogger(__name__)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write text to a temporary file beside path, then rename it over path."""
+def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Call `write` on a temporary file beside path, then rename it over path.
+
+    A crash mid-write never leaves a half-written file behind: readers see the old file or the new one.
+    """
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a manifest or cache is not secret
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a manifest, cache or checkpoint is not secret
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text atomically (:func:`atomic_write`)."""
+    atomic_write(path, lambda out: out.write(text.encode("utf-8")))
 
 
 def read_json_cache(

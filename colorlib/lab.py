@@ -12,7 +12,7 @@ Two Lab -> sRGB conversions, on purpose:
   number of Table I and of the evaluation goes through it (:mod:`colorlib.scoring.metrics` scores PSNR and
   colourfulness on it, :func:`colorlib.paper.picks.original_colourfulness` too), so those numbers do not
   depend on the fast path below.
-- :func:`lab_to_rgb_fast` / :func:`join_lab_fast` / :func:`lab_planes_to_rgb_fast`: our own float32
+- :func:`lab_planes_to_rgb_fast`: our own float32
   conversion (the CIE formulas written out, no Python loop, in place where it helps), some 8x
   faster (a 300 x 300 photo: 13 ms -> 1.6 ms on one core). It is what colorizing
   (:func:`postprocess`, hence ``Colorizer.colorize``/``colorize_many``, the CLI and the figures'
@@ -156,16 +156,6 @@ def lab_planes_to_rgb_fast(lightness: np.ndarray, a: np.ndarray, b: np.ndarray, 
     return out
 
 
-def lab_to_rgb_fast(lab: np.ndarray) -> np.ndarray:
-    """CIE Lab (..., 3) -> sRGB float32 (..., 3) in [0, 1]: our float32 conversion, out-of-gamut clipped.
-
-    Agrees with :func:`lab_to_rgb` (scikit-image, float64) within ``FAST_RGB_MAX_ERROR``; used for
-    pictures (colorizing, the explorer), never for reported numbers.
-    """
-    lab = np.asarray(lab)
-    return np.moveaxis(lab_planes_to_rgb_fast(lab[..., 0], lab[..., 1], lab[..., 2]), 0, -1).copy()
-
-
 def rgb_to_uint8(rgb: np.ndarray) -> np.ndarray:
     """Float RGB in [0, 1] -> uint8 with rounding."""
     return np.clip(np.rint(np.asarray(rgb) * 255.0), 0, 255).astype(np.uint8)
@@ -202,12 +192,6 @@ def join_lab(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """
     lab = np.concatenate([np.asarray(lightness, np.float64)[..., None], ab], axis=-1)
     return lab_to_rgb(lab)
-
-
-def join_lab_fast(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """:func:`join_lab` with the fast float32 conversion: RGB float32 (H, W, 3) in [0, 1], for pictures."""
-    ab = np.asarray(ab)
-    return np.moveaxis(lab_planes_to_rgb_fast(lightness, ab[..., 0], ab[..., 1]), 0, -1).copy()
 
 
 @dataclass(frozen=True)

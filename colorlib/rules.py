@@ -33,7 +33,7 @@ from .lab import AB_SCALE, PadInfo, unpad
 CHANNEL = -3  # the ab axis of (..., 2, H, W)
 GREY_BAND_CHROMA = 5.0  # Lab units: a mean prediction below this chroma falls in the grey band
 HUE_BANDS = 6  # 60° bands of the mean prediction's hue, after the grey band
-TEMPERATURES = (1.0, 3.0, 10.0, 30.0)  # Lab chroma units; the study also reports T = 0 and T = ∞
+RULE_TEMPERATURES = (1.0, 3.0, 10.0, 30.0)  # Lab chroma units; the study also reports T = 0 and T = ∞
 
 
 def chroma(ab: torch.Tensor) -> torch.Tensor:
@@ -91,7 +91,7 @@ def fixed_rules() -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
         "median": median,
         "most-saturated": most_saturated,
     }
-    for t in TEMPERATURES:
+    for t in RULE_TEMPERATURES:
         rules[f"T{t:g}"] = lambda s, t=t: softmax(s, t)
     return rules
 

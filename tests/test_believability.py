@@ -36,13 +36,24 @@ def test_a_constant_image_has_no_gradient_energy_and_noise_is_patchier():
     assert bel.gradient_energy(noisy) > bel.gradient_energy(smooth) > 0
 
 
+def _hist_distance(pred_lab: np.ndarray, true_lab: np.ndarray) -> float:
+    """believability's histogram distance of one (4, 4, 2) prediction in Lab units against one original."""
+    as_batch = [torch.as_tensor(m.transpose(2, 0, 1)[None] / lab.AB_SCALE) for m in (pred_lab, true_lab)]
+    return bel.believability(*as_batch, [lab.pad_info(4, 4, 4)])["hist_distance"]
+
+
 def test_histogram_distance_is_a_distance_between_palettes():
-    h = bel.ab_histogram([np.full((4, 4, 2), 50.0)])
-    assert h.sum() == pytest.approx(1.0)
-    assert bel.histogram_distance(h, bel.ab_histogram([np.full((4, 4, 2), -50.0)])) == pytest.approx(1.0)
-    assert bel.histogram_distance(h, bel.ab_histogram([np.full((4, 4, 2), 500.0)])) == pytest.approx(1.0)
-    shuffled = np.random.default_rng(0).permutation(np.arange(32.0).reshape(16, 2))
-    assert bel.histogram_distance(bel.ab_histogram([shuffled]), bel.ab_histogram([shuffled[::-1]])) == 0.0
+    red = np.full((4, 4, 2), 50.0)
+    assert _hist_distance(red, red) == 0.0
+    assert _hist_distance(red, np.full((4, 4, 2), -50.0)) == pytest.approx(1.0)  # no colour in common
+    assert _hist_distance(red, np.full((4, 4, 2), 500.0)) == pytest.approx(1.0)  # beyond the bins: the outer one
+    half = red.copy()
+    half[:2] = -50.0
+    assert _hist_distance(half, red) == pytest.approx(0.5)
+    # where a colour goes does not matter, only the palette
+    shuffled = np.random.default_rng(0).permutation(np.arange(32.0).reshape(16, 2)).reshape(4, 4, 2)
+    assert _hist_distance(shuffled, shuffled[::-1, ::-1]) == 0.0
+    assert _hist_distance(shuffled, shuffled + 40.0) > 0.5
 
 
 def test_hue_jumps_count_seams_between_coloured_patches():

@@ -16,8 +16,8 @@ from colorlib import ALL_MODELS, data, pages
 from colorlib.lab import preprocess
 from colorlib.model import ColorNet, ModelConfig
 from colorlib.pages import markdown
-from colorlib.paper import claims, diagrams, figures, picks
-from colorlib.paper.evaluate import PAPER_TABLE_I, Evaluation, ValidationSet
+from colorlib.paper import PAPER_TABLE_I, claims, diagrams, figures, picks
+from colorlib.paper.evaluate import Evaluation, ValidationSet
 from colorlib.scoring.metrics import PhotoScores
 
 SIZE = 32

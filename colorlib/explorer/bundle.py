@@ -43,6 +43,7 @@ from PIL import Image
 from .. import COMBINED_MODELS, TRAINED_MODELS
 from ..ensemble import normalize_weights
 from ..errors import UserError
+from ..files import atomic_write_text
 from ..lab import AB_SCALE, L_SCALE, bilinear_taps, lab_planes_to_rgb_fast, planes_to_uint8
 from ..scoring.metrics import colourfulness, mse_ab
 from .rules import INITIAL_TEMPERATURE, MEAN, combine_ab, controls_html
@@ -374,9 +375,7 @@ def export_explorer_data(ev, out_dir: Path, max_photos: int = 32, ab_size: int =
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / BUNDLE_NAME
     text = json.dumps(to_bundle(explorer_data(ev, max_photos, ab_size)), separators=(",", ":"))
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, text)
     return path
 
 

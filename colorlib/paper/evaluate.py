@@ -25,18 +25,7 @@ from ..scoring.believability import believability
 from ..scoring.intervals import mean_interval
 from ..scoring.metrics import METRICS, PhotoScores, mse_ab, original_scores, score_set, summarize
 from ..scoring.references import constant_prediction, grey_prediction, mean_ab, skill
-
-# Table I of Klefbom & Mjöberg: validation MSE of normalised ab, one run per model.
-PAPER_TABLE_I = {
-    "blue": 0.27795305009931326,
-    "yellow": 0.03527559107169509,
-    "green": 0.025983819738030434,
-    "by": 0.023837938671931624,
-    "bgy": 0.019840738968923688,
-    "baseline": 0.13707154616713524,
-    "by-combined": 0.015555263729766011,
-    "bgy-combined": 0.014605537406168878,
-}
+from . import PAPER_TABLE_I
 
 
 @dataclass

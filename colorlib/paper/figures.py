@@ -21,7 +21,7 @@ from PIL import Image
 
 from ..data import COLOURS, load_set
 from ..lab import grayscale, join_lab, rgb_to_lab, rgb_to_uint8
-from .evaluate import PAPER_TABLE_I
+from . import PAPER_TABLE_I
 
 THUMB_PX = 256  # contact-sheet thumbnails: longer side in pixels
 # Lab a runs green -> red, b runs blue -> yellow; the maps are drawn in those colours around grey.

@@ -1,6 +1,6 @@
 """Believability without a downloaded network: two numbers for what the paper judged by eye.
 
-- `histogram_distance`: how far the predictions' colour distribution is from the originals', as the
+- `hist_distance`: how far the predictions' colour distribution is from the originals', as the
   total variation distance between the two ab histograms pooled over the evaluation photos (bins of
   HIST_BIN Lab units, one centred on grey). 0: the same distribution of colours; 1: no colour in
   common. It ignores *where* a colour goes (that is the error's job) and asks only whether the
@@ -49,23 +49,6 @@ def ab_counts(ab: np.ndarray) -> np.ndarray:
     edges = _edges()
     flat = np.clip(np.asarray(ab).reshape(-1, 2), edges[0] + 1e-9, edges[-1] - 1e-9)
     return np.histogram2d(flat[:, 0], flat[:, 1], bins=(edges, edges))[0].ravel()
-
-
-def ab_histogram(maps: Sequence[np.ndarray]) -> np.ndarray:
-    """Normalised 2-D histogram of the ab values of some (h, w, 2) maps in Lab units, pooled.
-
-    Values beyond the outer bins are counted in them, so the histogram always sums to 1.
-    """
-    n = len(_edges()) - 1
-    hist = np.zeros(n * n)
-    for ab in maps:
-        hist += ab_counts(ab)
-    return (hist / max(hist.sum(), 1.0)).reshape(n, n)
-
-
-def histogram_distance(p: np.ndarray, q: np.ndarray) -> float:
-    """Total variation distance of two normalised histograms: half the summed absolute difference."""
-    return float(0.5 * np.abs(np.asarray(p) - np.asarray(q)).sum())
 
 
 def gradient_energy(ab: np.ndarray) -> float:

@@ -1,7 +1,5 @@
 """`python -m colorlib.study`: see :mod:`colorlib.study.cli`."""
 
-import sys
-
 from .cli import main
 
-sys.exit(main())
+raise SystemExit(main())

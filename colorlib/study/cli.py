@@ -11,11 +11,29 @@ from .manifest import StudyParams, format_study_report, prepare
 from .page import finalize_page
 from .runs import parse_seeds
 
+PROG = "python -m colorlib.study"
 
-def _build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m colorlib.study", description="Beyond the paper: the study's manifest and pages."
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    seeds = parse_seeds(args.seeds)
+    params = StudyParams(args.calibration, args.baseline, tuple(s for s in seeds if s > 0), args.per_axis, args.seed)
+    manifest, written = prepare(
+        args.paper_manifest, args.data_dir, args.out, params, cache_dir=args.cache, progress=not args.quiet
     )
+    print(format_study_report(manifest))
+    print(f"study manifest: {args.out} ({'written' if written else 'unchanged'})")
+    return 0
+
+
+def cmd_finalize(args: argparse.Namespace) -> int:
+    if not args.page.is_file():
+        raise UserError(f"page {args.page} not found: execute notebooks/beyond.ipynb first")
+    print(f"{args.page}: {'not built, result cells removed' if finalize_page(args.page) else 'built'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description="Beyond the paper: the study's manifest and pages.")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or info messages")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     s = sub.add_parser("prepare", help="extend the paper manifest with calibration, baseline draws and axis sets")
@@ -30,30 +48,15 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--per-axis", type=int, default=24, help="photos in each of a+, a-, b+, b- (24)")
     s.add_argument("--seed", type=int, default=0, help="seed of the random draws (0)")
     s.add_argument("--cache", type=Path, default=Path(".colorlib-cache"), help="scan cache folder")
+    s.set_defaults(func=cmd_prepare)
+
     s = sub.add_parser("finalize", help="drop the result cells of an executed beyond page that was not built")
     s.add_argument("page", type=Path)
+    s.set_defaults(func=cmd_finalize)
     return p
-
-
-def _run(args: argparse.Namespace) -> int:
-    if args.command == "prepare":
-        seeds = parse_seeds(args.seeds)
-        params = StudyParams(
-            args.calibration, args.baseline, tuple(s for s in seeds if s > 0), args.per_axis, args.seed
-        )
-        manifest, written = prepare(
-            args.paper_manifest, args.data_dir, args.out, params, cache_dir=args.cache, progress=not args.quiet
-        )
-        print(format_study_report(manifest))
-        print(f"study manifest: {args.out} ({'written' if written else 'unchanged'})")
-    else:
-        if not args.page.is_file():
-            raise UserError(f"page {args.page} not found: execute notebooks/beyond.ipynb first")
-        print(f"{args.page}: {'not built, result cells removed' if finalize_page(args.page) else 'built'}")
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m colorlib.study`: a user's mistake is one line on stderr and exit status 2."""
-    args = _build_parser().parse_args(argv)
-    return run_command("colorlib.study", args.quiet, lambda: _run(args))
+    args = build_parser().parse_args(argv)
+    return run_command("colorlib.study", args.quiet, lambda: args.func(args))

@@ -21,10 +21,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..pages.markdown import markdown_table
-from ..paper.claims import CLOSE_TO_BASELINE
 from ..scoring.believability import pooled_believability
 from ..scoring.intervals import BOOTSTRAP, BOOTSTRAP_SEED, LEVEL, Interval, mean_interval, percentiles, resamples
-from .runs import REFERENCE_MODELS
+from ..scoring.references import CLOSE_TO_BASELINE, REFERENCES
 from .scoring import StudyResults
 from .statistics import rule_models
 
@@ -93,7 +92,7 @@ def rule_intervals(
     ones = np.ones(results.n_test)
     resamples = resample_counts(results.n_test, n_boot, seed)
     rules = rule_models(results, loss)
-    models = list(models) if models is not None else [*rules, "baseline", *REFERENCE_MODELS]
+    models = list(models) if models is not None else [*rules, "baseline", *REFERENCES]
     base_seeds = heldout_seeds(results, "baseline", loss)
     cache: dict[tuple, tuple[dict, dict]] = {}
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from .. import ALL_MODELS
 from ..checkpoint import load_checkpoint
 from ..data import load_set, manifest_hash, read_manifest
 from ..errors import UserError
 from ..pages import provenance
 from ..pages.markdown import markdown_table
 from ..paper.figures import contact_sheet
-from ..train import LOSSES
 from .heldout import intervals_verdict, rule_intervals, rule_intervals_table
 from .manifest import is_study_manifest
 from .plots import axis_caption, rules_front, rules_front_intervals, seed_strip, vividness_errorbars
@@ -41,7 +41,7 @@ from .runs import (
     AXIS_NAMES,
     MEMBERS,
     NOT_BUILT_KEY,
-    PAPER_MODELS,
+    SECOND_LOSSES,
     STUDY_TAG,
     Run,
     checkpoint_file,
@@ -158,10 +158,8 @@ def check_parameters(
     if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 8 or image_size % 8:
         raise UserError(f"image_size must be a positive multiple of 8, got {image_size!r}")
     loss = str(second_loss or "").strip()
-    if loss and (loss not in LOSSES or loss == "mse"):
-        raise UserError(
-            f"second_loss must be one of {', '.join(k for k in LOSSES if k != 'mse')} or empty, got {loss!r}"
-        )
+    if loss and loss not in SECOND_LOSSES:
+        raise UserError(f"second_loss must be one of {', '.join(SECOND_LOSSES)} or empty, got {loss!r}")
     parsed = {
         "seeds": parse_seeds(seeds, "seeds"),
         "axis_seeds": parse_seeds(axis_seeds, "axis_seeds"),
@@ -172,8 +170,8 @@ def check_parameters(
     return {"image_size": image_size, "second_loss": loss or None, **parsed}
 
 
-VIVID_MODELS = (*PAPER_MODELS, "bgy-nnls", AXIS_COMBINED, "grey")
-NOISE_MODELS = (*PAPER_MODELS, ALL_COMBINED, "bgy-nnls", "all-nnls", "grey", "constant")
+VIVID_MODELS = (*ALL_MODELS, "bgy-nnls", AXIS_COMBINED, "grey")
+NOISE_MODELS = (*ALL_MODELS, ALL_COMBINED, "bgy-nnls", "all-nnls", "grey", "constant")
 
 
 class BeyondPage:
@@ -236,7 +234,7 @@ class BeyondPage:
         return per_seed_table(self.results, NOISE_MODELS)
 
     def seed_strip(self) -> Figure:
-        return seed_strip(self.results, PAPER_MODELS)
+        return seed_strip(self.results, ALL_MODELS)
 
     def claims_table(self) -> str:
         return claims_table(self.claims)

@@ -9,16 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import ALL_MODELS
 from ..pages.markdown import markdown_list, markdown_table
-from ..paper.claims import CLOSE_TO_BASELINE
+from ..scoring.references import CLOSE_TO_BASELINE, REFERENCES
 from .heldout import intervals_verdict
 from .runs import (
     AXES,
     AXIS_COMBINED,
     AXIS_POOLED,
     METRIC_LABELS,
-    PAPER_MODELS,
-    REFERENCE_MODELS,
     RULE_METRICS,
     STUDY_METRICS,
 )
@@ -51,7 +50,7 @@ def rules_table(results: StudyResults, loss: str = "mse") -> str:
     mean ± std over seeds, and whether it is more colourful than the baseline and within 25 % of its
     error seed by seed."""
     verdicts = {v["model"]: v for v in rule_verdicts(results, loss)}
-    models = [*rule_models(results, loss), "baseline", *REFERENCE_MODELS]
+    models = [*rule_models(results, loss), "baseline", *REFERENCES]
     stats = {k: seed_stats(results.rows, k, loss) for k in RULE_METRICS}
     rows = []
     for m in models:
@@ -178,7 +177,7 @@ def blend_table(comparison: Sequence[Mapping]) -> str:
 
 def loss_comparison_table(results: StudyResults, second_loss: str, seed: int = 0) -> str:
     """Models trained with MSE and with the second loss (same seed), scored in both metrics."""
-    models = [m for m in PAPER_MODELS if seed in results.seeds(m, second_loss) and seed in results.seeds(m, "mse")]
+    models = [m for m in ALL_MODELS if seed in results.seeds(m, second_loss) and seed in results.seeds(m, "mse")]
     rows = []
     for m in models:
         rows.append(

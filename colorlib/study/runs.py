@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import COMBINED_MODELS, TRAINED_MODELS
+from .. import TRAINED_MODELS
 from ..errors import UserError
-from ..rules import TEMPERATURES
+from ..rules import RULE_TEMPERATURES
+from ..train import LOSSES
 
 CALIBRATION = "calibration"
 # Half-axes of the ab plane and the hue quadrant around each, h = atan2(b, a) in degrees, [start, end).
@@ -28,12 +29,11 @@ MEMBERS = ("blue", "yellow", "green")
 ALL_SIX = TRAINED_MODELS
 FITTED = {"bgy-nnls": MEMBERS, "all-nnls": ALL_SIX}
 ALL_COMBINED = "all-combined"  # equal-weight average of the six trained models
-PAPER_MODELS = TRAINED_MODELS + tuple(COMBINED_MODELS)
+SECOND_LOSSES = tuple(k for k in LOSSES if k != "mse")  # the losses a second set of runs may be trained with
 # Combination rules over the three single-colour models (colorlib.rules), by the study's model name:
 # the mean is the paper's bgy-combined; T<t> is the softmax rule at temperature t (Lab chroma units).
 RULE_PREFIX = "bgy-"
 LEARNED_RULE = "bgy-hue-bands"  # fitted on the calibration photos only
-REFERENCE_MODELS = ("grey", "constant")
 
 
 def rule_model(rule: str) -> str:
@@ -45,7 +45,7 @@ def temperature_curve() -> list[tuple[float, str]]:
     """(temperature, model) from the mean (T = ∞) to the most saturated member (T = 0)."""
     return (
         [(math.inf, "bgy-combined")]
-        + [(t, rule_model(f"T{t:g}")) for t in sorted(TEMPERATURES, reverse=True)]
+        + [(t, rule_model(f"T{t:g}")) for t in sorted(RULE_TEMPERATURES, reverse=True)]
         + [(0.0, rule_model("most-saturated"))]
     )
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..paper.claims import CLOSE_TO_BASELINE
 from ..rules import fixed_rules
+from ..scoring.references import CLOSE_TO_BASELINE
 from .runs import ALL_COMBINED, LEARNED_RULE, rule_model
 from .scoring import StudyResults
 
