@@ -28,6 +28,7 @@ from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 from .data import load_set, manifest_hash
 from .device import PRECISIONS, pick_device, resolve_precision
 from .errors import UserError
+from .fingerprint import code_fingerprint
 from .lab import preprocess_batch
 from .model import ColorNet, ModelConfig
 from .steps import GraphedSteps, eager_step, gather
@@ -228,6 +229,7 @@ def train(
     out = Path(out)
     check_dataset(manifest, cfg.dataset)
     mhash = manifest_hash(manifest)
+    code = code_fingerprint()  # of the code that decides the numbers (colorlib.fingerprint)
     state = _resume_state(out, cfg, mhash, force)
     if state is not None and state.get("complete"):
         log.info("%s is complete and up to date; nothing to do", out)
@@ -267,6 +269,7 @@ def train(
             "train_config": asdict(cfg),
             "train_config_identity": cfg.identity(),
             "manifest_hash": mhash,
+            "code_fingerprint": code,
             "n_photos": n_photos,
             "step": step,
             "losses": losses,

@@ -1,0 +1,148 @@
+"""A fingerprint of the code that decides a training run's numbers.
+
+The code is the modules of this package that :mod:`colorlib.train` imports, directly or through
+other modules of the package (found by reading their ``import`` statements, not by importing them),
+with the ``__init__`` of every package they sit in, since Python runs those too. Each file is read as
+a syntax tree with its docstrings taken out, so an edit of comments, docstrings or layout leaves the
+fingerprint as it was, and any edit of what runs changes it. A checkpoint records the fingerprint
+(``code_fingerprint`` in its metadata) beside the commit, so a result says which code computed it.
+
+The tree is written out by :func:`_canonical`, which skips empty fields, so the fingerprint is the
+same under the Python versions the package supports for code that uses no syntax added in between.
+This module is not part of the fingerprint: it only describes the code.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+PACKAGE = "colorlib"
+ENTRY = "colorlib.train"
+SELF = "colorlib.fingerprint"
+
+
+def package_root() -> Path:
+    """The folder that holds this package's folder (the checkout, or site-packages)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def _module_file(root: Path, module: str) -> Path | None:
+    """The file of a module of the package under `root`, or None when there is none."""
+    base = root.joinpath(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _is_package(path: Path) -> bool:
+    return path.name == "__init__.py"
+
+
+def _imported(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+    """Every module of the package that a module's code imports (at any depth of its code), each
+    named in full; `from X import name` names X.name when that is a module, which the caller checks."""
+    out: set[str] = set()
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                base_parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join(base_parts + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            out.add(base)
+            out.update(f"{base}.{a.name}" for a in node.names if a.name != "*")
+    return {m for m in out if m == PACKAGE or m.startswith(PACKAGE + ".")}
+
+
+def _parents(module: str) -> list[str]:
+    """colorlib.a.b -> [colorlib, colorlib.a]: the packages whose __init__ Python runs first."""
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def code_modules(root: Path | None = None, entry: str = ENTRY) -> dict[str, Path]:
+    """{module name: file} of the code that decides a run's numbers, sorted by name."""
+    root = Path(root) if root is not None else package_root()
+    found: dict[str, Path] = {}
+    todo = [entry]
+    while todo:
+        module = todo.pop()
+        if module in found or module == SELF:
+            continue
+        path = _module_file(root, module)
+        if path is None:
+            continue  # a name imported from a module, not a module itself
+        found[module] = path
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        todo.extend(_imported(tree, module, _is_package(path)))
+        todo.extend(_parents(module))
+    return dict(sorted(found.items()))
+
+
+def code_files(root: Path | None = None, entry: str = ENTRY) -> list[Path]:
+    """The files of :func:`code_modules`, sorted by module name: what a change of which can retrain
+    (for a workflow's list of training inputs)."""
+    return list(code_modules(root, entry).values())
+
+
+def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    """The tree without the docstring of its module, classes and functions."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:]
+    return tree
+
+
+def _canonical(node: object) -> str:
+    """A node written out with its type and non-empty fields, without positions."""
+    if isinstance(node, ast.AST):
+        fields = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value is None or value == []:
+                continue
+            fields.append(f"{name}={_canonical(value)}")
+        return f"{type(node).__name__}({','.join(fields)})"
+    if isinstance(node, list):
+        return "[" + ",".join(_canonical(v) for v in node) + "]"
+    return repr(node)
+
+
+def source_fingerprint(text: str, filename: str = "<code>") -> str:
+    """sha256 of one module's syntax tree without docstrings (a SyntaxError if it does not parse)."""
+    tree = _strip_docstrings(ast.parse(text, filename=filename))
+    return hashlib.sha256(_canonical(tree).encode()).hexdigest()
+
+
+def code_fingerprint(root: Path | None = None, entry: str = ENTRY, length: int = 16) -> str:
+    """The fingerprint of :func:`code_modules`: sha256 over each module's name and tree, first
+    `length` hex digits."""
+    modules = code_modules(root, entry)
+    return _combined(tuple((name, path.read_text(encoding="utf-8")) for name, path in modules.items()))[:length]
+
+
+@lru_cache(maxsize=8)
+def _combined(sources: tuple[tuple[str, str], ...]) -> str:
+    digest = hashlib.sha256()
+    for name, text in sources:
+        digest.update(f"{name}\0{source_fingerprint(text, name)}\n".encode())
+    return digest.hexdigest()
+
+
+def describe(root: Path | None = None, entry: str = ENTRY) -> str:
+    """The fingerprint and the files it covers, one line each (for a page or a terminal)."""
+    root = Path(root) if root is not None else package_root()
+    lines = [f"code fingerprint {code_fingerprint(root, entry)} of {entry} and what it imports:"]
+    lines += [f"  {path.relative_to(root).as_posix()}" for path in code_files(root, entry)]
+    return "\n".join(lines)
