@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 
@@ -146,3 +147,22 @@ def describe(root: Path | None = None, entry: str = ENTRY) -> str:
     lines = [f"code fingerprint {code_fingerprint(root, entry)} of {entry} and what it imports:"]
     lines += [f"  {path.relative_to(root).as_posix()}" for path in code_files(root, entry)]
     return "\n".join(lines)
+
+
+def code_commit(root: Path | None = None) -> str:
+    """The commit of the checkout the package runs from, with "-modified" when tracked files differ
+    from it; "unknown" outside a git checkout (an installed package)."""
+    root = Path(root) if root is not None else package_root()
+
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30)
+        if proc.returncode:
+            raise OSError(proc.stderr.strip())
+        return proc.stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short=12", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("-modified" if dirty else "")

@@ -28,7 +28,7 @@ from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 from .data import load_set, manifest_hash
 from .device import PRECISIONS, pick_device, resolve_precision
 from .errors import UserError
-from .fingerprint import code_fingerprint
+from .fingerprint import code_commit, code_fingerprint
 from .lab import preprocess_batch
 from .model import ColorNet, ModelConfig
 from .steps import GraphedSteps, eager_step, gather
@@ -184,7 +184,18 @@ def _resume_state(out: Path, cfg: TrainConfig, mhash: str, force: bool) -> dict 
             f"{out} holds a run with other settings or another manifest; "
             "pass --force to overwrite it or choose another output path"
         )
+    _check_code(out, state)
     return state
+
+
+def _check_code(out: Path, state: dict) -> None:
+    """A run trained by other code (another fingerprint) is another run: never resumed or re-used."""
+    theirs, ours = state.get("code_fingerprint"), code_fingerprint()
+    if theirs and theirs != ours:
+        raise UserError(
+            f"{out} was trained by other code (fingerprint {theirs}, this code {ours}); "
+            "pass --force to retrain it or choose another output path (the workflow keeps both)"
+        )
 
 
 def trained_result(cfg: TrainConfig, out: Path, manifest: dict | None = None) -> TrainResult:
@@ -198,6 +209,7 @@ def trained_result(cfg: TrainConfig, out: Path, manifest: dict | None = None) ->
         raise UserError(f"{out} holds a run with other settings than this page's; rebuild it with make book")
     if manifest is not None and state.get("manifest_hash") != manifest_hash(manifest):
         raise UserError(f"{out} was trained on another manifest; rebuild it with make book")
+    _check_code(out, state)
     if not state.get("complete"):
         raise UserError(f"{out} is an interrupted run ({state['step']} of {cfg.iterations} batches): train it again")
     return TrainResult(out, list(state["losses"]), state["elapsed_s"], state["step"], skipped=True)
@@ -229,7 +241,7 @@ def train(
     out = Path(out)
     check_dataset(manifest, cfg.dataset)
     mhash = manifest_hash(manifest)
-    code = code_fingerprint()  # of the code that decides the numbers (colorlib.fingerprint)
+    code, commit = code_fingerprint(), code_commit()  # the code that decides the numbers, and its checkout
     state = _resume_state(out, cfg, mhash, force)
     if state is not None and state.get("complete"):
         log.info("%s is complete and up to date; nothing to do", out)
@@ -270,6 +282,7 @@ def train(
             "train_config_identity": cfg.identity(),
             "manifest_hash": mhash,
             "code_fingerprint": code,
+            "code_commit": commit,
             "n_photos": n_photos,
             "step": step,
             "losses": losses,

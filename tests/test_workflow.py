@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from colorlib.errors import UserError
 from colorlib.train import TrainConfig
+from colorlib.workflow.plan import Plan
 from colorlib.workflow.variant import folder_listing, make_variant, parse_pm_args, photos_fingerprint, variant_markdown
 
 from .conftest import REPO, SHARED_DATA, VENV, jobs_run, make
@@ -83,19 +85,33 @@ def test_user_mistakes_are_one_line_errors(args, message, split_folder, tmp_path
         make_variant(profile, data.format(**paths), seed, pm, 1, NOTEBOOK)
 
 
-def test_the_study_reprepares_when_what_draws_its_sets_changes():
+def test_the_study_reprepares_when_what_draws_its_sets_changes(split_folder):
     """The study's prepare step lists the study modules that draw its sets (those study/manifest.py
-    imports) and its command line, so a change to them re-prepares (and retrains) the study."""
+    imports, read from its syntax tree here) and its command line, so a change to them re-prepares it."""
     import ast
-    import re
 
-    text = (REPO / "workflow" / "Snakefile").read_text()
-    listed = eval(re.search(r"^STUDY_PREPARE_CODE = (.+)$", text, re.M).group(1))  # a literal list comprehension
+    plan = Plan.from_config({"profile": "smoke", "data": str(split_folder), "build": "unused"}, root=REPO)
+    listed = plan.code("study_prepare")
     tree = ast.parse((REPO / "colorlib" / "study" / "manifest.py").read_text())
     relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1]
     drawn_by = {f"colorlib/study/{n.module}.py" for n in relative}
     assert drawn_by and drawn_by | {"colorlib/study/manifest.py", "colorlib/study/cli.py"} <= set(listed)
     assert all((REPO / path).is_file() for path in listed)
+    assert "colorlib/lab.py" in plan.code("data") and "colorlib/explorer/bundle.py" not in plan.code("data")
+    with pytest.raises(ValueError, match="no step"):
+        plan.code("train")  # training lists no code: its fingerprint is in the variant's key
+
+
+def test_the_study_and_the_paper_train_with_one_command(split_folder):
+    plan = Plan.from_config({"profile": "smoke", "data": str(split_folder), "build": "b", "threads": 2}, root=REPO)
+    runs = plan.training_runs()
+    assert set(plan.paper_logs()) | set(plan.study_logs()) == set(runs)
+    shapes = {re.sub(r"\S+", "x", run.command("photos")).count("x") for run in runs.values()}
+    assert len(shapes) == 1  # the same flags in the same order for every run
+    for run in runs.values():
+        assert run.command("photos").startswith("OMP_NUM_THREADS=2 colorlib -q train ")
+        assert f"--out {run.checkpoint}" in run.command("photos")
+        assert run.log.parent == run.checkpoint.parent.parent / "logs"
 
 
 def test_threads_are_part_of_a_runs_identity():
@@ -141,6 +157,21 @@ def test_workflow_refuses_bad_settings_in_one_line(config, message, tmp_path):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines == [lines[0]] and lines[0].startswith(message), proc.stderr
     assert not any(tmp_path.iterdir())  # nothing was made
+
+
+@pytest.mark.skipif(not (VENV / "bin" / "snakemake").exists(), reason="snakemake is not installed here")
+def test_a_dry_run_in_a_clean_clone_writes_nothing(tmp_path):
+    """Reading the workflow computes every folder and key without writing: `snakemake -n` leaves the
+    clone as it was, with no build/ folder (a rule writes variant.json when the book is built)."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=120)
+    cmd = [str(VENV / "bin" / "snakemake"), "-s", "workflow/Snakefile", "-n", "--cores", "1", "book",
+           "--config", f"data={SHARED_DATA.resolve()}", "profile=smoke", "study=on"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=clone)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "variant_record" in proc.stdout and "beyond_page" in proc.stdout  # the study is planned in the one call
+    status = subprocess.run(["git", "status", "--porcelain", "--ignored"], capture_output=True, text=True, cwd=clone)
+    assert status.stdout == "" and not (clone / "build").exists(), status.stdout
 
 
 # --- the documented re-runs, in sequence, on the smoke book --------------------------------------------

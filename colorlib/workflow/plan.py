@@ -20,8 +20,8 @@ from pathlib import Path
 
 from .. import TRAINED_MODELS
 from ..errors import UserError
+from ..fingerprint import code_files
 from ..study.runs import Run, parse_seeds, study_runs
-from .code import module_files, package_files
 from .variant import PROFILES, Variant, make_variant
 
 
@@ -102,6 +102,7 @@ class Plan:
     study_folder: Path
     study_runs: list[Run] = field(default_factory=list)
     study_seeds: tuple[int, ...] = ()  # the baseline draws the study's manifest holds
+    root: Path = Path(".")  # the checkout the workflow runs in
 
     @classmethod
     def from_config(cls, config: dict, root: Path | str = ".") -> Plan:
@@ -146,7 +147,7 @@ class Plan:
         threads = int(variant.train["threads"])
         study_folder = folder / f"beyond-{study['image_size']}px-{study_key(study, split, threads)}"
         draws = set(seeds["seeds"]) | (set(seeds["loss2_seeds"]) if study["loss2"] else set())
-        return cls(given, settings, variant, folder, study, split, study_folder, runs, tuple(sorted(draws)))
+        return cls(given, settings, variant, folder, study, split, study_folder, runs, tuple(sorted(draws)), Path(root))
 
     # --- paths --------------------------------------------------------------------------------------
     @property
@@ -186,7 +187,9 @@ class Plan:
             log = self.study_folder / "logs" / f"{run.name}.txt"
             ckpt = self.study_folder / "checkpoints" / f"{run.name}.pt"
             manifest = self.study_folder / "manifest.json"
-            runs[str(log)] = TrainingRun(run.set_name, manifest, ckpt, log, run.seed, run.loss, size, iterations, **common)
+            runs[str(log)] = TrainingRun(
+                run.set_name, manifest, ckpt, log, run.seed, run.loss, size, iterations, **common
+            )
         return runs
 
     def paper_logs(self) -> list[str]:
@@ -198,7 +201,11 @@ class Plan:
     def run_resources(self) -> dict:
         """What a training run asks of a cluster: its photos decoded at the working size, time for a slow CPU."""
         paper = self.variant.profile == "paper"
-        return {"gpu": int(str(self.settings["gpus"])), "mem_mb": 4000 if paper else 1000, "runtime": 120 if paper else 15}
+        return {
+            "gpu": int(str(self.settings["gpus"])),
+            "mem_mb": 4000 if paper else 1000,
+            "runtime": 120 if paper else 15,
+        }
 
     # --- the study ----------------------------------------------------------------------------------
     @property
@@ -211,16 +218,19 @@ class Plan:
 
     # --- code each step depends on ------------------------------------------------------------------
     def code(self, step: str) -> list[str]:
-        """The package files a step runs: a change to one reruns the step."""
-        if step == "data":
-            return module_files("colorlib.data")
-        if step == "train":
-            return module_files("colorlib.train")
-        if step == "study_prepare":
-            return sorted(set(module_files("colorlib.study.manifest")) | {"colorlib/study/cli.py"})
+        """The package files a step runs: a change to one reruns the step. (Training lists none: the
+        code's fingerprint is part of the variant's key, so code that can move a number trains a new
+        variant beside the old one, and a comment edit retrains nothing.)"""
+        package = self.root / "colorlib"
         if step == "pages":
-            return package_files()
-        raise ValueError(f"no step {step!r}")
+            files = set(package.rglob("*.py"))
+        elif step == "data":
+            files = set(code_files(self.root, "colorlib.data"))
+        elif step == "study_prepare":  # what draws the study's sets, and the command line that calls it
+            files = set(code_files(self.root, "colorlib.study.manifest")) | {package / "study" / "cli.py"}
+        else:
+            raise ValueError(f"no step {step!r}")
+        return sorted(p.relative_to(self.root).as_posix() for p in files)
 
     # --- what the book prints -----------------------------------------------------------------------
     def make_command(self, target: str) -> str:

@@ -2,7 +2,8 @@
 
 A *variant* is everything that changes a number in the book: the photos, the split sizes and seed,
 and the training parameters (working size, batches, batch size, learning rate, precision, threads
-per run...). Each variant lives in its own folder, ``build/<profile>-s<seed>-<key>``, whose key is a
+per run...), and the code that trains (its fingerprint, :mod:`colorlib.fingerprint`: comments and
+docstrings do not count). Each variant lives in its own folder, ``build/<profile>-s<seed>-<key>``, whose key is a
 hash of those parameters, so building another seed or learning rate never touches an earlier
 variant's checkpoints, and returning to it re-uses them. The workflow (``workflow/Snakefile``) asks
 this module for the folder and writes ``variant.json`` into it; the book shows which variant it was
@@ -27,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from ..fingerprint import code_fingerprint
 
 VARIANT_FORMAT = "colorlib-variant/1"
 
@@ -88,9 +90,11 @@ class Variant:
     seed: int
     split: dict = field(default_factory=dict)  # per_colour, baseline, validation
     train: dict = field(default_factory=dict)  # every parameter of a training run but its set and paths
+    code: str = ""  # the fingerprint of the code training runs (colorlib.fingerprint)
 
     def identity(self) -> dict:
-        return {"photos": self.photos, "seed": self.seed, "split": self.split, "train": self.train}
+        identity = {"photos": self.photos, "seed": self.seed, "split": self.split, "train": self.train}
+        return identity | ({"code": self.code} if self.code else {})
 
     @property
     def key(self) -> str:
@@ -112,6 +116,7 @@ def make_variant(
     pm_args: str = "",
     threads: object = 1,
     notebook: Path = Path("notebooks/train.ipynb"),
+    code: str | None = None,
 ) -> Variant:
     """Check the user's parameters and return the variant they define (UserError on a mistake)."""
     if profile not in PROFILES:
@@ -134,7 +139,8 @@ def make_variant(
     photos = photos_fingerprint(folder)
     if photos.endswith("-0"):
         raise UserError(f"photo folder {data} holds no files: pass DATA=/path/to/photos")
-    return Variant(profile, str(folder), photos, seed, dict(PROFILES[profile]["split"]), train)
+    code = code_fingerprint() if code is None else code
+    return Variant(profile, str(folder), photos, seed, dict(PROFILES[profile]["split"]), train, code)
 
 
 def _whole(value: object, what: str, least: int) -> int:
@@ -206,6 +212,8 @@ def variant_markdown(info: dict, checkpoints: list[dict]) -> str:
             for c in checkpoints
         }
     )
+    if info.get("code"):
+        lines.append(f"| code fingerprint | `{info['code']}` |")
     text = "\n".join(lines) + "\n\n"
     text += f"Rebuild exactly this variant with `{info['command']}`. " if info.get("command") else ""
     if where:
@@ -216,6 +224,10 @@ def variant_markdown(info: dict, checkpoints: list[dict]) -> str:
             "precision rounds differently and moves the losses by about as much as another seed does "
             "(the *Beyond the paper* part measures that spread).\n"
         )
+    code = sorted({(c.get("code_fingerprint") or "not recorded", c.get("code_commit") or "?") for c in checkpoints})
+    if code:
+        said = "; ".join(f"fingerprint `{f}` at commit `{c}`" for f, c in code)
+        text += f"\nThe code that trained them: {said} (each checkpoint records its own).\n"
     return text
 
 

@@ -1,6 +1,9 @@
 # Training: one rule and one command (`colorlib train`) for every run, the paper's six and the study's.
 # A run's output is its log; its checkpoint is written beside it as training goes, so an interrupted
-# run resumes where it stopped (Snakemake would delete an output it considers incomplete).
+# run resumes where it stopped (Snakemake would delete an output it considers incomplete). The rule
+# lists no code: the fingerprint of the code training runs (colorlib.fingerprint) is part of the
+# variant's key, so code that can move a number trains in a new variant folder beside the old one,
+# going back to the old code finds the old runs, and a comment or docstring edit retrains nothing.
 
 TRAINING = plan.training_runs()
 RESOURCES = plan.run_resources()
@@ -8,7 +11,7 @@ RESOURCES = plan.run_resources()
 
 rule train:
     """One training run: a set of a manifest, a seed, a loss and the variant's recipe (colorlib.train)."""
-    input: lambda w: TRAINING[w.log].manifest, plan.code("train")
+    input: lambda w: TRAINING[w.log].manifest
     output: "{log}"
     wildcard_constraints: log="|".join(map(re.escape, TRAINING))
     threads: THREADS
