@@ -290,12 +290,17 @@ def test_workflow_trains_exactly_the_study_runs():
 
 @needs_workflow
 def test_every_training_run_has_a_fixed_thread_count():
-    """Book and study runs get THREADS threads (1 unless set), whatever the number of cores or jobs."""
-    for threads, plan in (("1", _workflow_dry_run("beyond_done")), ("3", _workflow_dry_run("pipeline", "threads=3"))):
-        lines = [line for line in plan.splitlines() if "Shell command:" in line and "train" in line]
-        commands = [line.split("Shell command:")[-1].strip() for line in lines]
-        assert lines and all(c.startswith(f"OMP_NUM_THREADS={threads} ") for c in commands), commands
-        assert all(f"--threads {threads}" in line or f'"threads": {threads}' in line for line in lines)
+    """Book and study runs get THREADS threads (1 unless set), whatever the number of cores or jobs; the
+    training pages, which only show those runs, ask for runs of that thread count."""
+    for threads, target, n_pages in (("1", "beyond_done", 0), ("3", "pipeline", 6)):
+        plan = _workflow_dry_run(target, *([] if threads == "1" else [f"threads={threads}"]))  # 1: the default
+        commands = [line.split("Shell command:")[-1].strip() for line in plan.splitlines() if "Shell command:" in line]
+        runs = [c for c in commands if " colorlib -q train " in f" {c}"]
+        pages = [c for c in commands if "notebooks/train.ipynb" in c]
+        assert len(runs) >= 6 and len(pages) == n_pages, commands
+        assert all(c.startswith(f"OMP_NUM_THREADS={threads} ") for c in runs), runs
+        assert all(f"--threads {threads} " in f"{c} " for c in runs), runs
+        assert all(f'"threads": {threads}' in c for c in pages), pages
 
 
 # --- statistics -------------------------------------------------------------------------------------
