@@ -9,6 +9,7 @@
 #   make book CORES=1          one job at a time (the numbers are the same: each run has THREADS threads)
 #   make book CLUSTER=slurm    every training run as a SLURM job (workflow/profiles/slurm)
 #   make beyond                the "Beyond the paper" study (seeds, fitted weights, a/b axis sets, L1)
+#   make check                 did the book built last reproduce the paper and the reference builds?
 #   make explorer              the explorer as an app (Voilà) on the models of the book built last
 #   make lab                   JupyterLab on the notebooks filled in for that variant
 #   make test                  install and run the test suite
@@ -35,7 +36,7 @@ SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake -s workflow/Snakefi
   --rerun-incomplete --show-failed-logs $(if $(CLUSTER),--profile workflow/profiles/$(CLUSTER)) $(SNAKE_ARGS) \
   $(1) $(if $(strip $(GIVEN) $(2)),--config $(foreach v,$(GIVEN),$(call lower,$(v))=$(call quoted,$($(v)))) $(2))
 
-.PHONY: book pipeline beyond explorer lab test venv lock browser bench clean clean-all help
+.PHONY: book pipeline beyond check explorer lab test venv lock browser bench clean clean-all help
 
 help:
 	@sed -n '1,17p' Makefile
@@ -61,6 +62,11 @@ AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 explorer: $(VENV)/.installed
 	@$(BIN)/python -m colorlib.pages.notebooks $(call quoted,$(VARIANT)) >/dev/null
 	cd $(call quoted,$(VARIANT))/jupyter && $(abspath $(BIN))/voila explorer.ipynb $(JUPYTER_ARGS)
+
+# The reproduction check (colorlib.paper.reproduction) of VARIANT against colorlib/paper/reference_results.toml;
+# the book shows the same on its front page and its page "Did it reproduce?".
+check: $(VENV)/.installed
+	@$(BIN)/colorlib check $(call quoted,$(VARIANT))
 
 lab: $(VENV)/.installed
 	@$(BIN)/python -m colorlib.pages.notebooks $(call quoted,$(VARIANT)) >/dev/null

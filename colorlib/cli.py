@@ -1,4 +1,4 @@
-"""The `colorlib` command: prepare data, train, evaluate, colorize.
+"""The `colorlib` command: prepare data, train, evaluate, colorize, check a build against the references.
 
 A user's mistake ends with one line on stderr and exit status 2; a traceback means a bug.
 """
@@ -147,6 +147,15 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 # --- parser ---------------------------------------------------------------------------------------
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .paper.check_report import report_text
+    from .paper.reproduction import check
+
+    cmp = check(args.variant, args.references)
+    print(report_text(cmp))
+    return 0 if not args.strict or any(cmp.reproduces(b["id"]) for b in cmp.refs.builds) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="colorlib", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"colorlib {__version__}")
@@ -216,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--batch-size", type=_positive_int, default=16, help="photos per network pass (16)")
     s.set_defaults(func=cmd_colorize)
+
+    s = sub.add_parser("check", help="did a built variant reproduce the paper and the reference builds?")
+    s.add_argument("variant", nargs="?", type=Path, default=Path("build/latest"), help="a built variant (build/latest)")
+    s.add_argument("--references", type=Path, help="reference file (default: the package's reference_results.toml)")
+    s.add_argument("--strict", action="store_true", help="exit 1 unless the build reproduces a reference build")
+    s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("fetch", help="download the paper's Kaggle dataset (needs internet and kagglehub)")
     s.set_defaults(func=cmd_fetch)

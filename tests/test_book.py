@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import jobs_run, make
+from .conftest import SHARED_DATA, jobs_run, make
 
 REPO = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
@@ -60,6 +60,7 @@ def test_book_has_all_parts(smoke_book):
         "book/rerun.html",
         "book/references.html",
         "book/generated/explorer.html",
+        "book/generated/check.html",
     ] + [f"book/generated/train-{m}.html" for m in ("blue", "yellow", "green", "by", "bgy", "baseline")]:
         html(smoke_book, page)
     html(smoke_book, "book/generated/beyond.html")  # built even without the study: says how to build it
@@ -93,6 +94,35 @@ def test_book_names_its_variant(smoke_book):
     rerun = re.sub(r"<[^>]+>", "", html(smoke_book, "book/rerun.html"))  # inline code splits words into spans
     assert variant.name in rerun and "make book PROFILE=smoke" in rerun
     assert re.search(r"trained on cpu \((bf16|fp32), 1 thread\(s\) per run", rerun)
+
+
+def test_the_smoke_book_shows_the_reproduction_check(smoke_book):
+    """Front page and its own page: the smoke profile is not comparable with the paper-scale builds."""
+    front = re.sub(r"<[^>]+>", "", html(smoke_book, "book/index.html"))
+    said = r"Reproduction check: this build is not comparable with the reference builds \(profile .smoke. \(the "
+    assert re.search(said + r"references: .paper.\), and 6 other settings\), so it gives no verdict", front), front
+    page = html(smoke_book, "book/generated/check.html")
+    assert "Verdict:" in page and "Intel Xeon with AMX" in page and "AMD EPYC" in page
+    assert re.search(r"<img [^>]*src=\"[^\"]+\.png\"", page)  # the band figure
+
+
+def test_every_page_says_where_it_came_from_and_no_machine_path_is_left(smoke_book):
+    """Each executed page closes with its source (template, variant, commit); no absolute path of the
+    building machine (the checkout, the photos, the build folder) reaches any file of the built book."""
+    variant = (smoke_book / "build" / "latest").resolve().name
+    for page in sorted((smoke_book / "_build" / "html" / "book" / "generated").glob("*.html")):
+        text = re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8"))
+        template = "notebooks/train.ipynb" if page.stem.startswith("train-") else f"notebooks/{page.stem}.ipynb"
+        assert f"Source: every figure and table on this page was drawn by this page, the notebook {template}" in text
+        assert f"variant {variant} (smoke profile)" in text, page.name
+    front = re.sub(r"<[^>]+>", "", html(smoke_book, "book/index.html"))
+    assert "It was built outside a git checkout" in front  # the test's copy is no checkout: it says so
+    machine = [str(smoke_book), str(smoke_book.resolve()), str(SHARED_DATA), str(SHARED_DATA.resolve()), str(REPO)]
+    for path in sorted((smoke_book / "_build" / "html").rglob("*")):
+        if path.is_file() and path.suffix in (".html", ".ipynb", ".md", ".txt", ".json", ".js"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found = [m for m in machine if m in text]
+            assert not found, f"{path.relative_to(smoke_book)} shows {found}"
 
 
 def test_bad_papermill_parameter_fails_first_cell_with_clear_message(smoke_book, tmp_path):

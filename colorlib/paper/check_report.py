@@ -4,10 +4,9 @@ and the tables and figure of the check's page (notebooks/check.ipynb)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from .references import References
-from .reproduction import Comparison, check
+from .reproduction import Comparison
 
 
 def _yes(value: object) -> str:
@@ -95,38 +94,35 @@ def references_table(refs: References) -> tuple[list[str], list[list[str]]]:
     return ["build", "processor / what", "precision", "threads", "torch", "commit", "date", "source"], rows
 
 
-def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def table_markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     from ..pages.markdown import markdown_table
 
     return markdown_table(list(header), [list(r) for r in rows])
 
 
-def report_markdown(cmp: Comparison) -> str:
-    """The whole comparison as Markdown: verdict lines, numbers, claims, bands."""
-    parts = ["\n".join(f"- {line}" for line in cmp.lines()), ""]
-    parts += ["Validation MSE against the measured bands:", "", _markdown(*numbers_table(cmp))]
-    parts += ["Claims:", "", _markdown(*claims_table(cmp))]
-    parts += ["The bands:", "", _markdown(*bands_table(cmp.refs))]
+def tables_markdown(cmp: Comparison) -> str:
+    """The comparison's tables as Markdown: numbers, claims, bands."""
+    parts = ["Validation MSE against the measured bands:", "", table_markdown(*numbers_table(cmp))]
+    parts += ["Claims:", "", table_markdown(*claims_table(cmp))]
+    parts += ["The bands:", "", table_markdown(*bands_table(cmp.refs))]
     return "\n".join(parts)
 
 
 def report_text(cmp: Comparison) -> str:
-    """What ``colorlib check`` prints: the verdict first, then the tables."""
-    head = [
-        f"{cmp.built.folder}: {cmp.summary()}",
-        *[f"  {line}" for line in cmp.lines()[1:]],
-    ]
-    return "\n".join(head) + "\n\n" + report_markdown(cmp)
+    """What ``colorlib check`` prints: the verdict line, its caveats, then the tables."""
+    head = [f"{cmp.built.folder}: {cmp.summary()}", *[f"  {line}" for line in cmp.lines()[1:]]]
+    return "\n".join(head) + "\n\n" + tables_markdown(cmp)
 
 
-def front_page_verdict(folder: Path | str, references: Path | str | None = None) -> str:
+def front_page_verdict(cmp: Comparison) -> str:
     """One short paragraph for the book's front page: the verdict, and what it was compared with."""
-    cmp = check(folder, references)
     names = " and ".join(f"{b['name']} ({b['commit']})" for b in cmp.refs.builds)
     if not cmp.comparable:
+        more = len(cmp.blocking) - 1
+        differs = cmp.blocking[0] + (f", and {more} other setting{'s' if more > 1 else ''}" if more else "")
         return (
-            f"**Reproduction check:** this build is not comparable with the reference builds "
-            f"({'; '.join(cmp.blocking)}), so it gives no verdict; the references ({names}) are paper-scale builds."
+            f"**Reproduction check:** this build is not comparable with the reference builds ({differs}), "
+            f"so it gives no verdict; the references ({names}) are paper-scale builds."
         )
     return f"**Reproduction check:** this build {cmp.summary()}. Compared with the reference builds {names}."
 

@@ -236,7 +236,7 @@ class Comparison:
     def summary(self) -> str:
         """One line: the verdict."""
         if not self.comparable:
-            return "not comparable with the reference builds (" + "; ".join(self.blocking) + "): no verdict"
+            return "is not comparable with the reference builds (" + "; ".join(self.blocking) + "): no verdict"
         good = [b["id"] for b in self.refs.builds if self.reproduces(b["id"])]
         first = self.closest() if not good else max(good, key=lambda i: self.counts(i)["equal_digits"])
         return self.summary_for(first)

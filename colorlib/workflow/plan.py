@@ -167,7 +167,7 @@ class Plan:
         return [str(self.pages / f"train-{m}.ipynb") for m in TRAINED_MODELS]
 
     def book_pages(self) -> list[str]:
-        pages = ("data", "results", "explorer", "beyond")
+        pages = ("data", "results", "check", "explorer", "beyond")
         return [str(self.pages / f"{n}.ipynb") for n in pages] + self.train_pages()
 
     # --- training -----------------------------------------------------------------------------------

@@ -231,21 +231,32 @@ def variant_markdown(info: dict, checkpoints: list[dict]) -> str:
     return text
 
 
-def variant_line(info: dict) -> str:
-    """One sentence for the front page: which variant this book shows."""
+def variant_line(info: dict, commit: str = "unknown") -> str:
+    """Two sentences for the front page: which variant this book shows, and the commit it was built from."""
+    if commit == "unknown":
+        built = "It was built outside a git checkout, so from no known commit."
+    elif commit.endswith("-modified"):
+        built = f"It was built from commit `{commit.removesuffix('-modified')}` with uncommitted changes (modified)."
+    else:
+        built = f"It was built from commit `{commit}`."
     return (
         f"This book shows variant `{info['name']}` ({info['profile']} profile, seed {info['seed']}, "
         f"{info['train']['image_size']} px, {info['train']['iterations']:,} batches of {info['train']['batch_size']}); "
-        "its settings, and the command that rebuilds it, are on the page [Re-running the notebooks](rerun.md).\n"
+        "its settings, and the command that rebuilds it, are on the page [Re-running the notebooks](rerun.md). "
+        f"{built}\n"
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m colorlib.workflow.variant VARIANT_DIR OUT_DIR`: the book's variant.md and variant-line.md."""
+    """`python -m colorlib.workflow.variant VARIANT_DIR OUT_DIR`, run in the checkout: the book's
+    variant.md and variant-line.md, and the executed pages in OUT_DIR stamped with their source and
+    cleared of this machine's paths (colorlib.pages.provenance)."""
     import sys
 
     from .. import TRAINED_MODELS
     from ..checkpoint import load_checkpoint
+    from ..fingerprint import code_commit
+    from ..pages.provenance import publish_pages
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or not (Path(args[0]) / "variant.json").is_file():
@@ -259,8 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     paths = [folder / "checkpoints" / f"{m}.pt" for m in TRAINED_MODELS]
     states = [load_checkpoint(p) for p in paths if p.is_file()]
     out.mkdir(parents=True, exist_ok=True)
+    commit = code_commit(Path.cwd())
     (out / "variant.md").write_text(variant_markdown(info, states), encoding="utf-8")
-    (out / "variant-line.md").write_text(variant_line(info), encoding="utf-8")
+    (out / "variant-line.md").write_text(variant_line(info, commit), encoding="utf-8")
+    publish_pages(out, Path.cwd(), folder, info, commit)
     return 0
 
 

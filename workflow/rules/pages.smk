@@ -39,3 +39,12 @@ rule explorer_page:
     shell:
         "{PAPERMILL} notebooks/explorer.ipynb {output} -p manifest {MANIFEST} -p checkpoints {V}/checkpoints"
         " -p static_dir {PAGES}/explorer-data -p show_widget False -p data_dir {PHOTOS:q}"
+
+
+rule check_page:
+    """Did it reproduce? Table I and the claims (from the results page) against the reference results
+    kept in the package (colorlib/paper/reference_results.toml); writes the front page's verdict too."""
+    input: "notebooks/check.ipynb", PAGES / "results.ipynb", V / "variant.json", plan.code("pages"),
+        "colorlib/paper/reference_results.toml"
+    output: nb=PAGES / "check.ipynb", verdict=PAGES / "check-verdict.md"
+    shell: "{PAPERMILL} notebooks/check.ipynb {output.nb} -p variant {V} -p generated_dir {PAGES}"
