@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-SHARED_DATA = Path(__file__).resolve().parents[1] / "../shared/data/landscapes"
+from .helpers import REPO, SHARED_DATA, VENV, tiny_folder
 
 # Reference colours (sRGB) used to paint synthetic photos.
 SKY_BLUE = (70, 130, 220)
@@ -126,8 +125,6 @@ def shared_data() -> Path:
 
 # --- building the smoke book in a copy of the repository -------------------------------------------
 
-REPO = Path(__file__).resolve().parents[1]
-VENV = Path(sys.prefix)  # the venv running the tests: builds use it, never reinstall it
 COPIED = ["Makefile", "workflow", "_config.yml", "_toc.yml", "pyproject.toml", "requirements.lock", "book", "notebooks",
           "colorlib"]  # fmt: skip
 
@@ -176,3 +173,9 @@ def smoke_book(tmp_path_factory) -> Path:
     root = copy_repo(tmp_path_factory.mktemp("book") / "repo")
     make(root, "book")
     return root
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A folder of 8 synthetic photos and a hand-written manifest over it (training's tests)."""
+    return tiny_folder(tmp_path)

@@ -7,13 +7,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-from .conftest import SHARED_DATA, jobs_run, make
-
-REPO = Path(__file__).resolve().parents[1]
-VENV = Path(sys.prefix)
+from .conftest import jobs_run, make
+from .helpers import REPO, SHARED_DATA, VENV
 
 
 def html(root: Path, page: str) -> str:

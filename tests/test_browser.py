@@ -34,6 +34,7 @@ from colorlib.explorer.bundle import (
 from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, combine_ab, format_temperature, rule_note
 
 from .browser import chromium, skip_without_chromium
+from .helpers import fake_evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = 'id="colorlib-explorer"'
@@ -56,9 +57,6 @@ def _built_page() -> Path | None:
 def _tiny_book(folder: Path) -> Path:
     """A one-page book configured like the project's: the explorer as a notebook's HTML output."""
     import nbformat
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_explorer import fake_evaluation
 
     from colorlib.explorer.bundle import explorer_data
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
-from scipy.ndimage import gaussian_filter
 
 from colorlib import COMBINED_MODELS, TRAINED_MODELS
 from colorlib.errors import UserError
@@ -33,46 +31,10 @@ from colorlib.explorer.bundle import (
     to_bundle,
     upsample_bilinear,
 )
-from colorlib.lab import preprocess
+from colorlib.paper.evaluate import score_predictions
 from colorlib.scoring.metrics import mse_ab
 
-
-def _field(rng, shape, cells):
-    """Smooth random field (unit std) over the last two axes: noise on a coarse grid, interpolated."""
-    coarse = torch.from_numpy(rng.standard_normal((*shape[:-2], cells, cells)).reshape(-1, 1, cells, cells))
-    x = torch.nn.functional.interpolate(coarse, size=shape[-2:], mode="bicubic", align_corners=False).numpy()
-    return x.reshape(shape) / (x.std() + 1e-12)
-
-
-def fake_evaluation(n=3, size=64, models=TRAINED_MODELS, seed=0, shapes=None):
-    """An Evaluation-like object: synthetic photos, and 'predictions' that look like a CNN's
-    (the true colour blurred and desaturated, a colour cast per model, a little smooth noise)."""
-    rng = np.random.default_rng(seed)
-    shapes = shapes or [(90, 120), (100, 100), (120, 80)]
-    photos = []
-    for i in range(n):
-        h, w = shapes[i % len(shapes)]
-        base = _field(rng, (3, h, w), 6).transpose(1, 2, 0) * 45 + 120
-        photos.append(np.clip(base + rng.normal(0, 10, (h, w, 1)), 0, 255).astype(np.uint8))
-    prepared = [preprocess(p, size) for p in photos]
-    lightness = torch.from_numpy(np.stack([p[0] for p in prepared]))
-    ab = torch.from_numpy(np.stack([p[1] for p in prepared]))
-    blurred = gaussian_filter(ab.numpy(), (0, 0, size / 40, size / 40))
-    predictions = {}
-    for m in models:
-        cast = rng.normal(0, 0.05, (1, 2, 1, 1))
-        noise = _field(rng, (n, 2, size, size), 8)
-        predictions[m] = torch.from_numpy(
-            np.tanh(blurred * rng.uniform(0.3, 0.8) + cast + 0.02 * noise).astype(np.float32)
-        )
-    validation = SimpleNamespace(
-        names=[f"photo_{i:02d}.jpg" for i in range(n)],
-        photos=photos,
-        lightness=lightness,
-        ab=ab,
-        infos=[p[2] for p in prepared],
-    )
-    return SimpleNamespace(validation=validation, predictions=predictions)
+from .helpers import fake_evaluation
 
 
 @pytest.fixture(scope="module")
@@ -119,18 +81,9 @@ def test_mse_stats_equal_the_direct_mse_of_the_full_size_blend(ev):
 
 
 def test_preset_mean_mse_equals_the_evaluation_of_the_combined_model(ev, data):
-    """The readout for a preset is Table I's number: mean over photos of the combined model's MSE."""
-    for name, members in COMBINED_MODELS.items():
-        blended = sum(ev.predictions[m] for m in members) / len(members)
-        expected = np.mean(
-            [
-                mse_ab(
-                    blended[i].numpy()[(slice(None), *info.box)], ev.validation.ab[i].numpy()[(slice(None), *info.box)]
-                )
-                for i, info in enumerate(ev.validation.infos)
-            ]
-        )
-        assert data.mean_mse(list(data.presets[name].values())) == pytest.approx(expected, rel=1e-6)
+    """The readout for a preset is Table I's number: the evaluation's MSE of the combined model."""
+    for name in COMBINED_MODELS:
+        assert data.mean_mse(list(data.presets[name].values())) == pytest.approx(ev.summary[name]["mse"], rel=1e-6)
 
 
 def test_blend_preview_normalises_weights_and_changes_with_them(data):
@@ -184,15 +137,13 @@ def test_bundle_for_32_photos_at_256_px_is_small(tmp_path):
 
 
 def test_presets_need_all_their_models(ev):
-    partial = SimpleNamespace(
-        validation=ev.validation, predictions={m: ev.predictions[m] for m in ("blue", "yellow", "baseline")}
-    )
+    partial = score_predictions(ev.validation, {m: ev.predictions[m] for m in ("blue", "yellow", "baseline")})
     data = explorer_data(partial, ab_size=32)
     assert data.models == ["blue", "yellow", "baseline"]
     assert set(data.presets) == {"by-combined", "baseline only"}
     assert data.initial_weights() == {"blue": 100, "yellow": 100, "baseline": 100}  # no bgy: all on
     with pytest.raises(UserError, match="no trained model"):
-        explorer_data(SimpleNamespace(validation=ev.validation, predictions={}))
+        explorer_data(score_predictions(ev.validation, {}))
 
 
 def test_explorer_html_has_the_controls_and_inline_data(data):

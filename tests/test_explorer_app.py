@@ -13,8 +13,6 @@ import base64
 import io
 import math
 import secrets
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -25,9 +23,9 @@ from colorlib.explorer.bundle import format_colourfulness, format_mse, load_expl
 from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, format_temperature
 
 from .browser import chromium, skip_without_chromium
+from .helpers import VENV
 from .servers import free_port, served
 
-VENV = Path(sys.prefix)
 RUN_S = 300  # the notebook's run until the widget shows (a slow, shared 2-core machine)
 
 

@@ -25,7 +25,7 @@ from colorlib.explorer.rules import (
 )
 from colorlib.scoring.metrics import mse_ab
 
-from .test_explorer import fake_evaluation
+from .helpers import fake_evaluation
 
 BGY = [100, 100, 100, 0, 0, 0]  # the initial sliders: blue, yellow, green on (TRAINED_MODELS order)
 

@@ -8,7 +8,7 @@ import pytest
 from colorlib import checkpoint, fingerprint
 from colorlib import train as T
 
-from .test_train import _cfg, tiny  # noqa: F401  (the fixture)
+from .helpers import train_config as _cfg
 
 PACKAGE = Path(fingerprint.__file__).resolve().parent
 
@@ -89,7 +89,7 @@ def test_code_that_does_not_parse_is_an_error(copy):
         fingerprint.code_fingerprint(copy)
 
 
-def test_the_checkpoint_records_the_fingerprint(tiny):  # noqa: F811
+def test_the_checkpoint_records_the_fingerprint(tiny):
     manifest, data, tmp = tiny
     T.train(_cfg(iterations=2), manifest, data, tmp / "c.pt", progress=False)
     state = checkpoint.load_checkpoint(tmp / "c.pt")

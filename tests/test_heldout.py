@@ -14,16 +14,9 @@ from colorlib.scoring.intervals import mean_interval
 from colorlib.study import heldout
 from colorlib.study.scoring import PhotoValues
 
+from .helpers import SCORES, assert_estimates_inside
+
 BINS = (2 * bel.HIST_HALF_BINS + 1) ** 2
-SCORES = ("mse", "colourfulness", "hist_distance", "patchiness", "ratio", "colour_gain")
-
-
-def assert_estimates_inside(*stats) -> None:
-    """Every score of each model's stats lies inside its own interval."""
-    for s in stats:
-        for key in SCORES:
-            if key in s:
-                assert s[key].low <= s[key].estimate <= s[key].high, (s["model"], key)
 
 
 def test_per_photo_terms_pool_to_the_set_measures():

@@ -18,10 +18,9 @@ from colorlib.errors import UserError
 from colorlib.pages.notebooks import check_variant, notebook_parameters, write_notebooks
 
 from .conftest import copy_repo
+from .helpers import REPO, VENV
 from .servers import free_port, served
 
-REPO = Path(__file__).resolve().parents[1]
-VENV = Path(sys.prefix)
 NOTEBOOKS = [*(f"train-{m}.ipynb" for m in TRAINED_MODELS), "data.ipynb", "results.ipynb", "explorer.ipynb"]
 
 

@@ -33,8 +33,10 @@ def test_every_rule_of_identical_members_is_that_member(name):
 
 
 def test_mean_is_the_mean():
-    stack = random_members()
-    torch.testing.assert_close(rules.mean(stack), stack.mean(0))
+    """Worked by hand: members (0.2, -0.4), (0.6, 0.0) and (-0.2, 0.1) average to (0.2, -0.1)."""
+    ab = torch.tensor([[0.2, -0.4], [0.6, 0.0], [-0.2, 0.1]])
+    stack = ab[:, None, :, None, None].expand(3, 1, 2, 2, 2)
+    torch.testing.assert_close(rules.mean(stack), torch.tensor([0.2, -0.1])[None, :, None, None].expand(1, 2, 2, 2))
 
 
 def test_chroma_mean_keeps_the_chroma_of_members_of_one_hue():
@@ -97,7 +99,12 @@ def test_hue_bands_learn_only_from_what_they_are_given():
     target = rules.mean(stack)
     infos = [lab.pad_info(8, 8, 8)] * 3
     a = rules.fit_hue_bands(stack, target, infos)
+    fitted = a.weights.copy()
     other = random_members(k=3, n=5, size=8, seed=9)
-    a(other)
-    b = rules.fit_hue_bands(stack, target, infos)
-    np.testing.assert_array_equal(a.weights, b.weights)
+    a(other)  # applying the fit to other photos leaves it as it was
+    np.testing.assert_array_equal(a.weights, fitted)
+    # and it did learn from what it was given: the first member as target gives other weights
+    first = rules.fit_hue_bands(stack, stack[0], infos)
+    used = first.pixels > 0
+    assert not np.allclose(first.weights[used], fitted[used], atol=1e-3)
+    np.testing.assert_allclose(first.weights[used][:, 0], 1.0, atol=1e-3)

@@ -1,59 +1,22 @@
 """Training: the loss falls, checkpoints carry what made them, interrupted runs resume exactly."""
 
-import hashlib
 import os
 import signal
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from colorlib import checkpoint, device
 from colorlib import train as T
 from colorlib.errors import UserError
 
-SIZE = 32
-
-
-def _photo(rng: np.random.Generator, hue: int) -> np.ndarray:
-    """A sky-over-ground picture: colour follows lightness, so it is learnable."""
-    y = np.linspace(0, 1, 48)[:, None, None]
-    base = np.array([[40, 90, 220], [60, 160, 40], [230, 190, 40]][hue], float)
-    img = base * (0.4 + 0.6 * (y < 0.5)) + rng.normal(0, 6, (48, 48, 3))
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
-@pytest.fixture
-def tiny(tmp_path):
-    """A folder of 8 synthetic photos and a hand-written manifest over it."""
-    rng = np.random.default_rng(0)
-    data = tmp_path / "photos"
-    data.mkdir()
-    photos = {}
-    for i in range(8):
-        name = f"p{i}.png"
-        Image.fromarray(_photo(rng, i % 3)).save(data / name)
-        photos[name] = {"sha256": hashlib.sha256((data / name).read_bytes()).hexdigest()}
-    names = sorted(photos)
-    manifest = {
-        "format": "colorlib-manifest/1",
-        "params": {"seed": 0},
-        "sets": {"blue": names[:6], "baseline": names[:6], "validation": names[6:]},
-        "photos": photos,
-    }
-    return manifest, data, tmp_path
-
-
-def _cfg(**kw):
-    args = dict(dataset="blue", iterations=40, batch_size=4, image_size=SIZE, precision="fp32", checkpoint_every=10)
-    args.update(kw)
-    return T.TrainConfig(**args)
+from .helpers import train_config
 
 
 def test_tiny_training_run_lowers_the_loss(tiny):
     manifest, data, tmp = tiny
-    res = T.train(_cfg(iterations=60, lr=3e-3), manifest, data, tmp / "blue.pt", progress=False)
+    res = T.train(train_config(iterations=60, lr=3e-3), manifest, data, tmp / "blue.pt", progress=False)
     assert len(res.losses) == 60
     assert np.mean(res.losses[-10:]) < 0.7 * np.mean(res.losses[:10])
 
@@ -63,7 +26,7 @@ def test_checkpoint_carries_config_manifest_hash_and_version(tiny):
     from colorlib.data import manifest_hash
 
     manifest, data, tmp = tiny
-    T.train(_cfg(iterations=5), manifest, data, tmp / "c.pt", progress=False)
+    T.train(train_config(iterations=5), manifest, data, tmp / "c.pt", progress=False)
     state = checkpoint.load_checkpoint(tmp / "c.pt")
     assert state["complete"] and state["step"] == 5
     assert state["train_config"]["lr"] == 1e-3 and state["train_config"]["weight_decay"] == 0.0
@@ -86,18 +49,18 @@ def _interrupted(manifest, data, out, monkeypatch, at: int = 25) -> None:
 
     monkeypatch.setattr(torch.optim.Adam, "step", flaky_step)
     with pytest.raises(UserError, match="resume"):
-        T.train(_cfg(), manifest, data, out, progress=False)
+        T.train(train_config(), manifest, data, out, progress=False)
     monkeypatch.setattr(torch.optim.Adam, "step", real_step)
 
 
 def test_interrupted_run_resumes_to_the_same_weights(tiny, monkeypatch):
     manifest, data, tmp = tiny
-    straight = T.train(_cfg(), manifest, data, tmp / "straight.pt", progress=False)
+    straight = T.train(train_config(), manifest, data, tmp / "straight.pt", progress=False)
 
     _interrupted(manifest, data, tmp / "resumed.pt", monkeypatch)
     partial = checkpoint.load_checkpoint(tmp / "resumed.pt")
     assert not partial["complete"] and partial["step"] == 25  # the batch under way was finished
-    resumed = T.train(_cfg(), manifest, data, tmp / "resumed.pt", progress=False)
+    resumed = T.train(train_config(), manifest, data, tmp / "resumed.pt", progress=False)
     assert resumed.resumed_from == 25
     np.testing.assert_allclose(resumed.losses, straight.losses, rtol=1e-4, atol=1e-6)
     a = checkpoint.load_checkpoint(tmp / "straight.pt")["model"]
@@ -110,14 +73,14 @@ def test_a_run_begun_on_a_gpu_resumes_on_the_cpu(tiny, monkeypatch):
     """A GPU run saves Adam with `capturable` on (its steps are captured as a CUDA graph); resuming it
     on the CPU must use the CPU's optimizer, and reach the same weights as an uninterrupted run."""
     manifest, data, tmp = tiny
-    straight = T.train(_cfg(), manifest, data, tmp / "straight.pt", progress=False)
+    straight = T.train(train_config(), manifest, data, tmp / "straight.pt", progress=False)
     _interrupted(manifest, data, tmp / "gpu.pt", monkeypatch)
     state = checkpoint.load_checkpoint(tmp / "gpu.pt")
     for group in state["optimizer"]["param_groups"]:  # what the GPU path writes
         group["capturable"], group["fused"] = True, None
     checkpoint.save_checkpoint(state, tmp / "gpu.pt")
 
-    resumed = T.train(_cfg(), manifest, data, tmp / "gpu.pt", progress=False)
+    resumed = T.train(train_config(), manifest, data, tmp / "gpu.pt", progress=False)
     assert resumed.resumed_from == 25
     np.testing.assert_allclose(resumed.losses, straight.losses, rtol=1e-4, atol=1e-6)
     groups = checkpoint.load_checkpoint(tmp / "gpu.pt")["optimizer"]["param_groups"]
@@ -127,11 +90,11 @@ def test_a_run_begun_on_a_gpu_resumes_on_the_cpu(tiny, monkeypatch):
 def test_complete_checkpoint_is_skipped_and_other_settings_refused(tiny):
     manifest, data, tmp = tiny
     out = tmp / "s.pt"
-    T.train(_cfg(iterations=3), manifest, data, out, progress=False)
-    assert T.train(_cfg(iterations=3, checkpoint_every=1), manifest, data, out, progress=False).skipped
+    T.train(train_config(iterations=3), manifest, data, out, progress=False)
+    assert T.train(train_config(iterations=3, checkpoint_every=1), manifest, data, out, progress=False).skipped
     with pytest.raises(UserError, match="other settings"):
-        T.train(_cfg(iterations=4), manifest, data, out, progress=False)
-    assert not T.train(_cfg(iterations=4), manifest, data, out, force=True, progress=False).skipped
+        T.train(train_config(iterations=4), manifest, data, out, progress=False)
+    assert not T.train(train_config(iterations=4), manifest, data, out, force=True, progress=False).skipped
 
 
 def test_corrupt_and_foreign_checkpoints_are_user_errors(tmp_path):
@@ -161,12 +124,12 @@ def test_checkpoint_refuses_pickled_code(tmp_path):
 def test_unknown_dataset_and_bad_parameters(tiny):
     manifest, data, tmp = tiny
     with pytest.raises(UserError, match="dataset must be one of"):
-        T.train(_cfg(dataset="purple"), manifest, data, tmp / "x.pt", progress=False)
+        T.train(train_config(dataset="purple"), manifest, data, tmp / "x.pt", progress=False)
     with pytest.raises(UserError, match="dataset must be one of"):
-        T.train(_cfg(dataset="validation"), manifest, data, tmp / "x.pt", progress=False)
+        T.train(train_config(dataset="validation"), manifest, data, tmp / "x.pt", progress=False)
     for bad in (dict(iterations=0), dict(batch_size=-1), dict(image_size=30), dict(precision="fp8"), dict(lr=0)):
         with pytest.raises(UserError):
-            _cfg(**bad)
+            train_config(**bad)
 
 
 def test_batch_order_is_seeded_and_covers_every_photo():
@@ -181,19 +144,19 @@ def test_bf16_path_trains_when_cpu_supports_it(tiny):
     if not device.cpu_has_bf16():
         pytest.skip("this CPU has no native bf16")
     manifest, data, tmp = tiny
-    res = T.train(_cfg(iterations=30, precision="bf16", lr=3e-3), manifest, data, tmp / "bf.pt", progress=False)
+    res = T.train(train_config(iterations=30, precision="bf16", lr=3e-3), manifest, data, tmp / "bf.pt", progress=False)
     assert checkpoint.load_checkpoint(tmp / "bf.pt")["precision"] == "bf16"
     assert np.mean(res.losses[-5:]) < np.mean(res.losses[:5])
 
 
 def test_other_losses_train_and_old_checkpoints_stay_valid(tiny):
     manifest, data, tmp = tiny
-    res = T.train(_cfg(iterations=20, loss="l1", lr=3e-3), manifest, data, tmp / "l1.pt", progress=False)
+    res = T.train(train_config(iterations=20, loss="l1", lr=3e-3), manifest, data, tmp / "l1.pt", progress=False)
     assert checkpoint.load_checkpoint(tmp / "l1.pt")["train_config"]["loss"] == "l1"
     assert np.mean(res.losses[-5:]) < np.mean(res.losses[:5])
     with pytest.raises(UserError, match="loss must be one of"):
-        _cfg(loss="ce")
+        train_config(loss="ce")
     # a checkpoint written before the `loss` field existed is the same run as loss="mse"
-    saved = _cfg().identity()
+    saved = train_config().identity()
     saved.pop("loss")
-    assert _cfg().same_run(saved) and not _cfg(loss="l1").same_run(saved)
+    assert train_config().same_run(saved) and not train_config(loss="l1").same_run(saved)

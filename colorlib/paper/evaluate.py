@@ -132,16 +132,21 @@ def evaluate(
     constant_ab = mean_ab(manifest, data_dir, size) if references else None
     if references:
         preds.update(reference_predictions(val.lightness, constant_ab))
+    ev = score_predictions(val, preds)
+    if test and manifest["sets"].get("test"):
+        ev.test_mse = score_test(manifest, data_dir, checkpoint_dir, models, size, constant_ab, device)
+    return ev
+
+
+def score_predictions(val: ValidationSet, preds: dict[str, torch.Tensor]) -> Evaluation:
+    """Every prediction scored on the validation set (each row's skill when grey is among them)."""
     per_photo = {m: score_set(val.lightness, p, val.ab, val.infos) for m, p in preds.items()}
     summary = {m: summarize_set(preds[m], val, s) for m, s in per_photo.items()}
     if "grey" in summary:
         for s in summary.values():
             s["skill"] = skill(s["mse"], summary["grey"]["mse"])
     originals = {**original_scores(val.lightness, val.ab, val.infos), **believability(val.ab, val.ab, val.infos)}
-    scores = {}
-    if test and manifest["sets"].get("test"):
-        scores = score_test(manifest, data_dir, checkpoint_dir, models, size, constant_ab, device)
-    return Evaluation(val, preds, per_photo, summary, originals, scores)
+    return Evaluation(val, preds, per_photo, summary, originals)
 
 
 def _image_size(checkpoint_dir: Path, models) -> int:
