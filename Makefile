@@ -9,6 +9,9 @@
 #   make book CORES=1          one job at a time (the numbers are the same: each run has THREADS threads)
 #   make book CLUSTER=slurm    every training run as a SLURM job (workflow/profiles/slurm)
 #   make beyond                the "Beyond the paper" study (seeds, fitted weights, a/b axis sets, L1)
+#   make archive               pack the book built last (models, pages, hashes) into build/<variant>.tar
+#   make book FROM=file.tar    rebuild the book from such a file, without training
+#   make verify MODEL=blue     retrain one model of the book built last: bit-identical, or how far off?
 #   make check                 did the book built last reproduce the paper and the reference builds?
 #   make explorer              the explorer as an app (Voilà) on the models of the book built last
 #   make lab                   JupyterLab on the notebooks filled in for that variant
@@ -19,7 +22,7 @@
 # Make's own settings; every other variable named on the command line is a setting of the workflow
 # (`make book SEED=1` is `--config seed=1`), listed once with its default in colorlib/workflow/plan.py
 # (SETTINGS): PROFILE SEED DATA PM_ARGS THREADS GPUS BUILD CACHE BEYOND_* ... A misspelt one is refused there.
-MAKE_OWN := CORES CLUSTER SNAKE_ARGS PYTHON VENV VARIANT JUPYTER_ARGS
+MAKE_OWN := CORES CLUSTER SNAKE_ARGS PYTHON VENV VARIANT JUPYTER_ARGS FROM OUT MODEL
 BUILD ?= build
 CACHE ?= .colorlib-cache
 CORES ?= all
@@ -36,13 +39,16 @@ SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake -s workflow/Snakefi
   --rerun-incomplete --show-failed-logs $(if $(CLUSTER),--profile workflow/profiles/$(CLUSTER)) $(SNAKE_ARGS) \
   $(1) $(if $(strip $(GIVEN) $(2)),--config $(foreach v,$(GIVEN),$(call lower,$(v))=$(call quoted,$($(v)))) $(2))
 
-.PHONY: book pipeline beyond check explorer lab test venv lock browser bench clean clean-all help
+.PHONY: book pipeline beyond archive verify check explorer lab test venv lock browser bench clean clean-all help
 
 help:
 	@sed -n '1,17p' Makefile
 
+# FROM=archive: restore the archive's variant (every sha256 checked, nothing overwritten) and build the
+# book from it without training; the settings given must name that variant.
 book: $(VENV)/.installed
-	$(call SNAKEMAKE,book)
+	$(if $(FROM),name=$$($(BIN)/python -m colorlib.workflow.archive restore $(call quoted,$(FROM)) $(BUILD)) && \
+	  $(call SNAKEMAKE,book,restored=$$name),$(call SNAKEMAKE,book))
 	@echo "book: open _build/html/index.html (variant $$(readlink $(BUILD)/latest))"
 
 pipeline: $(VENV)/.installed
@@ -62,6 +68,18 @@ AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 explorer: $(VENV)/.installed
 	@$(BIN)/python -m colorlib.pages.notebooks $(call quoted,$(VARIANT)) >/dev/null
 	cd $(call quoted,$(VARIANT))/jupyter && $(abspath $(BIN))/voila explorer.ipynb $(JUPYTER_ARGS)
+
+# A built variant (VARIANT, build/latest by default) packed into one file, OUT (build/<variant>.tar by default):
+# its manifest, checkpoints, logs and executed pages with a sha256 each; `make book FROM=that-file` rebuilds from it.
+archive: $(VENV)/.installed
+	@$(BIN)/python -m colorlib.workflow.archive pack $(call quoted,$(VARIANT)) \
+	  $(if $(OUT),$(call quoted,$(OUT)),$(BUILD)/$$(basename $$(readlink -f $(call quoted,$(VARIANT)))).tar)
+
+# Retrain one model (MODEL=blue) of VARIANT from scratch, beside it, and say whether it is the published one:
+# bit-identical, or how far its validation MSE lies, in units of the measured band.
+MODEL ?= blue
+verify: $(VENV)/.installed
+	@$(BIN)/python -m colorlib.workflow.verify $(call quoted,$(VARIANT)) $(call quoted,$(MODEL))
 
 # The reproduction check (colorlib.paper.reproduction) of VARIANT against colorlib/paper/reference_results.toml;
 # the book shows the same on its front page and its page "Did it reproduce?".

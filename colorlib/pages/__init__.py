@@ -12,6 +12,21 @@ from ..data import read_manifest
 from ..errors import UserError
 from .markdown import markdown_table
 
+# The profiles each results page accepts: the workflow's own (colorlib.workflow.variant.PROFILES for
+# the paper's pages, the study's two for its page) and "custom" for runs made by hand.
+PAGE_PROFILES: dict[str, tuple[str, ...]] = {
+    "results": ("paper", "smoke", "custom"),
+    "beyond": ("beyond", "beyond-smoke", "custom"),
+}
+
+
+def check_profile(page: str, profile: str) -> str:
+    """`profile` if the page `page` knows it, else a one-line UserError naming those it knows."""
+    known = PAGE_PROFILES[page]
+    if profile not in known:
+        raise UserError(f"unknown profile {profile!r}: use one of {', '.join(known)}")
+    return profile
+
 
 def resolve_inputs(
     manifest: str | Path, data_dir: str | Path = "", checkpoints: str | Path | None = None

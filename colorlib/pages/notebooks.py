@@ -24,9 +24,9 @@ from pathlib import Path
 from .. import TRAINED_MODELS
 from ..checkpoint import checkpoint_path, load_checkpoint
 from ..errors import UserError, run_command
+from . import PAGE_PROFILES
 
 JUPYTER_DIR = "jupyter"  # inside the variant's folder
-PROFILES = ("paper", "smoke")  # the results notebook's profiles besides "custom"
 FIRST_BUILD = "make book"
 
 
@@ -67,7 +67,7 @@ def notebook_parameters(info: dict) -> dict[str, tuple[str, dict]]:
         for m in TRAINED_MODELS
     }
     copies["data.ipynb"] = ("data", common)
-    profile = info["profile"] if info["profile"] in PROFILES else "custom"
+    profile = info["profile"] if info["profile"] in PAGE_PROFILES["results"] else "custom"
     copies["results.ipynb"] = ("results", models | {"generated_dir": "generated", "profile": profile})
     copies["explorer.ipynb"] = ("explorer", models | {"static_dir": "explorer-data", "show_widget": True})
     return copies

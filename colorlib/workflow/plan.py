@@ -49,6 +49,7 @@ SETTINGS = (
     Setting("beyond_axis_seeds", "0", "seeds of the a/b axis models (empty: none)"),
     Setting("beyond_loss2", "l1", "the second training loss (empty: none)"),
     Setting("beyond_loss2_seeds", "0", "seeds of the second loss's runs"),
+    Setting("restored", "", "make book FROM=archive: the variant the archive restored (these settings must name it)"),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 # The settings that define a variant, in the `make` command the book prints to rebuild it.
@@ -127,6 +128,11 @@ class Plan:
             Path(root) / "notebooks" / "train.ipynb",
         )
         folder = Path(str(settings["build"])) / variant.name
+        if settings["restored"] and settings["restored"] != variant.name:
+            raise UserError(
+                f"the archive holds variant {settings['restored']}, but these settings make {variant.name}: "
+                "give the settings of the archive's command (python -m colorlib.workflow.archive show ARCHIVE)"
+            )
         profile = PROFILES[variant.profile]
         study = {"image_size": profile["beyond"]["image_size"], "iterations": profile["beyond"]["iterations"]}
         study |= {k: SETTINGS[SETTING_NAMES.index(f"beyond_{k}")].default for k in STUDY_SETTINGS[2:]}

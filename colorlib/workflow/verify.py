@@ -1,0 +1,97 @@
+"""`make verify MODEL=blue`: retrain one model of a built variant from scratch, with the settings its
+checkpoint records, and say whether the result is the published one.
+
+The answer is *bit-identical* (every weight equal: expected on the same kind of processor), or the
+distance between the two models' validation MSE, in units of that model's measured band
+(colorlib.paper.references) where the variant is comparable with the reference builds, else in MSE
+alone. The retrained checkpoint goes to a folder of its own; the variant is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+from ..errors import UserError, run_command
+
+
+def _validation_mse(checkpoint: Path, model: str, val) -> float:
+    from ..ensemble import TrainedColorizer
+    from ..lab import unpad
+    from ..scoring.metrics import mse_ab
+
+    pred = TrainedColorizer(checkpoint, model).predict_ab(val.lightness)
+    losses = [
+        mse_ab(unpad(pred[i].numpy().transpose(1, 2, 0), info), unpad(val.ab[i].numpy().transpose(1, 2, 0), info))
+        for i, info in enumerate(val.infos)
+    ]
+    return sum(losses) / len(losses)
+
+
+def verify(variant: Path | str, model: str, out_dir: Path | str | None = None, progress: bool = True) -> str:
+    """Retrain `model` of `variant` into `out_dir` (a temporary folder by default); the verdict, one line."""
+    from .. import TRAINED_MODELS
+    from ..checkpoint import load_checkpoint
+    from ..data import read_manifest
+    from ..paper.evaluate import load_validation
+    from ..paper.references import load_references
+    from ..paper.reproduction import differences
+    from ..train import TrainConfig, train
+
+    variant = Path(variant)
+    if model not in TRAINED_MODELS:
+        raise UserError(f"MODEL must be one of {', '.join(TRAINED_MODELS)}, got {model!r}")
+    published = variant / "checkpoints" / f"{model}.pt"
+    if not published.is_file() or not (variant / "manifest.json").is_file():
+        raise UserError(f"{variant} has no trained {model} (no {published}): build it first (make book)")
+    state = load_checkpoint(published)
+    if not state.get("complete"):
+        raise UserError(f"{published} is an interrupted run: finish it (make book) before verifying it")
+    manifest = read_manifest(variant / "manifest.json")
+    info = (
+        json.loads((variant / "variant.json").read_text(encoding="utf-8"))
+        if (variant / "variant.json").is_file()
+        else None
+    )
+    photos = Path(info["data"]) if info and Path(info["data"]).is_dir() else Path(manifest["data_dir"])
+    cfg = TrainConfig(**{**state["train_config"], "dataset": model})
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(out_dir) if out_dir else Path(tmp)
+        again = folder / f"{model}.pt"
+        if again.exists():
+            raise UserError(f"{again} exists: give an empty folder for the retrained model")
+        train(cfg, manifest, photos, again, progress=progress)
+        ours = load_checkpoint(again)["model"]
+        theirs = state["model"]
+        same = ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
+        if same:
+            retrained = f"{cfg.iterations} batches retrained"
+            return f"{model}: bit-identical to the published model (every weight equal, {retrained})"
+        val = load_validation(manifest, photos, cfg.image_size)
+        a, b = _validation_mse(published, model, val), _validation_mse(again, model, val)
+    refs = load_references()
+    band = refs.bands().get(model)
+    comparable = not differences(info, refs.settings)[0]
+    text = f"{model}: not bit-identical; validation MSE published {a:.4f}, retrained {b:.4f} (difference {b - a:+.4f})"
+    if comparable and band is not None and band.width > 0:
+        return text + f", {abs(b - a) / band.width:.2f} of the measured band's width {band.fmt()} ({band.runs} runs)"
+    return text + " (no measured band at these settings: the reference builds are paper-scale)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m colorlib.workflow.verify VARIANT MODEL [OUT_DIR]`."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) not in (2, 3):
+        print("usage: python -m colorlib.workflow.verify VARIANT MODEL [OUT_DIR]", file=sys.stderr)
+        return 2
+    return run_command(
+        "verify", False, lambda: print(verify(args[0], args[1], args[2] if len(args) > 2 else None)) or 0
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
