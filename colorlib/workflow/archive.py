@@ -52,6 +52,15 @@ def module_fingerprints(root: Path | None = None) -> dict[str, str]:
     }
 
 
+def _trained_commit(folder: Path) -> str | None:
+    """The commit(s) the variant's checkpoints record they were trained at (None when none records one)."""
+    from ..checkpoint import load_checkpoint
+
+    commits = {load_checkpoint(p).get("code_commit") for p in sorted((folder / "checkpoints").glob("*.pt"))}
+    commits.discard(None)
+    return ", ".join(sorted(commits)) or None
+
+
 def _members(folder: Path) -> list[Path]:
     out = []
     for name in PACKED:
@@ -74,7 +83,7 @@ def pack(folder: Path | str, out: Path | str) -> dict:
         "format": ARCHIVE_FORMAT,
         "variant": info["name"],
         "command": info.get("command", ""),
-        "commit": code_commit(),
+        "commit": _trained_commit(folder) or code_commit(),
         "code_fingerprint": code_fingerprint(),
         "modules": module_fingerprints(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
