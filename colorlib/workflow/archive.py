@@ -56,7 +56,12 @@ def _trained_commit(folder: Path) -> str | None:
     """The commit(s) the variant's checkpoints record they were trained at (None when none records one)."""
     from ..checkpoint import load_checkpoint
 
-    commits = {load_checkpoint(p).get("code_commit") for p in sorted((folder / "checkpoints").glob("*.pt"))}
+    commits = set()
+    for path in sorted((folder / "checkpoints").glob("*.pt")):
+        try:
+            commits.add(load_checkpoint(path).get("code_commit"))
+        except UserError:  # an unreadable checkpoint is packed as it is; its hash still guards it
+            continue
     commits.discard(None)
     return ", ".join(sorted(commits)) or None
 
