@@ -133,6 +133,14 @@ def code_fingerprint(root: Path | None = None, entry: str = ENTRY, length: int =
     return _combined(tuple((name, path.read_text(encoding="utf-8")) for name, path in modules.items()))[:length]
 
 
+def module_fingerprints(root: Path | None = None, entry: str = ENTRY) -> dict[str, str]:
+    """{module: its fingerprint, 16 hex digits} of :func:`code_modules`: which module a difference is in."""
+    return {
+        name: source_fingerprint(path.read_text(encoding="utf-8"), name)[:16]
+        for name, path in code_modules(root, entry).items()
+    }
+
+
 @lru_cache(maxsize=8)
 def _combined(sources: tuple[tuple[str, str], ...]) -> str:
     digest = hashlib.sha256()

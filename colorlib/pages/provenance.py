@@ -62,14 +62,18 @@ def _scrub_value(value, pairs):
     return value
 
 
+def built_from(commit: str) -> str:
+    """How a page says which commit it was built from (colorlib.fingerprint.code_commit's answer)."""
+    if commit == "unknown":
+        return "outside a git checkout (no commit known)"
+    if commit.endswith("-modified"):
+        return f"from commit `{commit.removesuffix('-modified')}` with uncommitted changes (modified)"
+    return f"from commit `{commit}`"
+
+
 def source_note(page: str, info: dict, commit: str) -> str:
     """The closing note of one executed page."""
-    if commit == "unknown":
-        made = "outside a git checkout (no commit known)"
-    elif commit.endswith("-modified"):
-        made = f"from commit `{commit.removesuffix('-modified')}` with uncommitted changes (modified)"
-    else:
-        made = f"from commit `{commit}`"
+    made = built_from(commit)
     return (
         f"---\n\n*Source: every figure and table on this page was drawn by this page, the notebook "
         f"`{template_of(page)}` executed by papermill for the variant `{info['name']}` ({info['profile']} profile), "

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from ..errors import UserError
-from ..fingerprint import ENTRY, code_commit, code_fingerprint, code_modules, source_fingerprint
+from ..fingerprint import code_commit, code_fingerprint, module_fingerprints
 
 ARCHIVE_FORMAT = "colorlib-archive/1"
 INDEX = "colorlib-archive.json"
@@ -42,14 +42,6 @@ def _why(exc: Exception) -> str:
     """An exception in one line."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"
-
-
-def module_fingerprints(root: Path | None = None) -> dict[str, str]:
-    """{module: fingerprint of its syntax tree} of what training imports."""
-    return {
-        name: source_fingerprint(path.read_text(encoding="utf-8"), name)[:16]
-        for name, path in code_modules(root, ENTRY).items()
-    }
 
 
 def _trained_commit(folder: Path) -> str | None:

@@ -233,12 +233,9 @@ def variant_markdown(info: dict, checkpoints: list[dict]) -> str:
 
 def variant_line(info: dict, commit: str = "unknown") -> str:
     """Two sentences for the front page: which variant this book shows, and the commit it was built from."""
-    if commit == "unknown":
-        built = "It was built outside a git checkout, so from no known commit."
-    elif commit.endswith("-modified"):
-        built = f"It was built from commit `{commit.removesuffix('-modified')}` with uncommitted changes (modified)."
-    else:
-        built = f"It was built from commit `{commit}`."
+    from ..pages.provenance import built_from
+
+    built = f"It was built {built_from(commit)}."
     return (
         f"This book shows variant `{info['name']}` ({info['profile']} profile, seed {info['seed']}, "
         f"{info['train']['image_size']} px, {info['train']['iterations']:,} batches of {info['train']['batch_size']}); "

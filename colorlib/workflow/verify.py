@@ -20,16 +20,13 @@ from ..errors import UserError, run_command
 
 
 def _validation_mse(checkpoint: Path, model: str, val) -> float:
+    """The model's Table I loss: the mean over the validation photos of each photo's MSE."""
     from ..ensemble import TrainedColorizer
-    from ..lab import unpad
-    from ..scoring.metrics import mse_ab
+    from ..scoring.metrics import score_set
 
     pred = TrainedColorizer(checkpoint, model).predict_ab(val.lightness)
-    losses = [
-        mse_ab(unpad(pred[i].numpy().transpose(1, 2, 0), info), unpad(val.ab[i].numpy().transpose(1, 2, 0), info))
-        for i, info in enumerate(val.infos)
-    ]
-    return sum(losses) / len(losses)
+    scores = score_set(val.lightness, pred, val.ab, val.infos)
+    return sum(s.mse for s in scores) / len(scores)
 
 
 def verify(variant: Path | str, model: str, out_dir: Path | str | None = None, progress: bool = True) -> str:
