@@ -13,16 +13,17 @@
 #   make book FROM=file.tar    rebuild the book from such a file, without training
 #   make verify MODEL=blue     retrain one model of the book built last: bit-identical, or how far off?
 #   make check                 did the book built last reproduce the paper and the reference builds?
+#   make serve                 serve the built book on 127.0.0.1 (the explorer colorizes your photo there)
 #   make explorer              the explorer as an app (Voilà) on the models of the book built last
 #   make lab                   JupyterLab on the notebooks filled in for that variant
 #   make test                  install and run the test suite
 #   make bench                 speed benchmarks (reference loop vs colorlib), on an idle machine
-#   make lock                  refresh requirements.lock from pyproject.toml
+#   make lock                  refresh requirements.lock from pyproject.toml (package-lock.json: npm install)
 
 # Make's own settings; every other variable named on the command line is a setting of the workflow
 # (`make book SEED=1` is `--config seed=1`), listed once with its default in colorlib/workflow/plan.py
 # (SETTINGS): PROFILE SEED DATA PM_ARGS THREADS GPUS BUILD CACHE BEYOND_* ... A misspelt one is refused there.
-MAKE_OWN := CORES CLUSTER SNAKE_ARGS PYTHON VENV VARIANT JUPYTER_ARGS FROM OUT MODEL
+MAKE_OWN := CORES CLUSTER SNAKE_ARGS PYTHON VENV VARIANT JUPYTER_ARGS FROM OUT MODEL PORT
 BUILD ?= build
 CACHE ?= .colorlib-cache
 CORES ?= all
@@ -39,14 +40,14 @@ SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake -s workflow/Snakefi
   --rerun-incomplete --show-failed-logs $(if $(CLUSTER),--profile workflow/profiles/$(CLUSTER)) $(SNAKE_ARGS) \
   $(1) $(if $(strip $(GIVEN) $(2)),--config $(foreach v,$(GIVEN),$(call lower,$(v))=$(call quoted,$($(v)))) $(2))
 
-.PHONY: book pipeline beyond archive verify check explorer lab test venv lock browser bench clean clean-all help
+.PHONY: book pipeline beyond archive verify check explorer lab serve web test venv lock browser bench clean clean-all help
 
 help:
-	@sed -n '1,17p' Makefile
+	@sed -n '1,21p' Makefile
 
 # FROM=archive: restore the archive's variant (every sha256 checked, nothing overwritten) and build the
 # book from it without training; the settings given must name that variant.
-book: $(VENV)/.installed
+book: $(VENV)/.installed web
 	$(if $(FROM),name=$$($(BIN)/python -m colorlib.workflow.archive restore $(call quoted,$(FROM)) $(BUILD)) && \
 	  $(call SNAKEMAKE,book,restored=$$name),$(call SNAKEMAKE,book))
 	@echo "book: open _build/html/index.html (variant $$(readlink $(BUILD)/latest))"
@@ -55,7 +56,7 @@ pipeline: $(VENV)/.installed
 	$(call SNAKEMAKE,pipeline)
 
 # One call: study=on makes the beyond page depend on the study's runs (make book shows it once trained).
-beyond: $(VENV)/.installed
+beyond: $(VENV)/.installed web
 	$(call SNAKEMAKE,book,study=on)
 
 # --- Jupyter on a built variant: build/latest (the book built last) unless VARIANT=build/<name> ---------
@@ -104,6 +105,21 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 lock:
 	bash tools/lock.sh
+
+# --- the explorer page's runtime (onnxruntime-web, pinned by package-lock.json) ----------------------
+# Node.js and npm are build dependencies of that one part: without them the book still builds and the page
+# says that colorizing your own photo needs them. --ignore-scripts: nothing of the packages runs here.
+web:
+	@if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then :; \
+	elif command -v npm >/dev/null; then npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	else echo "warning: npm not found: the book builds without the in-page colorizer (install Node.js 18+ for it)" >&2; fi
+
+# The built book over http on 127.0.0.1 (a page opened from file:// cannot load the explorer's models).
+PORT ?= 8000
+serve: $(VENV)/.installed
+	@test -f _build/html/index.html || { echo "error: no built book in _build/html: run make book first" >&2; exit 2; }
+	@echo "serving the book at http://127.0.0.1:$(PORT)/ (explorer: http://127.0.0.1:$(PORT)/book/generated/explorer.html); Ctrl-C stops"
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 # Headless Chromium for the browser test (Debian packages; needs root, else the test is skipped).
 browser:

@@ -1,9 +1,10 @@
 """The book's static explorer in a real browser (headless Chromium): it must match colorlib.
 
-The page under test is, in order: the page named by $COLORLIB_EXPLORER_PAGE, the built book's page
-that holds the explorer (``_build/html``), or a tiny book built here with ``jupyter-book build``
-from a notebook whose output is the explorer for fake data. The Python reference is always computed
-from the data inside the page itself, so any of them can be checked.
+The page under test is a tiny book built here with ``jupyter-book build``, configured like the
+project's, from a notebook whose output is the explorer for a real Evaluation of synthetic photos
+(or, to check another page by hand, the page named by $COLORLIB_EXPLORER_PAGE). The Python reference
+is always computed from the data inside the page itself. A reader's own photo, which needs trained
+models and the runtime, is tested on the served smoke book (tests/test_browser_own.py).
 """
 
 from __future__ import annotations
@@ -22,21 +23,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorlib.explorer.bundle import (
-    ZERO_MESSAGE,
-    blend_ab,
-    explorer_html,
-    format_colourfulness,
-    format_mse,
-    from_bundle,
-    to_bundle,
-)
+from colorlib.explorer.bundle import from_bundle, to_bundle
+from colorlib.explorer.contract import BLANK, ZERO_MESSAGE, format_colourfulness, format_mse
+from colorlib.explorer.html import explorer_html
+from colorlib.explorer.reference import blend_ab
 from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, combine_ab, format_temperature, rule_note
+from colorlib.explorer.web import NO_NODE
 
 from .browser import chromium, skip_without_chromium
-from .helpers import fake_evaluation
+from .helpers import REPO, fake_evaluation
 
-ROOT = Path(__file__).resolve().parents[1]
 MARKER = 'id="colorlib-explorer"'
 DATA_TAG = re.compile(r'<script type="application/json" class="colorlib-explorer-data">(.*?)</script>', re.S)
 
@@ -44,14 +40,7 @@ DATA_TAG = re.compile(r'<script type="application/json" class="colorlib-explorer
 # --- the page ------------------------------------------------------------------------------------
 
 
-def _built_page() -> Path | None:
-    html = ROOT / "_build" / "html"
-    if not html.is_dir():
-        return None
-    for page in sorted(html.rglob("*.html")):
-        if MARKER in page.read_text(encoding="utf-8", errors="ignore"):
-            return page
-    return None
+STATIC = ("explorer-core.js", "explorer.js", "explorer-own.js", "explorer.css")
 
 
 def _tiny_book(folder: Path) -> Path:
@@ -64,8 +53,8 @@ def _tiny_book(folder: Path) -> Path:
     bundle = to_bundle(explorer_data(ev, ab_size=128))
     static = folder / "book" / "_static"
     static.mkdir(parents=True)
-    for name in ("explorer.js", "explorer.css"):
-        shutil.copy(ROOT / "book" / "_static" / name, static / name)
+    for name in STATIC:
+        shutil.copy(REPO / "book" / "_static" / name, static / name)
     (folder / "_config.yml").write_text(
         textwrap.dedent(
             """\
@@ -76,17 +65,17 @@ def _tiny_book(folder: Path) -> Path:
             sphinx:
               config:
                 html_static_path: ["book/_static"]
-                html_js_files: ["explorer.js"]
+                html_js_files: ["explorer-core.js", "explorer.js", "explorer-own.js"]
                 html_css_files: ["explorer.css"]
             """
         )
     )
     (folder / "_toc.yml").write_text("format: jb-book\nroot: explorer\n")
     nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("HTML(explorer_html(bundle))")
-    cell.outputs = [
-        nbformat.v4.new_output("display_data", data={"text/html": explorer_html(bundle), "text/plain": "<HTML>"})
-    ]
+    # as a book built without Node shows it: the own-photo part says what it needs
+    page = explorer_html(bundle, web={"unavailable": NO_NODE})
+    cell = nbformat.v4.new_code_cell("HTML(explorer_html(bundle, web=web))")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": page, "text/plain": "<HTML>"})]
     nb.cells = [nbformat.v4.new_markdown_cell("# Explorer"), cell]
     nbformat.write(nb, folder / "explorer.ipynb")
     jb = Path(sys.executable).with_name("jupyter-book")
@@ -109,7 +98,7 @@ def explorer_page(tmp_path_factory) -> Path:
         if not page.is_file():
             pytest.skip(f"COLORLIB_EXPLORER_PAGE={page} does not exist")
         return page
-    return _built_page() or _tiny_book(tmp_path_factory.mktemp("book"))
+    return _tiny_book(tmp_path_factory.mktemp("book"))
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +281,7 @@ def test_all_zero_weights_show_the_message(browser, data):
     assert _text(browser, "explorer-message") == ZERO_MESSAGE
     for ident in ("mse-readout", "mse-all-readout", "colourfulness-readout"):
         assert _text(browser, ident) == "–"
-    assert np.all(_pixels(browser, "blend") == 238)
+    assert np.all(_pixels(browser, "blend") == BLANK)
     _set_weights(browser, {data.models[0]: 1})
     assert _text(browser, "explorer-message") == ""
     _check_matches_python(browser, data)
@@ -406,3 +395,11 @@ def test_page_works_from_a_web_server_too(browser, explorer_page, data):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_book_built_without_node_says_what_the_own_photo_part_needs(browser):
+    """The tiny book is built as one without Node would be: the stored photos work, the upload is off."""
+    status = _text(browser, "own-status")
+    assert status.startswith("Not in this build: ") and "Node.js" in status and "npm ci" in status
+    assert browser.find_element("id", "own-file").get_attribute("disabled") is not None
+    assert browser.execute_script("return document.getElementById('colorlib-explorer').dataset.state") == "ready"

@@ -12,23 +12,16 @@ import torch
 
 from colorlib import COMBINED_MODELS, TRAINED_MODELS
 from colorlib.errors import UserError
-from colorlib.explorer.bundle import (
-    PRESETS,
-    ZERO_MESSAGE,
+from colorlib.explorer.bundle import explorer_data, export_explorer_data, from_bundle, load_explorer_data, to_bundle
+from colorlib.explorer.contract import PRESETS, ZERO_MESSAGE, format_colourfulness, format_mse
+from colorlib.explorer.html import explorer_html
+from colorlib.explorer.reference import (
     MseStats,
     blend_preview,
     dequantize_ab,
     dequantize_lightness,
-    explorer_data,
-    explorer_html,
-    export_explorer_data,
-    format_colourfulness,
-    format_mse,
-    from_bundle,
-    load_explorer_data,
     quantize_ab,
     quantize_lightness,
-    to_bundle,
     upsample_bilinear,
 )
 from colorlib.paper.evaluate import score_predictions

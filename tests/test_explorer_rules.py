@@ -3,6 +3,8 @@ on the stored maps), the page's controls and the Jupyter widget's rule choice an
 
 from __future__ import annotations
 
+import html
+import json
 import math
 
 import numpy as np
@@ -11,7 +13,10 @@ import torch
 
 from colorlib import rules
 from colorlib.errors import UserError
-from colorlib.explorer.bundle import blend_ab, explorer_data, explorer_html, format_colourfulness, format_mse, to_bundle
+from colorlib.explorer.bundle import explorer_data, to_bundle
+from colorlib.explorer.contract import contract, format_colourfulness, format_mse
+from colorlib.explorer.html import explorer_html
+from colorlib.explorer.reference import blend_ab
 from colorlib.explorer.rules import (
     INITIAL_TEMPERATURE,
     LEARNED_NOTE,
@@ -105,15 +110,24 @@ def test_combine_refuses_what_it_cannot_do(data):
 
 
 def test_page_offers_every_rule_and_a_temperature_slider(data):
-    page = explorer_html(to_bundle(data))
+    bundle = to_bundle(data)
+    page = explorer_html(bundle)
     assert 'id="rule-select"' in page and 'id="temperature"' in page
-    for name, rule in RULES.items():
-        assert f'value="{name}" data-weights="{str(rule.uses_weights).lower()}"' in page
-        assert f'data-note="{rule_note(name)}"' in page
+    # the page's rules, notes and stops are the contract's, which the bundle carries for explorer.js
+    offered = bundle["contract"]["rules"]
+    assert [r["name"] for r in offered] == list(RULES)
+    for r in offered:
+        rule = RULES[r["name"]]
+        assert (r["label"], r["uses_weights"], r["uses_temperature"]) == rule
+        assert r["note"] == rule_note(r["name"])
+        assert f'<option value="{r["name"]}">{html.escape(r["label"])}</option>' in page
     assert "hue-band" not in "".join(RULES) and LEARNED_NOTE.split(":")[0] in page
-    assert 'data-temperatures="0 0.5 1 2 3 5 10 20 30 50 100 Infinity"' in page
+    stops = bundle["contract"]["temperatures"]
+    assert [s["value"] for s in stops] == [None if math.isinf(t) else t for t in TEMPERATURES]
+    assert [s["label"] for s in stops] == [format_temperature(t) for t in TEMPERATURES]
     assert f'value="{TEMPERATURES.index(INITIAL_TEMPERATURE)}"' in page
     assert format_temperature(0.0) == "0 (most saturated)" and format_temperature(math.inf) == "∞ (mean)"
+    assert bundle["contract"] == contract() and json.loads(json.dumps(contract())) == contract()
 
 
 # --- the Jupyter widget ------------------------------------------------------------------------------

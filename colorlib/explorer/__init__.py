@@ -1,3 +1,14 @@
-"""The ensemble-weight explorer: the data bundle the book's page reads and the reference computation
-(:mod:`.bundle`), the combination rules it offers (:mod:`.rules`) and the Jupyter widget (:mod:`.widget`).
+"""The ensemble-weight explorer, by concern:
+
+- :mod:`.contract`: every constant the book's page and the Jupyter widget share (scales,
+  quantisation, rules and their words, captions, blank value, messages); the bundle carries it;
+- :mod:`.reference`: the computation the page reproduces (quantisation, upsampling, blend, picture,
+  the exact MSE of any blend);
+- :mod:`.bundle`: the validation photos with every model's prediction, packed for the page;
+- :mod:`.rules`: the combination rules it offers besides the weighted mean;
+- :mod:`.html`: the page's markup; ``book/_static/explorer-core.js``, ``explorer.js`` and
+  ``explorer-own.js`` bring it to life;
+- :mod:`.own`: a reader's own photo, colorized by every model and blended (colorize's way);
+- :mod:`.web`: the models as ONNX and onnxruntime-web's files, so the page colorizes that photo itself;
+- :mod:`.widget`: the same explorer as a Jupyter widget.
 """

@@ -14,7 +14,6 @@ the study beyond the paper has, for its own models, not for the six models the e
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -83,27 +82,3 @@ def combine_ab(ab_members: np.ndarray, weights: Sequence[float], rule: str, temp
     chosen = np.flatnonzero(w > 0)
     stack = torch.from_numpy(np.asarray(ab_members, np.float64)[chosen])
     return _rule(rule, temperature)(stack).to(torch.float64).numpy()
-
-
-def controls_html(initial_temperature: float = INITIAL_TEMPERATURE) -> str:
-    """The page's rule choice, its note and the temperature slider (explorer.js reads them)."""
-    esc = html.escape
-    options = "".join(
-        f'<option value="{esc(name)}" data-weights="{str(r.uses_weights).lower()}"'
-        f' data-temperature="{str(r.uses_temperature).lower()}" data-note="{esc(rule_note(name))}">'
-        f"{esc(r.label)}</option>"
-        for name, r in RULES.items()
-    )
-    stops = " ".join("Infinity" if math.isinf(t) else f"{t:g}" for t in TEMPERATURES)
-    labels = "|".join(format_temperature(t) for t in TEMPERATURES)
-    index = TEMPERATURES.index(initial_temperature)
-    return (
-        f'<div class="cx-rule"><label>rule <select id="rule-select">{options}</select></label>'
-        f' <span id="rule-note" class="cx-note">{esc(rule_note(MEAN))}</span>'
-        f'<div id="temperature-box" class="cx-temperature" hidden><label for="temperature">temperature T</label>'
-        f'<input type="range" id="temperature" min="0" max="{len(TEMPERATURES) - 1}" step="1" value="{index}"'
-        f' data-temperatures="{stops}" data-labels="{esc(labels)}" disabled>'
-        f'<output id="temperature-value" for="temperature">{esc(format_temperature(initial_temperature))}'
-        "</output></div>"
-        f'<p class="cx-note">{esc(MAPS_NOTE)} {esc(LEARNED_NOTE)}</p></div>'
-    )

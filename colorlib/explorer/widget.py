@@ -4,43 +4,48 @@ One slider per trained model, presets (the paper's combined models, baseline onl
 picker, the combination rule (:mod:`colorlib.explorer.rules`) and, for the softmax family, its
 temperature. Moving a control re-combines the stored ab predictions (no network runs) and updates
 the blend beside the original and grayscale photo with its MSE and colourfulness. It shows the same
-data and numbers as the book's static explorer (:mod:`colorlib.explorer.bundle`, ``book/_static/explorer.js``).
-Its pictures come from :func:`colorlib.explorer.bundle.render`, so Lab -> sRGB is colorlib's fast float32
-conversion (pictures only; the MSE readouts are Table I's numbers, computed without it).
+data and numbers as the book's static explorer (:mod:`colorlib.explorer.bundle`, ``book/_static/explorer.js``),
+and takes its captions, blank value and messages from the same contract (:mod:`colorlib.explorer.contract`).
+Its pictures come from :func:`colorlib.explorer.reference.render`, so Lab -> sRGB is colorlib's fast
+float32 conversion (pictures only; the MSE readouts are Table I's numbers, computed without it).
+
+With the checkpoints (``explorer(data, checkpoints=folder)``) it also takes the reader's own photo:
+an upload runs the six PyTorch models on it once (:class:`colorlib.explorer.own.OwnPhoto`) and the
+same sliders then blend it.
 """
 
 from __future__ import annotations
 
 import io
 from contextlib import contextmanager
+from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
 from PIL import Image
 
+from .. import TRAINED_MODELS
+from ..checkpoint import checkpoint_path
+from ..ensemble import TrainedColorizer
+from ..errors import UserError
 from ..scoring.metrics import colourfulness
-from .bundle import (
+from .bundle import ExplorerData, explorer_data
+from .contract import (
+    BLANK,
+    CAPTIONS,
+    OWN_NO_TRUTH,
     WEIGHT_MAX,
     ZERO_MESSAGE,
-    ExplorerData,
-    explorer_data,
+    contract,
     format_colourfulness,
     format_mse,
-    normalized_weights,
 )
-from .rules import (
-    INITIAL_TEMPERATURE,
-    LEARNED_NOTE,
-    MAPS_NOTE,
-    MEAN,
-    RULES,
-    TEMPERATURES,
-    format_temperature,
-    rule_note,
-)
+from .own import OwnPhoto
+from .reference import normalized_weights
+from .rules import INITIAL_TEMPERATURE, MEAN, RULES, TEMPERATURES, format_temperature, rule_note
 
-BLANK = 238  # the blend's placeholder grey when every weight is zero (as on the page)
 DISPLAY_WIDTH = 256
+OWN = -1  # the photo picker's value for the reader's own photo
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -52,8 +57,11 @@ def _png(rgb: np.ndarray) -> bytes:
 class WeightExplorer(widgets.VBox):
     """The explorer; its parts are attributes so code (and tests) can drive it."""
 
-    def __init__(self, data: ExplorerData):
+    def __init__(self, data: ExplorerData, checkpoints: Path | None = None):
         self.data = data
+        self.checkpoints = Path(checkpoints) if checkpoints is not None else None
+        self._colorizers: list | None = None
+        self.own: OwnPhoto | None = None
         self._holding = False
         self._cache: dict[int, tuple[bytes, bytes, str]] = {}
         self._mean_mse: dict[tuple, float] = {}  # (rule, temperature, models in use) -> mean MSE
@@ -72,7 +80,12 @@ class WeightExplorer(widgets.VBox):
         self.temperature = widgets.SelectionSlider(
             options=[(format_temperature(t), t) for t in TEMPERATURES], value=INITIAL_TEMPERATURE, description="T"
         )
-        self.images = {role: widgets.Image(format="png", width=DISPLAY_WIDTH) for role in ("original", "gray", "blend")}
+        self.images = {role: widgets.Image(format="png", width=DISPLAY_WIDTH) for role in CAPTIONS}
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="your photo")
+        self.upload.disabled = self.checkpoints is None
+        self.upload_status = widgets.Label(
+            "" if self.checkpoints else "(your own photo needs the checkpoints: explorer(data, checkpoints=...))"
+        )
         self.mse_readout = widgets.Label()
         self.mse_all_readout = widgets.Label()
         self.colourfulness_readout = widgets.Label()
@@ -86,6 +99,7 @@ class WeightExplorer(widgets.VBox):
         parts |= {"mse-readout": self.mse_readout, "mse-all-readout": self.mse_all_readout}
         parts |= {"colourfulness-readout": self.colourfulness_readout}
         parts |= {"colourfulness-original": self.colourfulness_original}
+        parts |= {"own-file": self.upload, "own-status": self.upload_status}
         for name, part in parts.items():
             part.add_class(f"colorlib-{name}")
         for button in self.presets.values():
@@ -97,21 +111,22 @@ class WeightExplorer(widgets.VBox):
             button.on_click(lambda _, name=name: self.apply_preset(name))
         for control in (self.photo, self.rule, self.temperature):
             control.observe(lambda _: self.update(), names="value")
+        self.upload.observe(lambda change: self._uploaded(change["new"]), names="value")
 
-        captions = {"original": "original", "gray": "grayscale (the input)", "blend": "blend"}
         row = lambda *ws: widgets.HBox(list(ws))  # noqa: E731
         super().__init__(
             [
+                row(self.upload, self.upload_status),
                 row(self.photo, widgets.Label("presets:"), *self.presets.values()),
                 row(
                     widgets.VBox([row(self.sliders[m], self.shares[m]) for m in data.models]),
                     widgets.VBox([self.rule, self.rule_note, self.temperature]),
                 ),
-                row(*(widgets.VBox([self.images[r], widgets.Label(captions[r])]) for r in captions)),
+                row(*(widgets.VBox([self.images[r], widgets.Label(c)]) for r, c in CAPTIONS.items())),
                 row(
                     widgets.Label("MSE (this photo):"),
                     self.mse_readout,
-                    widgets.Label(f"· mean MSE ({len(data.photos)} photos):"),
+                    widgets.Label(f"· mean MSE ({len(data.photos)} validation photos):"),
                     self.mse_all_readout,
                     widgets.Label("· colourfulness:"),
                     self.colourfulness_readout,
@@ -120,7 +135,7 @@ class WeightExplorer(widgets.VBox):
                     widgets.Label(")"),
                 ),
                 self.message,
-                widgets.HTML(f"<small>{MAPS_NOTE} {LEARNED_NOTE}</small>"),
+                widgets.HTML(f"<small>{contract()['messages']['notes']}</small>"),
             ]
         )
         self.add_class("colorlib-explorer")
@@ -156,18 +171,46 @@ class WeightExplorer(widgets.VBox):
         finally:
             self._holding = False
 
-    def _photo_images(self, index: int) -> tuple[bytes, bytes, str]:
-        if index not in self._cache:
-            p = self.data.photos[index]
+    def _current(self):
+        """The photo shown: a validation photo, or the reader's own."""
+        return self.own if self.photo.value == OWN else self.data.photos[self.photo.value]
+
+    def _photo_images(self, key: int) -> tuple[bytes, bytes, str]:
+        if key not in self._cache:
+            p = self._current()
             original = p.original()
-            self._cache[index] = (_png(original), _png(p.grayscale()), format_colourfulness(colourfulness(original)))
-        return self._cache[index]
+            self._cache[key] = (_png(original), _png(p.grayscale()), format_colourfulness(colourfulness(original)))
+        return self._cache[key]
+
+    def _uploaded(self, files) -> None:
+        """An upload: run every model on the photo once, offer it in the picker and show it."""
+        if not files:
+            return
+        file = files[0] if isinstance(files, (list, tuple)) else next(iter(files.values()))
+        name = file.get("name") or "photo"
+        self.upload_status.value = f"colorizing {name} with {len(self.data.models)} models..."
+        try:
+            if self._colorizers is None:
+                self._colorizers = load_colorizers(self.checkpoints, self.data.models)
+            own = OwnPhoto.from_bytes(name, bytes(file["content"]), self._colorizers)
+        except UserError as exc:  # an unreadable file, a missing checkpoint: say so, keep what is shown
+            self.upload_status.value = str(exc)
+            return
+        self.own = own
+        self._cache.pop(OWN, None)
+        h, w = own.shape
+        options = [o for o in self.photo.options if o[1] != OWN] + [(f"your photo: {name} ({w}×{h})", OWN)]
+        with self._hold():
+            self.photo.options = options
+            self.photo.value = OWN
+        self.upload_status.value = f"{name}: colorized by the {len(self.data.models)} models; the sliders blend it"
+        self.update()
 
     def update(self) -> None:
         """Re-blend the current photo with the current weights and refresh every readout."""
         if self._holding:
             return
-        photo = self.data.photos[self.photo.value]
+        photo = self._current()
         original, gray, original_colourfulness = self._photo_images(self.photo.value)
         self.images["original"].value = original
         self.images["gray"].value = gray
@@ -182,7 +225,7 @@ class WeightExplorer(widgets.VBox):
                 label.value = "–"
             self.message.value = ZERO_MESSAGE
             self.mse_readout.value = self.mse_all_readout.value = self.colourfulness_readout.value = "–"
-            self.images["blend"].value = _png(np.full(photo.lightness_q.shape + (3,), BLANK, np.uint8))
+            self.images["blend"].value = _png(np.full((*photo.view_shape, 3), BLANK, np.uint8))
             return
         for m, share, w in zip(self.data.models, normalized_weights(weights), weights, strict=True):
             self.shares[m].value = f"{100 * share:.0f}%" if uses.uses_weights else ("in" if w > 0 else "–")
@@ -190,6 +233,7 @@ class WeightExplorer(widgets.VBox):
         self.message.value = ""
         self.images["blend"].value = _png(preview.rgb)
         self.mse_readout.value = format_mse(preview.mse)
+        self.mse_readout.tooltip = OWN_NO_TRUTH if photo is self.own else ""
         self.mse_all_readout.value = format_mse(self._all_photos_mse(weights, rule, t))
         self.colourfulness_readout.value = format_colourfulness(preview.colourfulness)
 
@@ -202,7 +246,16 @@ class WeightExplorer(widgets.VBox):
         return self._mean_mse[key]
 
 
-def explorer(ev, max_photos: int = 32, ab_size: int = 128) -> WeightExplorer:
-    """The explorer for an Evaluation (or ready ExplorerData, e.g. the book's bundle, to show the same data)."""
+def load_colorizers(checkpoints: Path, models: list[str]) -> list[TrainedColorizer]:
+    """The trained models, in the explorer's order, for a reader's own photo."""
+    unknown = [m for m in models if m not in TRAINED_MODELS]
+    if unknown:
+        raise UserError(f"not trained models: {', '.join(unknown)}")
+    return [TrainedColorizer(checkpoint_path(checkpoints, m), m) for m in models]
+
+
+def explorer(ev, max_photos: int = 32, ab_size: int = 128, checkpoints: Path | None = None) -> WeightExplorer:
+    """The explorer for an Evaluation (or ready ExplorerData, e.g. the book's bundle, to show the same data);
+    with `checkpoints`, the folder of the models' checkpoints, it also colorizes an uploaded photo."""
     data = ev if isinstance(ev, ExplorerData) else explorer_data(ev, max_photos, ab_size)
-    return WeightExplorer(data)
+    return WeightExplorer(data, checkpoints)

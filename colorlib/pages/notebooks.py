@@ -69,7 +69,10 @@ def notebook_parameters(info: dict) -> dict[str, tuple[str, dict]]:
     copies["data.ipynb"] = ("data", common)
     profile = info["profile"] if info["profile"] in PAGE_PROFILES["results"] else "custom"
     copies["results.ipynb"] = ("results", models | {"generated_dir": "generated", "profile": profile})
-    copies["explorer.ipynb"] = ("explorer", models | {"static_dir": "explorer-data", "show_widget": True})
+    copies["explorer.ipynb"] = (
+        "explorer",
+        models | {"static_dir": "explorer-data", "web_dir": "../pages/web/colorize", "show_widget": True},
+    )
     return copies
 
 

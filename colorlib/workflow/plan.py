@@ -169,6 +169,16 @@ class Plan:
     def manifest(self) -> Path:
         return self.folder / "manifest.json"
 
+    @property
+    def web(self) -> Path:
+        """The explorer page's models and runtime; the book publishes it as colorize/ at its root."""
+        return self.pages / "web" / "colorize"
+
+    def web_runtime_inputs(self) -> list[str]:
+        """What the runtime is copied from, where `npm ci` installed it (its appearance reruns the copy)."""
+        installed = self.root / "node_modules" / "onnxruntime-web" / "package.json"
+        return ["package-lock.json"] + ([str(installed.relative_to(self.root))] if installed.is_file() else [])
+
     def train_pages(self) -> list[str]:
         return [str(self.pages / f"train-{m}.ipynb") for m in TRAINED_MODELS]
 
@@ -232,6 +242,8 @@ class Plan:
             files = set(package.rglob("*.py"))
         elif step == "data":
             files = set(code_files(self.root, "colorlib.data"))
+        elif step == "web":  # the export of the models for the page
+            files = set(code_files(self.root, "colorlib.explorer.web"))
         elif step == "study_prepare":  # what draws the study's sets, and the command line that calls it
             files = set(code_files(self.root, "colorlib.study.manifest")) | {package / "study" / "cli.py"}
         else:

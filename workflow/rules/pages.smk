@@ -3,6 +3,7 @@
 # the code they run.
 
 TRAIN_JSON = json.dumps(plan.variant.train)
+WEB = plan.web
 
 
 rule data_page:
@@ -33,12 +34,31 @@ rule results_page:
 
 
 rule explorer_page:
-    """The ensemble-weight explorer: the six models' predictions bundled for the page's sliders."""
-    input: "notebooks/explorer.ipynb", plan.paper_logs(), plan.code("pages")
+    """The ensemble-weight explorer: the six models' predictions bundled for the page's sliders, and the
+    models and runtime that colorize a reader's own photo in the page."""
+    input:
+        "notebooks/explorer.ipynb", plan.paper_logs(), plan.code("pages"),
+        WEB / "models" / "models.json", WEB / "runtime.json"
     output: PAGES / "explorer.ipynb"
     shell:
         "{PAPERMILL} notebooks/explorer.ipynb {output} -p manifest {MANIFEST} -p checkpoints {V}/checkpoints"
-        " -p static_dir {PAGES}/explorer-data -p show_widget False -p data_dir {PHOTOS:q}"
+        " -p static_dir {PAGES}/explorer-data -p web_dir {WEB} -p show_widget False -p data_dir {PHOTOS:q}"
+
+
+rule web_models:
+    """The six trained models as ONNX files for the explorer's page (batch norm folded, weights stored as
+    float16), each checked against PyTorch by onnxruntime; the book publishes the folder as colorize/."""
+    input: plan.paper_logs(), plan.code("web")
+    output: [WEB / "models" / f"{m}.onnx" for m in TRAINED_MODELS], index=WEB / "models" / "models.json"
+    shell: "python -m colorlib.explorer.web -q models {V}/checkpoints {WEB}"
+
+
+rule web_runtime:
+    """onnxruntime-web's files the page loads, from node_modules (`npm ci`, which make runs where Node is
+    installed); without them runtime.json says so, and so does the page. Runs again once they appear."""
+    input: plan.code("web"), plan.web_runtime_inputs()
+    output: WEB / "runtime.json"
+    shell: "python -m colorlib.explorer.web -q runtime node_modules/onnxruntime-web {WEB}"
 
 
 rule check_page:

@@ -1,0 +1,309 @@
+/*
+ * "Use your own photo" on the explorer's page: the reader's photo is colorized by the six models in
+ * this browser (onnxruntime-web, wasm, one thread: a plain static host gives no cross-origin
+ * isolation for more), then blended live by explorer.js's sliders, presets and rules.
+ *
+ * It does what `colorlib colorize` does (colorlib.explorer.own is the same in Python): the photo
+ * decoded as stored (no colour management, EXIF orientation applied, transparency over white),
+ * refused above the contract's pixel limit; its lightness at full resolution; resize-and-pad into the
+ * working square and L / 100 as the networks' input (explorer-core.js: Pillow's bicubic resize to the
+ * bit); each model's ab map cropped to the photo's area; the blend upsampled onto the full-resolution
+ * lightness. Photos above the contract's preview size are shown smaller while the sliders move; the
+ * saved PNG is always the full resolution. The models and the runtime are fetched only when the
+ * reader picks a photo, with a progress bar. Markup: colorlib.explorer.html.own_photo_html.
+ */
+(function () {
+  "use strict";
+  var core = window.ColorlibExplorerCore;
+
+  function fmtMB(bytes) {
+    return (bytes / 1e6).toFixed(1) + " MB";
+  }
+
+  function OwnPhoto(explorer, box) {
+    var self = this;
+    this.explorer = explorer;
+    this.contract = explorer.contract;
+    this.box = box;
+    this.web = JSON.parse(box.getAttribute("data-web") || "{}");
+    this.input = box.querySelector("#own-file");
+    this.progress = box.querySelector("#own-progress");
+    this.status = box.querySelector("#own-status");
+    this.save = box.querySelector("#own-save");
+    this.sessions = null; // promise of {name: InferenceSession}
+    this.busy = false;
+    this.timings = null; // ms since the photo was chosen: decoded, models, predicted, shown (the benchmark reads it)
+    this.photo = null;
+    var off = box.getAttribute("data-unavailable");
+    if (off) return this.disable("Not in this build: " + off + ".");
+    if (location.protocol === "file:") {
+      return this.disable(
+        "This page was opened from a file, and a browser does not let such a page load its models. " +
+          "Serve the book instead: run `make serve` in the repository and open the address it prints."
+      );
+    }
+    this.input.addEventListener("change", function () {
+      if (self.input.files.length) self.choose(self.input.files[0]);
+      self.input.value = ""; // the same file again is a new choice
+    });
+    ["dragenter", "dragover"].forEach(function (type) {
+      box.addEventListener(type, function (e) {
+        e.preventDefault();
+        box.classList.add("cx-own-over");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (type) {
+      box.addEventListener(type, function () { box.classList.remove("cx-own-over"); });
+    });
+    box.addEventListener("drop", function (e) {
+      e.preventDefault();
+      var files = e.dataTransfer && e.dataTransfer.files;
+      if (files && files.length) self.choose(files[0]);
+    });
+    this.save.addEventListener("click", function () { self.download(); });
+    explorer.root.addEventListener("input", function () { self.refreshSave(); });
+    explorer.select.addEventListener("change", function () { self.refreshSave(); });
+    this.say("", false);
+  }
+
+  OwnPhoto.prototype.disable = function (text) {
+    this.input.disabled = true;
+    this.box.classList.add("cx-own-off");
+    this.say(text, false);
+  };
+
+  OwnPhoto.prototype.say = function (text, error) {
+    this.status.textContent = text;
+    this.status.classList.toggle("cx-own-error", !!error);
+    this.box.dataset.state = error ? "error" : this.busy ? "busy" : this.photo ? "ready" : "idle";
+  };
+
+  OwnPhoto.prototype.refreshSave = function () {
+    this.save.disabled = this.busy || !this.explorer.current || !this.explorer.controls().w;
+  };
+
+  // The models, once: the runtime's script, its WebAssembly and the six files, with one progress bar.
+  OwnPhoto.prototype.models = function () {
+    if (this.sessions) return this.sessions;
+    var self = this, web = this.web, base = document.baseURI;
+    var total = web.runtime.wasm_bytes + web.models.reduce(function (s, m) { return s + m.bytes; }, 0);
+    var done = 0;
+    this.progress.hidden = false;
+    function fetchBytes(url, expected) {
+      return fetch(url).then(function (r) {
+        if (!r.ok) throw new Error("could not load " + url + " (" + r.status + ")");
+        var reader = r.body.getReader(), parts = [], got = 0;
+        function next() {
+          return reader.read().then(function (step) {
+            if (step.done) {
+              var bytes = new Uint8Array(got), at = 0;
+              parts.forEach(function (p) { bytes.set(p, at); at += p.length; });
+              done += got - Math.min(got, expected); // a file larger than announced still counts
+              return bytes;
+            }
+            parts.push(step.value);
+            got += step.value.length;
+            done += step.value.length;
+            self.progress.value = Math.min(done / total, 1);
+            self.say("fetching the models: " + fmtMB(done) + " of " + fmtMB(total), false);
+            return next();
+          });
+        }
+        return next();
+      });
+    }
+    var runtimeBase = new URL(web.runtime.src, base).href;
+    var script = new Promise(function (resolve, reject) {
+      if (window.ort) return resolve();
+      var tag = document.createElement("script");
+      tag.src = runtimeBase + web.runtime.script;
+      tag.onload = resolve;
+      tag.onerror = function () { reject(new Error("could not load the runtime " + tag.src)); };
+      document.head.appendChild(tag);
+    });
+    this.sessions = script
+      .then(function () { return fetchBytes(runtimeBase + web.runtime.wasm, web.runtime.wasm_bytes); })
+      .then(function (wasm) {
+        var ort = window.ort;
+        ort.env.wasm.wasmPaths = runtimeBase;
+        ort.env.wasm.wasmBinary = wasm;
+        ort.env.wasm.numThreads = 1;
+        ort.env.wasm.proxy = false;
+        var sessions = {}, chain = Promise.resolve();
+        web.models.forEach(function (m) {
+          chain = chain
+            .then(function () { return fetchBytes(new URL(m.src, base).href, m.bytes); })
+            .then(function (bytes) {
+              return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+            })
+            .then(function (session) { sessions[m.name] = session; });
+        });
+        return chain.then(function () {
+          self.progress.hidden = true;
+          return sessions;
+        });
+      });
+    this.sessions.catch(function () { self.sessions = null; self.progress.hidden = true; });
+    return this.sessions;
+  };
+
+  // The photo's pixels as stored (no colour management, EXIF orientation applied), after checking its
+  // size from its header; transparency is put over white, as colorlib.data.photos does.
+  OwnPhoto.prototype.decode = function (file) {
+    var name = file.name || "photo", limit = this.contract.own.max_pixels;
+    if (!file.size) return Promise.reject(new Error(name + ": empty file"));
+    var url = URL.createObjectURL(file);
+    var header = new Promise(function (resolve, reject) {
+      var img = new Image();
+      img.onload = function () { resolve(img); };
+      img.onerror = function () { reject(new Error(name + ": not an image (format not recognised)")); };
+      img.src = url;
+    });
+    return header
+      .then(function (img) {
+        var w = img.naturalWidth, h = img.naturalHeight;
+        if (!w || !h) throw new Error(name + ": not an image (no size)");
+        if (w * h > limit) {
+          throw new Error(
+            name + ": too large (" + w + "x" + h + " pixels, the limit is " + limit.toLocaleString("en") + ")"
+          );
+        }
+        return createImageBitmap(file, {
+          colorSpaceConversion: "none", premultiplyAlpha: "none", imageOrientation: "from-image",
+        });
+      })
+      .then(function (bitmap) {
+        var canvas = document.createElement("canvas");
+        canvas.width = bitmap.width;
+        canvas.height = bitmap.height;
+        var ctx = canvas.getContext("2d", { willReadFrequently: true });
+        ctx.fillStyle = "#ffffff";
+        ctx.fillRect(0, 0, bitmap.width, bitmap.height);
+        ctx.drawImage(bitmap, 0, 0);
+        var data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+        bitmap.close();
+        return { rgba: data, width: canvas.width, height: canvas.height };
+      })
+      .catch(function (err) {
+        if (err.message.indexOf(name + ": ") === 0) throw err;
+        throw new Error(name + ": cannot decode (" + err.message + ")");
+      })
+      .finally(function () { URL.revokeObjectURL(url); });
+  };
+
+  // Run every model on the working-size input; each ab map cropped to the photo's area.
+  OwnPhoto.prototype.predict = function (sessions, input, size) {
+    var ort = window.ort, web = this.web, members = [], self = this, chain = Promise.resolve();
+    this.explorer.models.forEach(function (name) {
+      chain = chain.then(function () {
+        var feeds = {};
+        feeds[web.input] = new ort.Tensor("float32", input.input, [1, 1, size, size]);
+        return sessions[name].run(feeds).then(function (out) {
+          members.push(core.cropAb(out[web.output].data, input.info));
+          self.say("colorizing: " + members.length + " of " + self.explorer.models.length + " models", false);
+        });
+      });
+    });
+    return chain.then(function () { return members; });
+  };
+
+  // The photo as explorer.js shows it: a view at most the preview size, the full resolution for saving.
+  OwnPhoto.prototype.build = function (name, pixels, info, members) {
+    var w = pixels.width, h = pixels.height, n = w * h, Explorer = window.ColorlibExplorer;
+    var L = core.lightness(pixels.rgba, n);
+    var full = Explorer.makeView(h, w, L, info.innerHeight, info.innerWidth);
+    var view = full, original = pixels.rgba, cap = this.contract.own.preview_max_pixels;
+    if (n > cap) {
+      var s = Math.sqrt(cap / n), vw = Math.max(1, Math.floor(w * s)), vh = Math.max(1, Math.floor(h * s));
+      var vL = new Float32Array(vw * vh);
+      original = new Uint8ClampedArray(4 * vw * vh);
+      for (var y = 0; y < vh; y++) {
+        var sy = Math.min(h - 1, Math.floor(((y + 0.5) * h) / vh));
+        for (var x = 0; x < vw; x++) {
+          var sx = Math.min(w - 1, Math.floor(((x + 0.5) * w) / vw)), p = sy * w + sx, q = y * vw + x;
+          vL[q] = L[p];
+          original.set(pixels.rgba.subarray(4 * p, 4 * p + 4), 4 * q);
+        }
+      }
+      view = Explorer.makeView(vh, vw, vL, info.innerHeight, info.innerWidth);
+    }
+    return {
+      name: name, label: "your photo: " + name + " (" + w + "\u00d7" + h + ")", height: h, width: w,
+      abHeight: info.innerHeight, abWidth: info.innerWidth, members: members, truth: null, stats: null,
+      view: view, full: full, originalRgba: original,
+    };
+  };
+
+  OwnPhoto.prototype.choose = function (file) {
+    var self = this, t0 = performance.now(), marks = {};
+    if (this.busy) return Promise.resolve();
+    this.busy = true;
+    this.refreshSave();
+    this.say("reading " + (file.name || "the photo") + "\u2026", false);
+    var size = this.explorer.bundle.size, lScale = this.contract.scales.L, pixels;
+    return this.decode(file)
+      .then(function (decoded) {
+        pixels = decoded;
+        marks.decoded = performance.now() - t0;
+        return self.models();
+      })
+      .then(function (sessions) {
+        marks.models = performance.now() - t0;
+        self.say("colorizing\u2026", false);
+        var input = core.workingInput(pixels.rgba, pixels.width, pixels.height, size, lScale);
+        return self.predict(sessions, input, size).then(function (members) {
+          marks.predicted = performance.now() - t0;
+          return self.build(file.name || "photo", pixels, input.info, members);
+        });
+      })
+      .then(function (photo) {
+        self.photo = photo;
+        return self.explorer.showOwn(photo);
+      })
+      .then(function () {
+        marks.shown = performance.now() - t0;
+        self.timings = marks;
+        self.busy = false;
+        self.say(
+          "Your photo, colorized by the six models in this browser in " + (marks.shown / 1000).toFixed(1) +
+            " s; the sliders, presets and rules blend it.",
+          false
+        );
+        self.refreshSave();
+      })
+      .catch(function (err) {
+        self.busy = false;
+        self.say(err.message, true);
+        self.refreshSave();
+      });
+  };
+
+  // The blend at the photo's full resolution, as a PNG download.
+  OwnPhoto.prototype.download = function () {
+    var blend = this.explorer.fullBlend(), self = this;
+    if (!blend) return;
+    var canvas = document.createElement("canvas");
+    canvas.width = blend.width;
+    canvas.height = blend.height;
+    canvas.getContext("2d").putImageData(new ImageData(blend.rgba, blend.width, blend.height), 0, 0);
+    canvas.toBlob(function (png) {
+      var a = document.createElement("a"), base = (self.explorer.current.name || "photo").replace(/\.[^.]*$/, "");
+      a.href = URL.createObjectURL(png);
+      a.download = base + ".blend.png";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+    }, "image/png");
+  };
+
+  function attach(root, explorer) {
+    var box = root.querySelector("#own-photo");
+    if (box && !explorer.ownPhoto) explorer.ownPhoto = new OwnPhoto(explorer, box);
+  }
+
+  document.addEventListener("colorlib-explorer-ready", function (e) { attach(e.target, e.detail); }, true);
+  document.querySelectorAll(".colorlib-explorer").forEach(function (root) {
+    if (root.colorlibExplorer) attach(root, root.colorlibExplorer);
+  });
+})();

@@ -1,0 +1,105 @@
+"""A reader's own photo in the explorer: colorized by each trained model, then blended like the others.
+
+This is ``colorlib colorize`` taken apart so that the blend can move: the photo is read as colorlib
+reads photos (:func:`colorlib.data.decode_image`), every model predicts its ab map once
+(:meth:`colorlib.ensemble.Colorizer.predict_ab` on :func:`colorlib.lab.preprocess_lightness_batch`'s
+input), and each blend is joined to the photo's full-resolution lightness by
+:func:`colorlib.lab.postprocess`, colorize's own way back. A blend of one model at weight 1 is
+therefore exactly what ``colorlib colorize --models that-model`` writes. The Jupyter widget
+(:mod:`colorlib.explorer.widget`) uses it for its upload; the book's page does the same in the
+browser (``book/_static/explorer-own.js``), and the browser test holds it to this.
+
+There are no true colours to score against, so the MSE readouts say so; the colourfulness is
+measured on the picture shown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..data import decode_image
+from ..ensemble import Colorizer
+from ..lab import PadInfo, grayscale, postprocess, preprocess_lightness_batch
+from ..scoring.metrics import colourfulness
+from .contract import OWN_PREVIEW_PIXELS
+from .reference import Preview, blend_ab
+from .rules import INITIAL_TEMPERATURE, MEAN, combine_ab
+
+
+@dataclass
+class OwnPhoto:
+    """A photo and every model's ab prediction of it, at the working size (normalised ab)."""
+
+    name: str
+    rgb: np.ndarray  # uint8 (H, W, 3), as colorlib reads it
+    info: PadInfo
+    members_ab: np.ndarray  # float32 (M, 2, S, S): the models in the explorer's order
+    _small: tuple[np.ndarray, PadInfo] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes, colorizers: Sequence[Colorizer]) -> OwnPhoto:
+        """Decode file bytes (a bad file is an ImageLoadError naming it) and run every model once."""
+        return cls.from_rgb(name, decode_image(data, name), colorizers)
+
+    @classmethod
+    def from_rgb(cls, name: str, rgb: np.ndarray, colorizers: Sequence[Colorizer]) -> OwnPhoto:
+        sizes = {c.image_size for c in colorizers}
+        if len(sizes) != 1:
+            raise ValueError(f"the models work at different sizes: {sorted(sizes)}")
+        lightness, infos = preprocess_lightness_batch([rgb], sizes.pop())
+        x = torch.from_numpy(lightness)
+        maps = np.stack([c.predict_ab(x).numpy()[0] for c in colorizers]).astype(np.float32)
+        return cls(name, np.asarray(rgb), infos[0], maps)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The photo's own size (height, width)."""
+        return self.rgb.shape[:2]
+
+    @property
+    def view_shape(self) -> tuple[int, int]:
+        """The shape of the pictures shown of it (at most the preview size)."""
+        return self._preview_photo()[0].shape[:2]
+
+    def combined_ab(self, weights: Sequence[float], rule: str = MEAN, temperature: float = INITIAL_TEMPERATURE):
+        """The blend's ab map at the working size (float32, as colorize's ensembles give it)."""
+        if rule == MEAN:
+            return blend_ab(self.members_ab, weights).astype(np.float32)
+        return combine_ab(self.members_ab, weights, rule, temperature).astype(np.float32)
+
+    def render(
+        self, weights: Sequence[float], rule: str = MEAN, temperature: float = INITIAL_TEMPERATURE
+    ) -> np.ndarray:
+        """The blend at the photo's full resolution: uint8 RGB, colorize's way back."""
+        return postprocess(self.rgb, self.combined_ab(weights, rule, temperature), self.info)
+
+    def _preview_photo(self) -> tuple[np.ndarray, PadInfo]:
+        """The photo at most OWN_PREVIEW_PIXELS large, and where it sits in the working square."""
+        if self._small is None:
+            h, w = self.shape
+            if h * w <= OWN_PREVIEW_PIXELS:
+                self._small = (self.rgb, self.info)
+            else:
+                s = math.sqrt(OWN_PREVIEW_PIXELS / (h * w))
+                size = (max(1, int(w * s)), max(1, int(h * s)))
+                small = np.asarray(Image.fromarray(self.rgb).resize(size, Image.BOX))
+                self._small = (small, replace(self.info, height=size[1], width=size[0]))
+        return self._small
+
+    def preview(self, weights: Sequence[float], rule: str = MEAN, temperature: float = INITIAL_TEMPERATURE) -> Preview:
+        """What the explorer shows: the blend (at most the preview size), no MSE, its colourfulness."""
+        small, info = self._preview_photo()
+        rgb = postprocess(small, self.combined_ab(weights, rule, temperature), info)
+        return Preview(rgb, math.nan, colourfulness(rgb))
+
+    def original(self) -> np.ndarray:
+        return self._preview_photo()[0]
+
+    def grayscale(self) -> np.ndarray:
+        return grayscale(self._preview_photo()[0])

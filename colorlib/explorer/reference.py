@@ -1,0 +1,169 @@
+"""The reference computation the explorer page reproduces, and the widget uses.
+
+Blending is linear in the members' ab predictions, so once every model has predicted a photo any
+weighted blend is a weighted sum of stored maps. This module is that computation in Python: the
+quantisation the bundle stores (:func:`quantize_lightness`, :func:`quantize_ab` and their inverses),
+the bilinear upsampling of ab maps onto the photo's lightness (:func:`upsample_bilinear`), the
+weighted blend (:func:`blend_ab`), the picture (:func:`render`) and the exact MSE of any blend from
+each photo's second moments (:class:`MseStats`).
+
+What is and is not the same on the page (``book/_static/explorer-core.js``): the page computes in
+float64 from the same quantised data, with the same taps, loops and summation order, so blends,
+MSE readouts and the rules' maps agree with these to rounding (the browser test checks 1e-6 on the
+maps and the exact text of the mean's readouts). The pictures differ in one place on purpose:
+:func:`render` converts Lab -> sRGB with colorlib's fast float32 conversion
+(:func:`colorlib.lab.lab_planes_to_rgb_fast`), the page with scikit-image's formulas in float64, so a
+rare pixel lies one level apart.
+
+Quantisation (chosen so the page can undo it exactly): L is stored as ``round(L * 255 / 100)`` and
+a, b (normalised to [-1, 1]) as ``round(ab * 127) + 128``; one step is 0.4 L units and one a/b unit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from ..ensemble import normalize_weights
+from ..errors import UserError
+from ..lab import AB_SCALE, L_SCALE, bilinear_taps, lab_planes_to_rgb_fast, planes_to_uint8
+from ..scoring.metrics import colourfulness
+from .contract import AB_STEPS, AB_ZERO, L_LEVELS, ZERO_MESSAGE
+
+
+class Preview(NamedTuple):
+    """One blended photo: uint8 RGB (h, w, 3), MSE of normalised ab, colourfulness of the RGB."""
+
+    rgb: np.ndarray
+    mse: float
+    colourfulness: float
+
+
+# --- the reference computation the page reproduces ------------------------------------------------
+
+
+def quantize_lightness(lightness: np.ndarray) -> np.ndarray:
+    """L in [0, 100] -> uint8."""
+    return np.clip(np.rint(np.asarray(lightness, np.float64) * L_LEVELS / L_SCALE), 0, L_LEVELS).astype(np.uint8)
+
+
+def dequantize_lightness(q: np.ndarray) -> np.ndarray:
+    """uint8 -> L in [0, 100] (float64), as the page computes it: q * 100 / 255."""
+    return np.asarray(q).astype(np.float64) * L_SCALE / L_LEVELS
+
+
+def quantize_ab(ab: np.ndarray) -> np.ndarray:
+    """Normalised ab in [-1, 1] -> uint8 (0 maps to 128 exactly)."""
+    return np.clip(np.rint(np.asarray(ab, np.float64) * AB_STEPS) + AB_ZERO, 0, 255).astype(np.uint8)
+
+
+def dequantize_ab(q: np.ndarray) -> np.ndarray:
+    """uint8 -> normalised ab (float64), as the page computes it: (q - 128) / 127."""
+    return (np.asarray(q).astype(np.float64) - AB_ZERO) / AB_STEPS
+
+
+def upsample_bilinear(maps: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(C, h, w) -> (C, height, width), bilinear with pixel centres aligned and edges clamped.
+
+    Defined here (not taken from a library) because explorer.js repeats it operation by operation:
+    source row ``sy = (y + 0.5) * h / height - 0.5`` clamped to [0, h - 1], and the same for columns.
+    Same size in and out is the identity.
+    """
+    maps = np.asarray(maps, np.float64)
+    _, h, w = maps.shape
+    y0, y1, fy = bilinear_taps(height, h, np.float64)
+    x0, x1, fx = bilinear_taps(width, w, np.float64)
+    top = maps[:, y0][:, :, x0] * (1 - fx) + maps[:, y0][:, :, x1] * fx
+    bottom = maps[:, y1][:, :, x0] * (1 - fx) + maps[:, y1][:, :, x1] * fx
+    return top * (1 - fy[:, None]) + bottom * fy[:, None]
+
+
+def normalized_weights(weights: Sequence[float]) -> np.ndarray:
+    """Weights divided by their sum (as every blend does); all zero is a UserError with the page's message."""
+    return normalize_weights(weights, all_zero=ZERO_MESSAGE)
+
+
+def blend_ab(ab_members: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """Weighted mean over members (M, 2, h, w) -> (2, h, w); summed member by member, like the page."""
+    w = normalized_weights(weights)
+    ab_members = np.asarray(ab_members, np.float64)
+    if len(w) != len(ab_members):
+        raise UserError(f"expected {len(ab_members)} weights (one per model), got {len(w)}")
+    out = np.zeros(ab_members.shape[1:])
+    for wi, member in zip(w, ab_members, strict=True):
+        out = out + wi * member
+    return out
+
+
+def render(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """L (h, w) in Lab units and normalised ab (2, ah, aw) -> uint8 RGB (h, w, 3).
+
+    Lab -> sRGB by colorlib's fast float32 conversion (:func:`colorlib.lab.lab_planes_to_rgb_fast`):
+    the picture only. The readouts that are Table I's numbers (the MSE) never pass through it; the
+    colourfulness readout is measured on this picture. The page (explorer.js) converts in float64,
+    the formulas of scikit-image's lab2rgb; the two agree within a level on a rare pixel.
+    """
+    h, w = lightness.shape
+    ab_full = upsample_bilinear(ab, h, w)
+    return planes_to_uint8(lab_planes_to_rgb_fast(lightness, ab_full[0], ab_full[1], ab_unit=AB_SCALE))
+
+
+@dataclass(frozen=True)
+class MseStats:
+    """Second moments of one photo's members' ab maps P_i and true map t (normalised, photo area).
+
+    MSE(w) = mean((sum_i w_i P_i - t)^2) = sum_ij w_i w_j gram_ij - 2 sum_i w_i cross_i + energy,
+    with gram_ij = mean(P_i P_j), cross_i = mean(P_i t), energy = mean(t^2).
+    """
+
+    gram: tuple[tuple[float, ...], ...]
+    cross: tuple[float, ...]
+    energy: float
+
+    @classmethod
+    def from_maps(cls, members: np.ndarray, truth: np.ndarray) -> MseStats:
+        """members (M, ...) and truth (...) at full precision and size."""
+        p = np.asarray(members, np.float64).reshape(len(members), -1)
+        t = np.asarray(truth, np.float64).reshape(-1)
+        n = t.size
+        return cls(
+            tuple(tuple(float(x) for x in row) for row in p @ p.T / n),
+            tuple(float(x) for x in p @ t / n),
+            float(t @ t / n),
+        )
+
+    def mse(self, weights: Sequence[float]) -> float:
+        """The MSE of the blend; plain loops, in the order explorer.js uses, so both give the same float."""
+        w = [float(x) for x in normalized_weights(weights)]
+        if len(w) != len(self.cross):
+            raise UserError(f"expected {len(self.cross)} weights (one per model), got {len(w)}")
+        quad = 0.0
+        for i, wi in enumerate(w):
+            for j, wj in enumerate(w):
+                quad += wi * wj * self.gram[i][j]
+        lin = 0.0
+        for wi, ci in zip(w, self.cross, strict=True):
+            lin += wi * ci
+        return max(0.0, quad - 2.0 * lin + self.energy)
+
+
+def blend_preview(
+    lightness: np.ndarray,
+    ab_members: np.ndarray,
+    weights: Sequence[float],
+    stats: MseStats | None = None,
+) -> Preview:
+    """The blend the explorer shows, and its readouts.
+
+    lightness: (h, w) L in Lab units; ab_members: (M, 2, ah, aw) normalised ab; weights: M numbers
+    (normalised here; all zero raises UserError with the page's message); stats: the photo's
+    :class:`MseStats` for the MSE (nan without).
+    """
+    ab = blend_ab(ab_members, weights)
+    rgb = render(lightness, ab)
+    mse = stats.mse(weights) if stats is not None else math.nan
+    return Preview(rgb, mse, colourfulness(rgb))

@@ -1,0 +1,316 @@
+"""The six models and their runtime for the book's page, where a reader's own photo is colorized.
+
+- :func:`export_models`: each trained checkpoint as an ONNX file the browser runs with
+  onnxruntime-web. Batch norm is folded into the convolutions (eval mode: the same function, fewer
+  operations), the input is one L image (1, 1, S, S) in [0, 1] and the output its ab map
+  (1, 2, S, S) in [-1, 1]. Weights are stored as float16 and cast to float32 when the session
+  starts (``storage="float16"``, the default: half the bytes, computed in float32 as PyTorch does);
+  ``"float32"`` keeps them as they are. Each export is run once by onnxruntime against PyTorch on
+  the same input and the largest difference is recorded (``models.json``), so the page's agreement
+  with ``colorlib colorize`` is measured where it is made.
+- :func:`copy_runtime`: the files of onnxruntime-web's wasm build that the page loads (the npm
+  package that ``package-lock.json`` pins, installed by ``make``'s ``npm ci``), or, where Node was
+  not there, a ``runtime.json`` that says so, which the page shows.
+- :func:`web_config`: what the page's markup needs to find them (:func:`colorlib.explorer.html.own_photo_html`).
+
+Command line (the workflow's rules ``web_models`` and ``web_runtime``)::
+
+    python -m colorlib.explorer.web models CHECKPOINTS OUT     # OUT/models/*.onnx, OUT/models/models.json
+    python -m colorlib.explorer.web runtime PACKAGE OUT        # OUT/ort/*, OUT/runtime.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import hashlib
+import io
+import json
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import TRAINED_MODELS
+from ..checkpoint import checkpoint_path, load_model
+from ..errors import UserError, run_command
+from ..files import atomic_write_text
+
+PROG = "colorlib.explorer.web"
+WEB_MODELS_FORMAT = "colorlib-web-models/1"
+INPUT, OUTPUT = "lightness", "ab"
+STORAGES = ("float16", "float32")
+# onnxruntime-web's wasm build: the script the page loads, the module it imports, its WebAssembly.
+RUNTIME_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+NO_NODE = (
+    "this build had no onnxruntime-web: it needs Node.js and npm when the book is built "
+    "(make runs `npm ci`; see the README), then `make book` again"
+)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# --- the models -------------------------------------------------------------------------------------
+
+
+def _fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
+    return torch.nn.utils.fusion.fuse_conv_bn_eval(conv, bn)
+
+
+def fold_batch_norm(module: nn.Module) -> nn.Module:
+    """A copy of an eval-mode network with every batch norm folded into the convolution before it.
+
+    Sequences fold each (Conv2d, BatchNorm2d) pair; torchvision's residual blocks fold their named
+    pairs (conv1/bn1, conv2/bn2, the downsample's). The result computes the same function.
+    """
+    module = copy.deepcopy(module).eval()
+
+    def walk(m: nn.Module) -> nn.Module:
+        if isinstance(m, nn.Sequential):
+            parts, children = [], list(m)
+            i = 0
+            while i < len(children):
+                if i + 1 < len(children) and isinstance(children[i], nn.Conv2d):
+                    if isinstance(children[i + 1], nn.BatchNorm2d):
+                        parts.append(_fold(children[i], children[i + 1]))
+                        i += 2
+                        continue
+                parts.append(walk(children[i]))
+                i += 1
+            return nn.Sequential(*parts)
+        for conv_name, bn_name in (("conv1", "bn1"), ("conv2", "bn2")):
+            conv, bn = getattr(m, conv_name, None), getattr(m, bn_name, None)
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                setattr(m, conv_name, _fold(conv, bn))
+                setattr(m, bn_name, nn.Identity())
+        for name, child in m.named_children():
+            setattr(m, name, walk(child))
+        return m
+
+    folded = walk(module)
+    left = [n for n, m in folded.named_modules() if isinstance(m, nn.BatchNorm2d)]
+    if left:
+        raise UserError(f"could not fold every batch norm of the network (left: {', '.join(left)})")
+    return folded
+
+
+def _store_float16(model) -> None:
+    """Float32 weights stored as float16, each cast back to float32 as the graph starts."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    casts = []
+    for init in list(graph.initializer):
+        values = numpy_helper.to_array(init)
+        if values.dtype != np.float32 or values.size < 16:  # biases of a few values stay as they are
+            continue
+        half = numpy_helper.from_array(values.astype(np.float16), f"{init.name}__float16")
+        graph.initializer.remove(init)
+        graph.initializer.append(half)
+        casts.append(helper.make_node("Cast", [half.name], [init.name], to=onnx.TensorProto.FLOAT))
+    for i, node in enumerate(casts):
+        graph.node.insert(i, node)
+
+
+def probe_input(size: int) -> np.ndarray:
+    """A fixed L image (1, 1, S, S) in [0, 1] with structure at every scale: the agreement check's input."""
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:size, 0:size] / size
+    smooth = 0.5 + 0.3 * np.sin(6 * x) * np.cos(4 * y)
+    return np.clip(smooth + 0.1 * rng.standard_normal((size, size)), 0, 1).astype(np.float32)[None, None]
+
+
+def export_model(checkpoint: Path, out: Path, storage: str = "float16") -> dict:
+    """One checkpoint -> one ONNX file at `out`; returns its entry of models.json."""
+    import onnx
+
+    if storage not in STORAGES:
+        raise UserError(f"storage must be one of {', '.join(STORAGES)}, got {storage!r}")
+    model, state = load_model(checkpoint)
+    size = int(state["model_config"]["image_size"])
+    folded = fold_batch_norm(model)
+    x = torch.from_numpy(probe_input(size))
+    # the exporter reports its steps on stdout and warns about what it does not need: kept quiet
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        raw = Path(tmp) / "model.onnx"
+        program = torch.onnx.export(
+            folded, (x,), input_names=[INPUT], output_names=[OUTPUT], dynamo=True, optimize=True, verbose=False
+        )
+        program.save(str(raw))
+        proto = onnx.load(str(raw))
+    if storage == "float16":
+        _store_float16(proto)
+    proto.doc_string = f"colorlib {state['train_config']['dataset']}: L (1, 1, {size}, {size}) -> ab in [-1, 1]"
+    onnx.checker.check_model(proto)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = out.with_suffix(".onnx.tmp")
+    onnx.save(proto, str(tmp_out))
+    tmp_out.replace(out)
+    with torch.no_grad():
+        expected = model(x).numpy()
+    return {
+        "name": state["train_config"]["dataset"],
+        "file": out.name,
+        "bytes": out.stat().st_size,
+        "sha256": sha256(out),
+        "max_abs_diff": _agreement(out, x.numpy(), expected),
+    }
+
+
+def _agreement(path: Path, x: np.ndarray, expected: np.ndarray) -> float | None:
+    """Largest |ab| difference between onnxruntime (CPU) and PyTorch on `x`; None without onnxruntime."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run([OUTPUT], {INPUT: x})[0]
+    return float(np.abs(got - expected).max())
+
+
+def export_models(
+    checkpoints: Path, out_dir: Path, models: Sequence[str] = TRAINED_MODELS, storage: str = "float16"
+) -> Path:
+    """Every model's ONNX file into `out_dir`, and `out_dir`/models.json describing them; returns that file."""
+    out_dir = Path(out_dir)
+    entries = []
+    for name in models:
+        entries.append(export_model(checkpoint_path(Path(checkpoints), name), out_dir / f"{name}.onnx", storage))
+    sizes = {model_size(Path(checkpoints), m) for m in models}
+    index = {
+        "format": WEB_MODELS_FORMAT,
+        "image_size": sizes.pop() if len(sizes) == 1 else sorted(sizes),
+        "input": INPUT,
+        "output": OUTPUT,
+        "storage": storage,
+        "models": entries,
+    }
+    path = out_dir / "models.json"
+    atomic_write_text(path, json.dumps(index, indent=1) + "\n")
+    return path
+
+
+def model_size(checkpoints: Path, name: str) -> int:
+    from ..checkpoint import load_checkpoint
+
+    return int(load_checkpoint(checkpoint_path(checkpoints, name))["model_config"]["image_size"])
+
+
+# --- the runtime --------------------------------------------------------------------------------------
+
+
+def copy_runtime(package: Path, out_dir: Path) -> Path:
+    """onnxruntime-web's files the page uses, from its npm package folder, into `out_dir`/ort;
+    `out_dir`/runtime.json names them (or says why there are none: the page shows it)."""
+    package, out_dir = Path(package), Path(out_dir)
+    dist = package / "dist"
+    index_path = out_dir / "runtime.json"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not all((dist / f).is_file() for f in RUNTIME_FILES):
+        atomic_write_text(index_path, json.dumps({"unavailable": NO_NODE}, indent=1) + "\n")
+        return index_path
+    target = out_dir / "ort"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    files = []
+    for name in RUNTIME_FILES:
+        shutil.copyfile(dist / name, target / name)
+        files.append({"file": name, "bytes": (target / name).stat().st_size, "sha256": sha256(target / name)})
+    version = json.loads((package / "package.json").read_text(encoding="utf-8"))["version"]
+    index = {"package": "onnxruntime-web", "version": version, "files": files}
+    atomic_write_text(index_path, json.dumps(index, indent=1) + "\n")
+    return index_path
+
+
+# --- what the page needs --------------------------------------------------------------------------------
+
+
+def web_config(web_dir: Path, base: str) -> dict:
+    """The own-photo part's configuration from `web_dir` (models/ and runtime.json), with URLs under `base`
+    (the folder as the page sees it, e.g. ``../../colorize/``); ``unavailable`` says why there is none."""
+    web_dir = Path(web_dir)
+    runtime_path, models_path = web_dir / "runtime.json", web_dir / "models" / "models.json"
+    if not models_path.is_file():
+        return {"unavailable": "this build exported no models for the page"}
+    models = json.loads(models_path.read_text(encoding="utf-8"))
+    runtime = {"unavailable": NO_NODE}
+    if runtime_path.is_file():
+        runtime = json.loads(runtime_path.read_text(encoding="utf-8"))
+    if "unavailable" in runtime:
+        return {"unavailable": runtime["unavailable"]}
+    sizes = {f["file"]: f["bytes"] for f in runtime["files"]}
+    return {
+        "models": [
+            {"name": m["name"], "src": f"{base}models/{m['file']}", "bytes": m["bytes"]} for m in models["models"]
+        ],
+        "runtime": {
+            "src": f"{base}ort/",
+            "script": RUNTIME_FILES[0],
+            "wasm": RUNTIME_FILES[2],
+            "bytes": sum(sizes.values()),
+            "wasm_bytes": sizes[RUNTIME_FILES[2]],
+            "version": runtime["version"],
+        },
+        "image_size": models["image_size"],
+        "input": models["input"],
+        "output": models["output"],
+    }
+
+
+# --- command line ---------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="The models and the runtime for the book's page.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no info messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    s = sub.add_parser("models", help="export the trained models to ONNX for the page")
+    s.add_argument("checkpoints", type=Path, help="folder with blue.pt, yellow.pt, ...")
+    s.add_argument("out", type=Path, help="the page's web folder (models/ is written in it)")
+    s.add_argument("--storage", choices=STORAGES, default="float16", help="how the weights are stored")
+    s.set_defaults(func=cmd_models)
+    s = sub.add_parser("runtime", help="copy onnxruntime-web's files for the page")
+    s.add_argument("package", type=Path, help="node_modules/onnxruntime-web")
+    s.add_argument("out", type=Path, help="the page's web folder (ort/ and runtime.json are written in it)")
+    s.set_defaults(func=cmd_runtime)
+    return parser
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    path = export_models(args.checkpoints, args.out / "models", storage=args.storage)
+    for m in json.loads(path.read_text(encoding="utf-8"))["models"]:
+        diff = "not checked (no onnxruntime)" if m["max_abs_diff"] is None else f"{m['max_abs_diff']:.2e}"
+        print(f"{m['name']}: {m['file']}, {m['bytes'] / 1e6:.2f} MB, largest |ab| difference to PyTorch {diff}")
+    return 0
+
+
+def cmd_runtime(args: argparse.Namespace) -> int:
+    index = json.loads(copy_runtime(args.package, args.out).read_text(encoding="utf-8"))
+    if "unavailable" in index:
+        print(f"warning: {index['unavailable']}", file=sys.stderr)
+    else:
+        total = sum(f["bytes"] for f in index["files"])
+        print(f"onnxruntime-web {index['version']}: {len(index['files'])} files, {total / 1e6:.1f} MB")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m colorlib.explorer.web`: a user's mistake is one line on stderr and exit status 2."""
+    args = build_parser().parse_args(argv)
+    return run_command(PROG, args.quiet, lambda: args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
