@@ -128,7 +128,7 @@ browser:
 	    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) || echo "could not install chromium: the browser test will be skipped"; \
 	  else echo "chromium not installed: the browser test will be skipped"; fi; fi
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed browser web
 	$(BIN)/python -m pytest
 
 # --- benchmarks (speed; never part of the tests) --------------------------------------------------

@@ -21,8 +21,9 @@ def skip_without_chromium() -> None:
 
 
 @contextmanager
-def chromium(profile_dir: Path, page_load_timeout: int = 60) -> Iterator:
-    """A headless Chromium WebDriver with its own profile folder, quit on leaving, also after a failure."""
+def chromium(profile_dir: Path, page_load_timeout: int = 60, downloads: Path | None = None) -> Iterator:
+    """A headless Chromium WebDriver with its own profile folder, quit on leaving, also after a failure;
+    files the page saves go to `downloads`, without asking."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -41,8 +42,13 @@ def chromium(profile_dir: Path, page_load_timeout: int = 60) -> Iterator:
         f"--user-data-dir={profile_dir}",
     ):
         options.add_argument(arg)
+    if downloads is not None:
+        prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+        options.add_experimental_option("prefs", prefs)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(page_load_timeout)
+    if downloads is not None:
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     try:
         yield driver
     finally:

@@ -126,12 +126,15 @@ def shared_data() -> Path:
 # --- building the smoke book in a copy of the repository -------------------------------------------
 
 COPIED = ["Makefile", "workflow", "_config.yml", "_toc.yml", "pyproject.toml", "requirements.lock", "book", "notebooks",
-          "colorlib"]  # fmt: skip
+          "colorlib", "package.json", "package-lock.json"]  # fmt: skip
 
 
 def copy_repo(root: Path) -> Path:
-    """The files a build needs, copied to `root` (a user's own build and outputs stay untouched)."""
+    """The files a build needs, copied to `root` (a user's own build and outputs stay untouched); the
+    page's runtime that `make web` installed (node_modules) is linked, not installed again."""
     root.mkdir(parents=True)
+    if (REPO / "node_modules" / ".package-lock.json").is_file():
+        (root / "node_modules").symlink_to(REPO / "node_modules", target_is_directory=True)
     for name in COPIED:
         src = REPO / name
         if src.is_dir():

@@ -30,7 +30,7 @@ LOCKED_EXTRAS = ("book", "test", "explore")  # what tools/lock.sh locks besides 
 BOOK_TOOLCHAIN = ("jupyter-book", "papermill", "myst-nb", "snakemake")
 # conda-forge package names that differ from the PyPI distribution's
 CONDA_TO_PYPI = {"pytorch": "torch", "matplotlib-base": "matplotlib"}
-NOT_PYTHON_PACKAGES = {"python", "pip", "make"}
+NOT_PYTHON_PACKAGES = {"python", "pip", "make", "nodejs"}
 
 
 def pyproject() -> dict:

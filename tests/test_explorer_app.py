@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorlib.explorer.bundle import format_colourfulness, format_mse, load_explorer_data
+from colorlib.explorer.bundle import load_explorer_data
+from colorlib.explorer.contract import format_colourfulness, format_mse
 from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, format_temperature
 
 from .browser import chromium, skip_without_chromium
@@ -220,3 +221,68 @@ def test_a_rule_and_its_temperature_re_combine_like_python(page, data):
     Select(page.find_element("css selector", ".colorlib-rule-select select")).select_by_visible_text(RULES[MEAN].label)
     WebDriverWait(page, 60, ignored_exceptions=_passing()).until(lambda d: _rule(d)[0] == MEAN)
     assert _settled(page, data).mse_all == before.mse_all
+
+
+def _upload(driver, path) -> None:
+    """Choose a file with the widget's upload button. Its file input is never put in the page, so the
+    button's click on it is caught and the input put in the page for the browser to be given the file."""
+    driver.execute_script(
+        """
+        const click = HTMLInputElement.prototype.click;
+        HTMLInputElement.prototype.click = function () {
+          if (this.type !== 'file') return click.call(this);
+          HTMLInputElement.prototype.click = click;
+          this.id = 'caught-upload';
+          document.body.appendChild(this);
+        };
+        document.querySelector('.colorlib-own-file').click();
+        """
+    )
+    driver.find_element("id", "caught-upload").send_keys(str(path))
+    driver.execute_script("document.getElementById('caught-upload').removeAttribute('id')")
+
+
+def test_an_uploaded_photo_is_colorized_by_the_models_and_blended(page, data, app, tmp_path):
+    """The upload runs the six PyTorch models on the reader's photo; the sliders then blend it, as colorize would."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from colorlib.explorer.own import OwnPhoto
+    from colorlib.explorer.widget import load_colorizers
+
+    rng = np.random.default_rng(5)
+    photo = tmp_path / "mine.jpg"
+    field = Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize((240, 180), Image.BICUBIC)
+    field.save(photo, quality=92)
+    _upload(page, photo)
+
+    def chosen(d):
+        return d.execute_script(
+            "const s = document.querySelector('.colorlib-photo-select select'); return s.options[s.selectedIndex].text"
+        ).replace("\xa0", " ")
+
+    WebDriverWait(page, RUN_S, ignored_exceptions=_passing()).until(lambda d: chosen(d).startswith("your photo: mine"))
+    own = OwnPhoto.from_bytes(
+        "mine.jpg", photo.read_bytes(), load_colorizers(app.root / "build/latest/checkpoints", data.models)
+    )
+    assert chosen(page) == "your photo: mine.jpg (240×180)"
+
+    def agrees(d):
+        weights, rule = _weights(d, data.models), _rule(d)
+        shown = _picture(d)
+        want = own.preview(weights, *rule)
+        return (
+            shown is not None
+            and shown.shape == want.rgb.shape
+            and np.abs(shown.astype(int) - want.rgb.astype(int)).max() <= 1
+            and _text(d, ".colorlib-mse-readout") == "–"
+            and _text(d, ".colorlib-colourfulness-readout") == format_colourfulness(want.colourfulness)
+        )
+
+    WebDriverWait(page, 120, poll_frequency=0.5, ignored_exceptions=_passing()).until(agrees)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a photo\n")
+    _upload(page, notes)
+    WebDriverWait(page, 120, ignored_exceptions=_passing()).until(
+        lambda d: _text(d, ".colorlib-own-status") == "notes.txt: not an image (format not recognised)"
+    )
+    assert chosen(page).startswith("your photo: mine")  # what was shown stays

@@ -118,17 +118,26 @@
 
   // colorlib.explorer.reference.render: L (h * w, Lab units), normalised ab (2 * ah * aw, scaled by
   // abScale into Lab units) -> RGBA bytes. `view` ({height, width, L, tapsY, tapsX}) may be smaller
-  // than the photo: its own L and taps say where each of its pixels samples the ab map.
+  // than the photo: its own L and taps say where each of its pixels samples the ab map. Each row of
+  // the ab map is first interpolated along x at every output column (the same products and sums as
+  // interpolating per pixel, so the same floats, done once per map row instead of once per pixel).
   function render(view, abHeight, abWidth, ab, abScale, out) {
     var h = view.height, w = view.width, aw = abWidth, plane = abHeight * abWidth;
-    var ty = view.tapsY, tx = view.tapsX, L = view.L;
-    for (var yy = 0; yy < h; yy++) {
-      var r0 = ty.i0[yy] * aw, r1 = ty.i1[yy] * aw, fy = ty.f[yy], gy = 1 - fy;
-      for (var xx = 0; xx < w; xx++) {
+    var ty = view.tapsY, tx = view.tapsX, L = view.L, xx, yy, r;
+    var rowsA = new Float64Array(abHeight * w), rowsB = new Float64Array(abHeight * w);
+    for (r = 0; r < abHeight; r++) {
+      var at = r * aw, bt = plane + r * aw, o = r * w;
+      for (xx = 0; xx < w; xx++) {
         var c0 = tx.i0[xx], c1 = tx.i1[xx], fx = tx.f[xx], gx = 1 - fx;
-        var a = (ab[r0 + c0] * gx + ab[r0 + c1] * fx) * gy + (ab[r1 + c0] * gx + ab[r1 + c1] * fx) * fy;
-        var o = plane;
-        var b = (ab[o + r0 + c0] * gx + ab[o + r0 + c1] * fx) * gy + (ab[o + r1 + c0] * gx + ab[o + r1 + c1] * fx) * fy;
+        rowsA[o + xx] = ab[at + c0] * gx + ab[at + c1] * fx;
+        rowsB[o + xx] = ab[bt + c0] * gx + ab[bt + c1] * fx;
+      }
+    }
+    for (yy = 0; yy < h; yy++) {
+      var r0 = ty.i0[yy] * w, r1 = ty.i1[yy] * w, fy = ty.f[yy], gy = 1 - fy;
+      for (xx = 0; xx < w; xx++) {
+        var a = rowsA[r0 + xx] * gy + rowsA[r1 + xx] * fy;
+        var b = rowsB[r0 + xx] * gy + rowsB[r1 + xx] * fy;
         var p = yy * w + xx;
         labToRgb(L[p], a * abScale, b * abScale, out, 4 * p);
       }
@@ -136,25 +145,27 @@
     return out;
   }
 
-  // colorlib.scoring.metrics.colourfulness (Hasler & Suesstrunk) of RGBA bytes, in one pass of sums.
+  // colorlib.scoring.metrics.colourfulness (Hasler & Suesstrunk) of RGBA bytes, in one pass: over
+  // bytes the sums (and sums of squares) of r - g and (r + g) / 2 - b are exact in float64, so the
+  // variances come out as exactly as numpy's two passes give them. Like colorlib, a picture whose
+  // largest value is at most 1 is read as [0, 1] (colourfulness scales with the values: times 255).
   function colourfulness(rgba) {
-    var n = rgba.length / 4, i, max = 0;
-    for (i = 0; i < rgba.length; i += 4) max = Math.max(max, rgba[i], rgba[i + 1], rgba[i + 2]);
-    var scale = max <= 1.0 ? 255.0 : 1.0;
-    var rg = new Float64Array(n), yb = new Float64Array(n), srg = 0, syb = 0;
-    for (i = 0; i < n; i++) {
-      var r = rgba[4 * i] * scale, g = rgba[4 * i + 1] * scale, b = rgba[4 * i + 2] * scale;
-      rg[i] = r - g;
-      yb[i] = 0.5 * (r + g) - b;
-      srg += rg[i];
-      syb += yb[i];
+    var n = rgba.length / 4, max = 0, s1 = 0, s2 = 0, t1 = 0, t2 = 0;
+    for (var i = 0; i < rgba.length; i += 4) {
+      var r = rgba[i], g = rgba[i + 1], b = rgba[i + 2];
+      if (r > max) max = r;
+      if (g > max) max = g;
+      if (b > max) max = b;
+      var rg = r - g, yb = 0.5 * (r + g) - b;
+      s1 += rg;
+      s2 += rg * rg;
+      t1 += yb;
+      t2 += yb * yb;
     }
-    var mrg = srg / n, myb = syb / n, vrg = 0, vyb = 0;
-    for (i = 0; i < n; i++) {
-      vrg += (rg[i] - mrg) * (rg[i] - mrg);
-      vyb += (yb[i] - myb) * (yb[i] - myb);
-    }
-    return Math.hypot(Math.sqrt(vrg / n), Math.sqrt(vyb / n)) + 0.3 * Math.hypot(mrg, myb);
+    var mrg = s1 / n, myb = t1 / n;
+    var vrg = Math.max(0, s2 / n - mrg * mrg), vyb = Math.max(0, t2 / n - myb * myb);
+    var c = Math.hypot(Math.sqrt(vrg), Math.sqrt(vyb)) + 0.3 * Math.hypot(mrg, myb);
+    return max <= 1.0 ? 255.0 * c : c;
   }
 
   // colorlib.explorer.reference.MseStats.mse, same loops in the same order.

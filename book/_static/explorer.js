@@ -183,11 +183,15 @@
 
   // Draw `ab` (null: the blank) over `photo`'s view on a canvas; returns the RGBA bytes drawn.
   Explorer.prototype.draw = function (canvas, photo, ab) {
-    var view = photo.view;
-    canvas.width = view.width;
-    canvas.height = view.height;
+    var view = photo.view, image = canvas.colorlibImage;
+    if (canvas.width !== view.width || canvas.height !== view.height) {
+      canvas.width = view.width;
+      canvas.height = view.height;
+    }
     var ctx = canvas.getContext("2d", { willReadFrequently: true });
-    var image = ctx.createImageData(view.width, view.height);
+    if (!image || image.width !== view.width || image.height !== view.height) {
+      image = canvas.colorlibImage = ctx.createImageData(view.width, view.height); // kept for the next draw
+    }
     if (ab) core.render(view, photo.abHeight, photo.abWidth, ab, this.contract.scales.ab, image.data);
     else image.data.fill(this.contract.blank);
     ctx.putImageData(image, 0, 0);
