@@ -48,7 +48,7 @@ from common import DEFAULT_DATA, list_photos  # noqa: E402
 from colorlib import TRAINED_MODELS  # noqa: E402
 from colorlib.data import load_image  # noqa: E402
 from colorlib.ensemble import load_colorizer  # noqa: E402
-from tests.browser import chromium  # noqa: E402
+from tests.browser import chromium, wait_state  # noqa: E402
 
 ADDED = ("explorer-core.js", "explorer-own.js")  # the scripts the own-photo part added (explorer.js was there)
 
@@ -61,17 +61,6 @@ def serve(folder: Path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def wait_state(driver, ident: str, states: tuple[str, ...], timeout: float = 300) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        state = driver.execute_script("return document.getElementById(arguments[0]).dataset.state", ident)
-        if state in states:
-            return state
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{ident} still {state!r} after {timeout} s")
-        time.sleep(0.02)
 
 
 def choose(driver, path: Path) -> dict:
@@ -188,9 +177,8 @@ def main(argv=None) -> int:
     print(f"colorlib colorize, the command (six models, default precision): {summary(cli)} s")
     print(f"colorlib colorize, in process after a warm-up (fp32): {summary(inproc)} s")
     ratio = statistics.median(first_warm) / statistics.median(inproc)
-    print(
-        f"page warm / colorize in process: {ratio:.2f}x; page cold / command: {result['first_blend_cold_s'] / statistics.median(cli):.2f}x"
-    )
+    cold_ratio = result["first_blend_cold_s"] / statistics.median(cli)
+    print(f"page warm / colorize in process: {ratio:.2f}x; page cold / the command: {cold_ratio:.2f}x")
     total = sum(weight.values())
     print(
         f"page weight added: {total / 1e6:.1f} MB (models {weight['models'] / 1e6:.1f}, runtime "

@@ -53,3 +53,22 @@ def chromium(profile_dir: Path, page_load_timeout: int = 60, downloads: Path | N
         yield driver
     finally:
         driver.quit()
+
+
+def wait_state(driver, ident: str, states: tuple[str, ...], timeout: float = 180, poll: float = 0.05) -> str:
+    """Wait until the element `ident`'s data-state is one of `states` (the explorer's own, or its
+    own-photo box's); an "error" not asked for, or the timeout, is an AssertionError saying what the
+    own-photo box says."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        state = driver.execute_script("return document.getElementById(arguments[0]).dataset.state", ident)
+        if state in states:
+            return state
+        said = driver.execute_script("const s = document.getElementById('own-status'); return s && s.textContent")
+        if state == "error":
+            raise AssertionError(f"{ident}: error: {said}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{ident} still {state!r} after {timeout} s: {said}")
+        time.sleep(poll)

@@ -24,7 +24,7 @@ from colorlib import TRAINED_MODELS
 from colorlib.data import load_image
 from colorlib.ensemble import load_colorizer
 
-from .browser import chromium, skip_without_chromium
+from .browser import chromium, skip_without_chromium, wait_state
 from .helpers import SHARED_DATA, VENV
 from .servers import free_port, served
 
@@ -60,7 +60,7 @@ def downloads(tmp_path_factory) -> Path:
 def page(site, downloads, tmp_path_factory):
     with chromium(tmp_path_factory.mktemp("chromium-profile"), downloads=downloads) as driver:
         driver.get(site.url)
-        _wait(driver, "colorlib-explorer", ("ready",))
+        wait_state(driver, "colorlib-explorer", ("ready",))
         yield driver
 
 
@@ -89,29 +89,13 @@ def photos(tmp_path_factory) -> dict[str, Path]:
 # --- driving the page -----------------------------------------------------------------------------------
 
 
-def _wait(driver, ident: str, states: tuple[str, ...], timeout: float = 180) -> str:
-    """Wait until the element's data-state is one of `states` (the explorer's or the own-photo box's)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        state = driver.execute_script("return document.getElementById(arguments[0]).dataset.state", ident)
-        if state in states:
-            return state
-        if state == "error" and "error" not in states:
-            raise AssertionError(driver.find_element("id", "own-status").text)
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"{ident} still {state!r} after {timeout} s: {driver.find_element('id', 'own-status').text}"
-            )
-        time.sleep(0.1)
-
-
 def _choose(driver, path: Path) -> str:
     """Pick a file with the page's file input; returns the own-photo box's final state."""
     driver.find_element("id", "own-file").send_keys(str(path))
     time.sleep(0.2)
-    state = _wait(driver, "own-photo", ("ready", "error"))
+    state = wait_state(driver, "own-photo", ("ready", "error"))
     if state == "ready":
-        _wait(driver, "colorlib-explorer", ("ready",))
+        wait_state(driver, "colorlib-explorer", ("ready",))
     return state
 
 
@@ -211,8 +195,8 @@ def test_a_dropped_photo_is_colorized_too(page, site, photos):
         """
     )
     time.sleep(0.2)
-    assert _wait(page, "own-photo", ("ready", "error")) == "ready"
-    _wait(page, "colorlib-explorer", ("ready",))
+    assert wait_state(page, "own-photo", ("ready", "error")) == "ready"
+    wait_state(page, "colorlib-explorer", ("ready",))
     label = page.execute_script("const s = document.getElementById('photo-select'); return s.selectedOptions[0].text")
     assert label.startswith("your photo: dropped.jpg")
 
@@ -240,10 +224,10 @@ def test_bad_files_get_one_message_and_the_explorer_keeps_working(page, photos, 
     page.execute_script(
         "const s = document.getElementById('photo-select'); s.value = '0'; s.dispatchEvent(new Event('change'))"
     )
-    _wait(page, "colorlib-explorer", ("ready",))
+    wait_state(page, "colorlib-explorer", ("ready",))
     renders = int(page.execute_script("return document.getElementById('colorlib-explorer').dataset.renders"))
     _set_weights(page, {"baseline": 60})
-    _wait(page, "colorlib-explorer", ("ready",))
+    wait_state(page, "colorlib-explorer", ("ready",))
     assert int(page.execute_script("return document.getElementById('colorlib-explorer').dataset.renders")) > renders
     assert page.find_element("id", "mse-readout").text not in ("", "–")
 
@@ -251,7 +235,7 @@ def test_bad_files_get_one_message_and_the_explorer_keeps_working(page, photos, 
 def test_opened_from_a_file_the_page_says_to_serve_it(site, tmp_path):
     with chromium(tmp_path / "profile") as driver:
         driver.get((site.html / "book" / "generated" / "explorer.html").as_uri())
-        _wait(driver, "colorlib-explorer", ("ready",))
+        wait_state(driver, "colorlib-explorer", ("ready",))
         assert "make serve" in driver.find_element("id", "own-status").text
         assert driver.find_element("id", "own-file").get_attribute("disabled") is not None
 
