@@ -234,3 +234,21 @@ def test_core_rounds_linear_light_to_the_byte_the_formula_gives():
     )
     result = json.loads(out)
     assert result["n"] > 1_000_000 and result["bad"] == 0
+
+
+def test_make_web_without_npm_warns_and_goes_on(tmp_path):
+    """Without Node the book still builds: `make web` says what is missing and succeeds."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in ("Makefile", "package.json", "package-lock.json"):
+        shutil.copy2(REPO / name, root / name)
+    bare = tmp_path / "bin"  # a PATH with make's shell and nothing of Node
+    bare.mkdir()
+    for tool in ("sh", "bash", "test", "["):
+        if found := shutil.which(tool):
+            (bare / tool).symlink_to(found)
+    make = shutil.which("make")
+    run = subprocess.run([make, "-C", str(root), "web"], capture_output=True, text=True, env={"PATH": str(bare)})
+    assert run.returncode == 0, run.stderr
+    assert "npm not found" in run.stderr and "Node.js" in run.stderr
+    assert not (root / "node_modules").exists()

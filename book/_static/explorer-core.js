@@ -90,10 +90,15 @@
   // skimage.color.lab2rgb for one pixel, written as bytes into out[k..k+3].
   function labToRgb(L, a, b, out, k) {
     var y = (L + 16.0) / 116.0;
+    fromY(y, finv(y) * WHITE[1], a, b, out, k);
+  }
+
+  // The same from y = (L + 16) / 116 and Y = finv(y) * white, which depend on L alone.
+  function fromY(y, Y, a, b, out, k) {
     var x = a / 500.0 + y;
     var z = y - b / 200.0;
     if (z < 0) z = 0;
-    var X = finv(x) * WHITE[0], Y = finv(y) * WHITE[1], Z = finv(z) * WHITE[2];
+    var X = finv(x) * WHITE[0], Z = finv(z) * WHITE[2];
     var m = RGB_FROM_XYZ;
     out[k] = toByte(X * m[0][0] + Y * m[0][1] + Z * m[0][2]);
     out[k + 1] = toByte(X * m[1][0] + Y * m[1][1] + Z * m[1][2]);
@@ -120,10 +125,25 @@
   // abScale into Lab units) -> RGBA bytes. `view` ({height, width, L, tapsY, tapsX}) may be smaller
   // than the photo: its own L and taps say where each of its pixels samples the ab map. Each row of
   // the ab map is first interpolated along x at every output column (the same products and sums as
-  // interpolating per pixel, so the same floats, done once per map row instead of once per pixel).
+  // interpolating per pixel, so the same floats, done once per map row instead of once per pixel);
+  // what depends on L alone is computed once per view and kept, for views of up to PRE_MAX pixels
+  // (the ones shown as sliders move; a full-resolution render for saving computes it as it goes).
+  var PRE_MAX = 4200000;
+  function lightnessTerms(view) {
+    var n = view.height * view.width;
+    if (view.pre || n > PRE_MAX) return view.pre || null;
+    var y = new Float64Array(n), Y = new Float64Array(n), L = view.L;
+    for (var p = 0; p < n; p++) {
+      y[p] = (L[p] + 16.0) / 116.0;
+      Y[p] = finv(y[p]) * WHITE[1];
+    }
+    view.pre = { y: y, Y: Y };
+    return view.pre;
+  }
   function render(view, abHeight, abWidth, ab, abScale, out) {
     var h = view.height, w = view.width, aw = abWidth, plane = abHeight * abWidth;
-    var ty = view.tapsY, tx = view.tapsX, L = view.L, xx, yy, r;
+    var ty = view.tapsY, tx = view.tapsX, pre = lightnessTerms(view), L = view.L, xx, yy, r;
+    var fy = pre && pre.y, FY = pre && pre.Y;
     var rowsA = new Float64Array(abHeight * w), rowsB = new Float64Array(abHeight * w);
     for (r = 0; r < abHeight; r++) {
       var at = r * aw, bt = plane + r * aw, o = r * w;
@@ -134,12 +154,13 @@
       }
     }
     for (yy = 0; yy < h; yy++) {
-      var r0 = ty.i0[yy] * w, r1 = ty.i1[yy] * w, fy = ty.f[yy], gy = 1 - fy;
+      var r0 = ty.i0[yy] * w, r1 = ty.i1[yy] * w, f = ty.f[yy], g = 1 - f;
       for (xx = 0; xx < w; xx++) {
-        var a = rowsA[r0 + xx] * gy + rowsA[r1 + xx] * fy;
-        var b = rowsB[r0 + xx] * gy + rowsB[r1 + xx] * fy;
+        var a = rowsA[r0 + xx] * g + rowsA[r1 + xx] * f;
+        var b = rowsB[r0 + xx] * g + rowsB[r1 + xx] * f;
         var p = yy * w + xx;
-        labToRgb(L[p], a * abScale, b * abScale, out, 4 * p);
+        if (pre) fromY(fy[p], FY[p], a * abScale, b * abScale, out, 4 * p);
+        else labToRgb(L[p], a * abScale, b * abScale, out, 4 * p);
       }
     }
     return out;
