@@ -44,3 +44,11 @@ def test_a_page_is_scrubbed_and_stamped_once(tmp_path):
     assert len(notes) == 1 and "`notebooks/train.ipynb`" in notes[0]["source"]
     assert "from commit `0123456789ab` with uncommitted changes (modified)" in notes[0]["source"]
     assert template_of("results.ipynb") == "notebooks/results.ipynb"
+
+
+def test_a_page_names_the_template_papermill_ran():
+    """The beyond page comes from one of two templates: its note names the one papermill recorded."""
+    recorded = {"papermill": {"input_path": "notebooks/beyond-not-built.ipynb"}}
+    assert template_of("beyond.ipynb", recorded) == "notebooks/beyond-not-built.ipynb"
+    assert template_of("beyond.ipynb") == "notebooks/beyond.ipynb"  # no record: the page's own name
+    assert template_of("train-blue.ipynb", {"papermill": {}}) == "notebooks/train.ipynb"

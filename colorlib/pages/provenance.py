@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULT_DATA = "../shared/data/landscapes"  # the Makefile's default, relative to the checkout
 
 
-def template_of(page: str) -> str:
-    """The notebook under notebooks/ that a page of book/generated was executed from."""
+def template_of(page: str, metadata: Mapping | None = None) -> str:
+    """The notebook under notebooks/ that a page of book/generated was executed from: the one papermill
+    recorded in the page's `metadata` (the beyond page comes from one of two), else the one its name says."""
+    recorded = ((metadata or {}).get("papermill") or {}).get("input_path")
+    if recorded:
+        return f"notebooks/{Path(str(recorded)).name}"
     stem = Path(page).stem
     return "notebooks/train.ipynb" if stem.startswith("train-") else f"notebooks/{stem}.ipynb"
 
@@ -71,12 +76,13 @@ def built_from(commit: str) -> str:
     return f"from commit `{commit}`"
 
 
-def source_note(page: str, info: dict, commit: str) -> str:
-    """The closing note of one executed page."""
+def source_note(page: str, info: dict, commit: str, metadata: Mapping | None = None) -> str:
+    """The closing note of one executed page (`metadata`: the page's own, where papermill recorded its template)."""
     made = built_from(commit)
     return (
         f"---\n\n*Source: every figure and table on this page was drawn by this page, the notebook "
-        f"`{template_of(page)}` executed by papermill for the variant `{info['name']}` ({info['profile']} profile), "
+        f"`{template_of(page, metadata)}` executed by papermill for the variant `{info['name']}` "
+        f"({info['profile']} profile), "
         f"{made}. Its parameters are in the first cells; the page [Re-running the notebooks](../rerun.md) "
         f"says how to run it again.*"
     )
@@ -85,7 +91,7 @@ def source_note(page: str, info: dict, commit: str) -> str:
 def publish_page(path: Path, info: dict, commit: str, pairs: list[tuple[str, str]]) -> None:
     """Scrub one executed notebook of book/generated in place and close it with its source note."""
     nb = _scrub_value(json.loads(path.read_text(encoding="utf-8")), pairs)  # cells, outputs, papermill's record
-    text = source_note(path.name, info, commit)
+    text = source_note(path.name, info, commit, nb.get("metadata"))
     note = {"cell_type": "markdown", "metadata": {"tags": ["provenance"]}, "source": text}
     if nb.get("nbformat_minor", 0) >= 5:
         note["id"] = "provenance"
