@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from html.parser import HTMLParser
 from pathlib import Path
 
 from colorlib.pages.provenance import SOURCE_KEY, publish_pages, scrub, shown_paths, template_of
+
+from .helpers import REPO
 
 INFO = {"name": "paper-s0-abc", "profile": "paper", "data": "/home/ann/photos"}
 
@@ -159,3 +162,22 @@ def test_every_figure_and_table_of_the_built_book_links_to_the_notebook_that_dre
         assert found.article["drawn"] >= 1 and len(found.article["links"]) == 1, page
         target = ((site / page).parent / found.article["links"][0]).resolve()
         assert target == (site / "_sources" / "book" / "generated" / "results.ipynb").resolve() and target.is_file()
+
+
+def test_no_package_of_colorlib_binds_a_name_its_submodule_would_rebind():
+    """Importing colorlib.pages.provenance sets the attribute `provenance` of colorlib.pages to that module,
+    so a function of the package with a submodule's name is lost once anything imports the submodule
+    (the book's own build does). No package's __init__ may define or import such a name."""
+    for init in sorted((REPO / "colorlib").rglob("__init__.py")):
+        folder = init.parent
+        modules = {p.stem for p in folder.glob("*.py")} | {p.parent.name for p in folder.glob("*/__init__.py")}
+        bound = set()
+        for node in ast.parse(init.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                bound.add(node.name)
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                bound |= {t.id for t in targets if isinstance(t, ast.Name)}
+            elif isinstance(node, ast.ImportFrom) and node.module:  # `from . import x` binds the module itself
+                bound |= {a.asname or a.name for a in node.names}
+        assert not bound & (modules - {"__init__"}), (init.relative_to(REPO), bound & modules)

@@ -60,7 +60,7 @@ def resolve_inputs(
 # --- how the results were obtained --------------------------------------------------------------
 
 
-def provenance(checkpoints: Mapping[str, Mapping], profile: str, manifest_digest: str) -> str:
+def training_table(checkpoints: Mapping[str, Mapping], profile: str, manifest_digest: str) -> str:
     """A Markdown table of how each model was trained, from its checkpoint's metadata."""
     head = ["model", "photos", "batches", "batch size", "image size", "seed", "device", "precision", "minutes"]
     rows = []

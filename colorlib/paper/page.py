@@ -15,7 +15,7 @@ from ..checkpoint import checkpoint_path, load_checkpoint, load_model
 from ..data import manifest_hash
 from ..files import atomic_write_text
 from ..lab import grayscale
-from ..pages import check_generated_dir, check_profile, provenance, resolve_inputs
+from ..pages import check_generated_dir, check_profile, resolve_inputs, training_table
 from . import claims, diagrams, figures, picks
 from .evaluate import evaluate, table_rows, to_csv, to_markdown
 
@@ -141,7 +141,7 @@ class ResultsPage:
 
     def provenance(self) -> str:
         """How each model was trained (a Markdown table from its checkpoint)."""
-        return provenance(self.states, self.profile, manifest_hash(self.manifest))
+        return training_table(self.states, self.profile, manifest_hash(self.manifest))
 
     def versions(self) -> str:
         n = len(self.evaluation.validation.names)

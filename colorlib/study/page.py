@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from .. import ALL_MODELS
 from ..data import load_set, manifest_hash
 from ..errors import UserError
-from ..pages import provenance, resolve_inputs
+from ..pages import resolve_inputs, training_table
 from ..pages.markdown import markdown_list, markdown_table
 from ..paper.figures import contact_sheet
 from .heldout import intervals_verdict, rule_intervals, rule_intervals_table
@@ -105,7 +105,7 @@ class BeyondPage:
         return ", " + "/".join(sorted({s["device"] for s in self.results.states.values()}))
 
     def provenance(self, profile: str) -> str:
-        return provenance(self.results.states, profile, manifest_hash(self.manifest))
+        return training_table(self.results.states, profile, manifest_hash(self.manifest))
 
     def noise_table(self) -> str:
         return mean_std_table(self.results, NOISE_MODELS)
