@@ -285,6 +285,23 @@ def test_workflow_trains_exactly_the_study_runs():
 
 
 @needs_workflow
+def test_the_beyond_page_is_executed_from_the_template_the_study_calls_for():
+    """Before the study is trained (study=auto, nothing trained) the page is the short one; with study=on
+    it is the study's own, which also reads the photos. Nothing is stripped from either afterwards."""
+
+    def beyond_pages(plan: str) -> list[str]:
+        return [line for line in plan.splitlines() if "papermill " in line and "pages/beyond.ipynb" in line]
+
+    papermill = beyond_pages(_workflow_dry_run("beyond_page"))
+    assert len(papermill) == 1 and " notebooks/beyond-not-built.ipynb " in papermill[0]
+    assert "-p build_command 'make beyond PROFILE=smoke" in papermill[0] and "data_dir" not in papermill[0]
+    plan = _workflow_dry_run("beyond_page", "study=on")
+    papermill = beyond_pages(plan)
+    assert len(papermill) == 1 and " notebooks/beyond.ipynb " in papermill[0] and " -p data_dir " in papermill[0]
+    assert "finalize" not in plan
+
+
+@needs_workflow
 def test_every_training_run_has_a_fixed_thread_count():
     """Book and study runs get THREADS threads (1 unless set), whatever the number of cores or jobs; the
     training pages, which only show those runs, ask for runs of that thread count."""
@@ -392,9 +409,28 @@ def tiny_study(manifests, study_folder, tmp_path_factory):
     return manifest, study_dir, runs
 
 
-def test_status_counts_missing_and_stale_runs(tiny_study, tmp_path):
+def tiny_parameters(study_dir: Path, folder: Path, image_size: int = 16, **kw) -> study.BeyondParameters:
+    """The beyond page's parameters for tiny_study's runs, as the notebook passes them."""
+    given = dict(study_dir=study_dir, paper_manifest=study_dir / "no-paper.json", generated_dir=folder,
+                 profile="custom", image_size=image_size, seeds="0 1", axis_seeds="0", second_loss="l1",
+                 second_loss_seeds="0", build_command="make beyond")  # fmt: skip
+    return study.BeyondParameters.check(**(given | kw))
+
+
+def test_status_counts_missing_and_stale_runs(tiny_study, study_folder, tmp_path):
     manifest, study_dir, runs = tiny_study
     assert study.study_status(study_dir, runs, 16).built
+    assert tiny_parameters(study_dir, tmp_path).runs == tuple(runs)
+    said = study.not_built_reason(tiny_parameters(study_dir, tmp_path).status())
+    assert said == f"all {len(runs)} of its training runs are trained, but this book was built without them"
+    wrong_size = tiny_parameters(study_dir, tmp_path, 32)
+    refused = rf"the study is not built: {len(runs)} of its {len(runs)} training runs cannot be used \(trained at 16 px"
+    with pytest.raises(UserError, match=refused + r".*\); run `make beyond`$"):
+        study.BeyondPage.from_parameters(wrong_size, study_folder, progress=False)
+    mistakes = [({"profile": "paper"}, "unknown profile 'paper'"), ({"generated_dir": " "}, "generated_dir")]
+    for mistake, message in mistakes:
+        with pytest.raises(UserError, match=message):
+            tiny_parameters(study_dir, tmp_path, **mistake)
     status = study.study_status(study_dir, runs, 32)
     assert not status.built and set(status.problems.values()) == {"trained at 16 px, not 32 px"}
     more = runs + [study.Run("blue", 5)]
@@ -407,7 +443,7 @@ def test_status_counts_missing_and_stale_runs(tiny_study, tmp_path):
 
 def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
     manifest, study_dir, runs = tiny_study
-    page = study.BeyondPage(manifest, study_folder, study_dir, runs, "l1", progress=False)
+    page = study.BeyondPage.from_parameters(tiny_parameters(study_dir, tmp_path), study_folder, progress=False)
     r = page.results
     assert r.image_size == 16 and r.n_validation == 4 and r.n_calibration == 2
     models = {row["model"] for row in r.rows if row["loss"] == "mse"}
@@ -435,8 +471,9 @@ def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
     assert len(lines) >= 6 and all("\n" not in line for line in lines)
     assert any(line.startswith("NNLS weights") for line in lines)
     assert any(line.startswith("Trained with L1") for line in lines)
-    path = study.write_findings(tmp_path, lines)
-    assert path.read_text().count("\n- ") == len(lines) - 1
+    assert page.write_files(tmp_path / "generated") == [tmp_path / "generated" / "findings-beyond.md"]
+    written = (tmp_path / "generated" / "findings-beyond.md").read_text()
+    assert written == page.findings_list() and written.count("\n- ") == len(lines) - 1
     # the references, the rules, their believability and the verdict
     rules = study.rule_models(r)
     assert rules[0] == "bgy-combined" and rules[-1] == study.LEARNED_RULE and len(rules) == 9
@@ -561,53 +598,49 @@ def test_rules_table_and_verdict_from_known_numbers():
 # --- the notebook -----------------------------------------------------------------------------------
 
 
-def test_finalize_removes_study_cells_only_when_not_built(tmp_path):
-    def page(marker: bool) -> Path:
-        out = nbformat.v4.new_output("display_data", data={"text/plain": "x"})
-        if marker:
-            out["metadata"] = {study.NOT_BUILT_KEY: "not built"}
-        cells = [
-            nbformat.v4.new_markdown_cell("# Title"),
-            nbformat.v4.new_code_cell("status", outputs=[out]),
-            nbformat.v4.new_markdown_cell("## Results", metadata={"tags": [study.STUDY_TAG]}),
-        ]
-        path = tmp_path / f"page-{marker}.ipynb"
-        nbformat.write(nbformat.v4.new_notebook(cells=cells), str(path))
-        return path
+def parameters_cell(name: str) -> dict[str, object]:
+    """A template's parameters and their defaults, read from its `parameters` cell."""
+    import ast
 
-    assert study.finalize_page(page(True))
-    assert len(nbformat.read(str(page(True)), 4).cells) == 3  # a fresh copy is untouched until finalised
-    path = page(True)
-    study.finalize_page(path)
-    assert [c.source for c in nbformat.read(str(path), 4).cells] == ["# Title", "status"]
-    assert not study.finalize_page(page(False))
+    nb = nbformat.read(str(REPO / "notebooks" / name), 4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    return {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(cell.source).body}
 
 
-def test_notebook_cells_are_tagged_for_the_not_built_page():
+def test_the_beyond_templates_hold_no_guards_and_take_the_same_parameters():
+    """The page is either the study's (notebooks/beyond.ipynb, no cell guarded or stripped afterwards) or
+    the one shown before it was built; the workflow passes both the same parameters, with the same defaults."""
     nb = nbformat.read(str(REPO / "notebooks" / "beyond.ipynb"), 4)
     assert "parameters" in nb.cells[1].metadata["tags"]
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    untagged = [c for c in nb.cells if study.STUDY_TAG not in c.metadata.get("tags", [])]
-    assert len(untagged) == 4  # title, parameters, validation, status
-    for cell in nb.cells:
-        if cell.cell_type == "code" and study.STUDY_TAG in cell.metadata.get("tags", []):
-            assert cell.source.startswith("if built:"), cell.source
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "if built" not in code and "status" not in code
+    assert not any("study" in c.metadata.get("tags", []) for c in nb.cells)
+    full, short = parameters_cell("beyond.ipynb"), parameters_cell("beyond-not-built.ipynb")
+    assert short == {k: v for k, v in full.items() if k != "data_dir"}  # the photos: only the study's page reads them
 
 
 @pytest.mark.skipif(not (VENV / "bin" / "papermill").exists(), reason="papermill is not installed here")
-def test_notebook_renders_the_not_built_page(tmp_path):
-    out = tmp_path / "beyond.ipynb"
-    cmd = [str(VENV / "bin" / "papermill"), str(REPO / "notebooks" / "beyond.ipynb"), str(out), "--cwd", str(tmp_path),
-           "-p", "study_dir", str(tmp_path / "no-study"), "-p", "generated_dir", str(tmp_path / "gen"),
-           "-p", "build_command", "make beyond PROFILE=smoke"]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+def test_the_not_built_page_says_what_is_missing_and_the_study_page_refuses_in_one_line(tmp_path):
+    def run(template: str) -> subprocess.CompletedProcess:
+        cmd = [str(VENV / "bin" / "papermill"), str(REPO / "notebooks" / template), str(tmp_path / template),
+               "--cwd", str(tmp_path), "-p", "study_dir", str(tmp_path / "no-study"),
+               "-p", "generated_dir", str(tmp_path / "gen"),
+               "-p", "build_command", "make beyond PROFILE=smoke"]  # fmt: skip
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+    proc = run("beyond-not-built.ipynb")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert study_cli.main(["-q", "finalize", str(out)]) == 0
-    nb = nbformat.read(str(out), 4)
-    assert not any(study.STUDY_TAG in c.metadata.get("tags", []) for c in nb.cells)
+    nb = nbformat.read(str(tmp_path / "beyond-not-built.ipynb"), 4)
+    assert nb.cells[0].source.startswith("# Beyond the paper")
     text = json.dumps([c.get("outputs", []) for c in nb.cells])
-    assert "This part was not built" in text and "make beyond PROFILE=smoke" in text
+    assert "This part was not built" in text and "its manifest has not been made" in text
+    assert "make beyond PROFILE=smoke" in text
     assert "not built" in (tmp_path / "gen" / "findings-beyond.md").read_text()
+    proc = run("beyond.ipynb")  # executed without the study it shows: it stops, saying what to run
+    assert proc.returncode != 0
+    said = "UserError: the study is not built: its manifest has not been made and none of its training runs exist; "
+    assert said + "run `make beyond PROFILE=smoke`" in proc.stdout + proc.stderr
 
 
 @pytest.mark.skipif(not (VENV / "bin" / "papermill").exists(), reason="papermill is not installed here")

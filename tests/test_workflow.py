@@ -15,7 +15,7 @@ import pytest
 
 from colorlib.errors import UserError
 from colorlib.train import TrainConfig
-from colorlib.workflow.plan import Plan
+from colorlib.workflow.plan import BEYOND_TEMPLATES, Plan
 from colorlib.workflow.variant import folder_listing, make_variant, parse_pm_args, photos_fingerprint, variant_markdown
 
 from .conftest import REPO, SHARED_DATA, VENV, jobs_run, make
@@ -112,6 +112,19 @@ def test_the_study_and_the_paper_train_with_one_command(split_folder):
         assert run.command("photos").startswith("OMP_NUM_THREADS=2 colorlib -q train ")
         assert f"--out {run.checkpoint}" in run.command("photos")
         assert run.log.parent == run.checkpoint.parent.parent / "logs"
+
+
+def test_the_workflow_knows_which_beyond_page_to_execute(split_folder, tmp_path):
+    """The short page until the study is trained; the study's page once it is, or when make beyond trains it."""
+    config = {"profile": "smoke", "data": str(split_folder), "build": str(tmp_path)}
+    assert set(BEYOND_TEMPLATES.values()) == {"notebooks/beyond.ipynb", "notebooks/beyond-not-built.ipynb"}
+    assert all((REPO / template).is_file() for template in BEYOND_TEMPLATES.values())
+    before = Plan.from_config(config, root=REPO)
+    assert before.beyond_template() == "notebooks/beyond-not-built.ipynb"
+    assert Plan.from_config(config | {"study": "on"}, root=REPO).beyond_template() == "notebooks/beyond.ipynb"
+    before.study_done.parent.mkdir(parents=True)
+    before.study_done.write_text("")  # what rule beyond_done writes once every run is trained
+    assert Plan.from_config(config, root=REPO).beyond_template() == "notebooks/beyond.ipynb"
 
 
 def test_threads_are_part_of_a_runs_identity():

@@ -28,6 +28,13 @@ def check_profile(page: str, profile: str) -> str:
     return profile
 
 
+def check_generated_dir(generated_dir: str | Path) -> Path:
+    """The folder a page writes its files for other pages into; an empty one is a one-line UserError."""
+    if not str(generated_dir).strip():
+        raise UserError("generated_dir must name a folder for the generated files")
+    return Path(generated_dir)
+
+
 def resolve_inputs(
     manifest: str | Path, data_dir: str | Path = "", checkpoints: str | Path | None = None
 ) -> tuple[dict, Path]:
@@ -53,7 +60,7 @@ def resolve_inputs(
 # --- how the results were obtained --------------------------------------------------------------
 
 
-def provenance(checkpoints: Mapping[str, Mapping], profile: str, manifest_digest: str) -> str:
+def training_table(checkpoints: Mapping[str, Mapping], profile: str, manifest_digest: str) -> str:
     """A Markdown table of how each model was trained, from its checkpoint's metadata."""
     head = ["model", "photos", "batches", "batch size", "image size", "seed", "device", "precision", "minutes"]
     rows = []

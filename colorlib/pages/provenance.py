@@ -3,23 +3,37 @@
 The book rule copies the executed notebooks into ``book/generated`` and then runs
 ``python -m colorlib.workflow.variant``, which calls :func:`publish_pages`: each page gets a closing
 *Source* note (the notebook template it was executed from, the variant, the commit the book was
-built from, "modified" when the checkout had uncommitted changes), and every absolute path of the
-building machine (the checkout, the variant's folder, the photo folder, the home folder) is
-replaced in the pages' code, parameters and printed output by the name a reader can use
-(``.``, ``build/<variant>``, ``$DATA``, ``~``). Figures are images and keep no path.
+built from, "modified" when the checkout had uncommitted changes); every figure and table gets a
+small source line under it that links to the executed notebook itself and names the cell that drew
+it (the notebook the page was rendered from, which the built book keeps under ``_sources/`` for its
+download button, as showyourwork's margin links and Quarto's "Source: notebook" links do); and every
+absolute path of the building machine (the checkout, the variant's folder, the photo folder, the
+home folder) is replaced in the pages' code, parameters and printed output by the name a reader can
+use (``.``, ``build/<variant>``, ``$DATA``, ``~``). Figures are images and keep no path.
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULT_DATA = "../shared/data/landscapes"  # the Makefile's default, relative to the checkout
+SOURCE_CLASS = "colorlib-source"  # the HTML class of the source line under a figure or table
+SOURCE_KEY = "colorlib_source"  # the output metadata that marks that line (so it is added once)
+# What makes an output a figure or a table: an image, or HTML that holds one (the explorer draws on a canvas).
+DRAWN_HTML = re.compile(r"<(table|img|svg|canvas)\b", re.I)
+PIPE_TABLE = re.compile(r"^\s*\|.*\|\s*\n\s*\|\s*:?-{3,}", re.M)
 
 
-def template_of(page: str) -> str:
-    """The notebook under notebooks/ that a page of book/generated was executed from."""
+def template_of(page: str, metadata: Mapping | None = None) -> str:
+    """The notebook under notebooks/ that a page of book/generated was executed from: the one papermill
+    recorded in the page's `metadata` (the beyond page comes from one of two), else the one its name says."""
+    recorded = ((metadata or {}).get("papermill") or {}).get("input_path")
+    if recorded:
+        return f"notebooks/{Path(str(recorded)).name}"
     stem = Path(page).stem
     return "notebooks/train.ipynb" if stem.startswith("train-") else f"notebooks/{stem}.ipynb"
 
@@ -71,21 +85,65 @@ def built_from(commit: str) -> str:
     return f"from commit `{commit}`"
 
 
-def source_note(page: str, info: dict, commit: str) -> str:
-    """The closing note of one executed page."""
+def source_note(page: str, info: dict, commit: str, metadata: Mapping | None = None) -> str:
+    """The closing note of one executed page (`metadata`: the page's own, where papermill recorded its template)."""
     made = built_from(commit)
     return (
         f"---\n\n*Source: every figure and table on this page was drawn by this page, the notebook "
-        f"`{template_of(page)}` executed by papermill for the variant `{info['name']}` ({info['profile']} profile), "
+        f"`{template_of(page, metadata)}` executed by papermill for the variant `{info['name']}` "
+        f"({info['profile']} profile), "
         f"{made}. Its parameters are in the first cells; the page [Re-running the notebooks](../rerun.md) "
-        f"says how to run it again.*"
+        f"says how to run it again. Under each figure and table, a link to this page's executed notebook "
+        f"names the cell that drew it, numbered as Jupyter numbers it.*"
     )
 
 
-def publish_page(path: Path, info: dict, commit: str, pairs: list[tuple[str, str]]) -> None:
-    """Scrub one executed notebook of book/generated in place and close it with its source note."""
+def draws(output: Mapping) -> bool:
+    """Whether a cell's output is a figure or a table (an image, or HTML or Markdown holding one)."""
+    data = output.get("data", {})
+    text = {k: "".join(v) if isinstance(v, list) else str(v) for k, v in data.items() if k.startswith("text/")}
+    return (
+        any(k.startswith("image/") for k in data)
+        or bool(DRAWN_HTML.search(text.get("text/html", "")))
+        or bool(PIPE_TABLE.search(text.get("text/markdown", "")))
+    )
+
+
+def notebook_href(page: Path, root: Path) -> str:
+    """The link from a page's HTML to its executed notebook, which Sphinx copies to ``_sources/`` beside it."""
+    doc = Path(page).resolve().relative_to(Path(root).resolve()).as_posix()
+    return posixpath.relpath(f"_sources/{doc}", posixpath.dirname(doc))
+
+
+def source_line(name: str, href: str, cell: int) -> dict:
+    """The output under a figure or table: the executed notebook (linked) and the cell, as Jupyter numbers it."""
+    html = f'<p class="{SOURCE_CLASS}"><small>Source: <a href="{href}">{name}</a>, cell [{cell}]</small></p>'
+    data = {"text/html": html, "text/plain": f"Source: {name}, cell [{cell}]"}
+    return {"output_type": "display_data", "data": data, "metadata": {SOURCE_KEY: True}}
+
+
+def link_sources(nb: dict, name: str, href: str) -> int:
+    """Add a source line under every shown cell whose outputs draw a figure or a table; return how many."""
+    linked = 0
+    for index, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        outputs = [o for o in cell.get("outputs", []) if not o.get("metadata", {}).get(SOURCE_KEY)]
+        hidden = {"remove-cell", "remove-output"} & set(cell.get("metadata", {}).get("tags", []))
+        if any(draws(o) for o in outputs) and not hidden:
+            outputs.append(source_line(name, href, cell.get("execution_count") or index))
+            linked += 1
+        cell["outputs"] = outputs
+    return linked
+
+
+def publish_page(path: Path, info: dict, commit: str, pairs: list[tuple[str, str]], href: str = "") -> None:
+    """Scrub one executed notebook of book/generated in place, link each of its figures and tables to it
+    (`href`: the notebook as the built book serves it) and close it with its source note."""
     nb = _scrub_value(json.loads(path.read_text(encoding="utf-8")), pairs)  # cells, outputs, papermill's record
-    text = source_note(path.name, info, commit)
+    if href:
+        link_sources(nb, path.name, href)
+    text = source_note(path.name, info, commit, nb.get("metadata"))
     note = {"cell_type": "markdown", "metadata": {"tags": ["provenance"]}, "source": text}
     if nb.get("nbformat_minor", 0) >= 5:
         note["id"] = "provenance"
@@ -99,7 +157,7 @@ def publish_pages(folder: Path, root: Path, variant_dir: Path, info: dict, commi
     done = []
     for path in sorted(Path(folder).rglob("*")):
         if path.suffix == ".ipynb":
-            publish_page(path, info, commit, pairs)
+            publish_page(path, info, commit, pairs, notebook_href(path, root))
         elif path.suffix in (".md", ".json", ".txt", ".csv", ".js"):
             path.write_text(scrub(path.read_text(encoding="utf-8"), pairs), encoding="utf-8")
         else:

@@ -19,23 +19,15 @@ The modules, in the order the study runs: :mod:`.runs` (names, runs, checkpoint 
 :mod:`.axes` (axis scores), :mod:`.manifest` (the study manifest), :mod:`.scoring` (predictions,
 NNLS blends, scores), :mod:`.statistics` (over seeds, claims), :mod:`.heldout` (the rules on the
 test photos, with intervals), :mod:`.report` (tables, findings),
-:mod:`.plots` (figures) and :mod:`.page` (the beyond notebook's page). This namespace re-exports
-what the notebook, the tests and the benchmarks use.
+:mod:`.plots` (figures), :mod:`.status` (the beyond page's parameters, whether the study was built,
+the page shown before it was) and :mod:`.page` (the beyond page). This namespace re-exports what the
+notebooks, the tests and the benchmarks use.
 """
 
 from .axes import axis_scores, dominant_axis, score_axes
 from .heldout import intervals_verdict, resample_counts, rule_intervals, rule_intervals_table
 from .manifest import StudyParams, format_study_report, is_study_manifest, make_study_manifest, prepare
-from .page import (
-    NOISE_MODELS,
-    VIVID_MODELS,
-    BeyondPage,
-    StudyStatus,
-    check_parameters,
-    finalize_page,
-    not_built_markdown,
-    study_status,
-)
+from .page import NOISE_MODELS, VIVID_MODELS, BeyondPage
 from .plots import axis_caption, rules_front, rules_front_intervals, seed_strip, vividness_errorbars
 from .report import (
     axis_table,
@@ -65,11 +57,9 @@ from .runs import (
     LEARNED_RULE,
     MEMBERS,
     METRIC_LABELS,
-    NOT_BUILT_KEY,
     RULE_METRICS,
     STUDY_FORMAT,
     STUDY_METRICS,
-    STUDY_TAG,
     Run,
     baseline_set,
     checkpoint_file,
@@ -99,6 +89,15 @@ from .statistics import (
     rule_verdicts,
     seed_stats,
 )
+from .status import (
+    BeyondParameters,
+    StudyStatus,
+    check_parameters,
+    not_built_markdown,
+    not_built_page,
+    not_built_reason,
+    study_status,
+)
 
 __all__ = [
     "ALL_COMBINED",
@@ -110,6 +109,7 @@ __all__ = [
     "AXIS_POOLED",
     "AXIS_QUADRANTS",
     "BeyondPage",
+    "BeyondParameters",
     "CALIBRATION",
     "Claim",
     "FITTED",
@@ -117,13 +117,11 @@ __all__ = [
     "METRIC_LABELS",
     "MeanStd",
     "NOISE_MODELS",
-    "NOT_BUILT_KEY",
     "LEARNED_RULE",
     "RULE_METRICS",
     "Run",
     "STUDY_FORMAT",
     "STUDY_METRICS",
-    "STUDY_TAG",
     "StudyParams",
     "StudyResults",
     "StudyStatus",
@@ -140,7 +138,6 @@ __all__ = [
     "claims_table",
     "dominant_axis",
     "evaluate_study",
-    "finalize_page",
     "findings",
     "format_study_report",
     "is_study_manifest",
@@ -152,6 +149,8 @@ __all__ = [
     "missing_runs",
     "nnls_weights",
     "not_built_markdown",
+    "not_built_page",
+    "not_built_reason",
     "paper_claims",
     "PhotoValues",
     "intervals_verdict",

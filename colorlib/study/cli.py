@@ -1,4 +1,4 @@
-"""The study's command line, `python -m colorlib.study prepare | finalize` (the workflow calls it)."""
+"""The study's command line, `python -m colorlib.study prepare` (the workflow calls it)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import UserError, run_command
+from ..errors import run_command
 from .manifest import StudyParams, format_study_report, prepare
-from .page import finalize_page
 from .runs import parse_seeds
 
 PROG = "python -m colorlib.study"
@@ -25,15 +24,8 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_finalize(args: argparse.Namespace) -> int:
-    if not args.page.is_file():
-        raise UserError(f"page {args.page} not found: execute notebooks/beyond.ipynb first")
-    print(f"{args.page}: {'not built, result cells removed' if finalize_page(args.page) else 'built'}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="Beyond the paper: the study's manifest and pages.")
+    p = argparse.ArgumentParser(prog=PROG, description="Beyond the paper: the study's manifest.")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or info messages")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     s = sub.add_parser("prepare", help="extend the paper manifest with calibration, baseline draws and axis sets")
@@ -49,10 +41,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="seed of the random draws (0)")
     s.add_argument("--cache", type=Path, default=Path(".colorlib-cache"), help="scan cache folder")
     s.set_defaults(func=cmd_prepare)
-
-    s = sub.add_parser("finalize", help="drop the result cells of an executed beyond page that was not built")
-    s.add_argument("page", type=Path)
-    s.set_defaults(func=cmd_finalize)
     return p
 
 

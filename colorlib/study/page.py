@@ -1,26 +1,22 @@
-"""The beyond page: whether the study was built, the short page shown when it was not, the checked
-notebook parameters, and every table, figure and finding of the page from one evaluation (each
-piece is computed in the modules it imports; this one puts them together).
+"""The beyond page (notebooks/beyond.ipynb): every table, figure and finding of the study from one
+evaluation (each piece is computed in the modules it imports; this one puts them together). Its
+parameters, whether the study was built and the page shown before it was are :mod:`.status`'s.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from .. import ALL_MODELS
-from ..checkpoint import load_checkpoint
-from ..data import load_set, manifest_hash, read_manifest
+from ..data import load_set, manifest_hash
 from ..errors import UserError
-from ..pages import provenance
-from ..pages.markdown import markdown_table
+from ..pages import resolve_inputs, training_table
+from ..pages.markdown import markdown_list, markdown_table
 from ..paper.figures import contact_sheet
 from .heldout import intervals_verdict, rule_intervals, rule_intervals_table
-from .manifest import is_study_manifest
 from .plots import axis_caption, rules_front, rules_front_intervals, seed_strip, vividness_errorbars
 from .report import (
     axis_table,
@@ -33,142 +29,12 @@ from .report import (
     rules_table,
     rules_verdict,
     weights_table,
+    write_findings,
 )
-from .runs import (
-    ALL_COMBINED,
-    AXES,
-    AXIS_COMBINED,
-    AXIS_NAMES,
-    MEMBERS,
-    NOT_BUILT_KEY,
-    SECOND_LOSSES,
-    STUDY_TAG,
-    Run,
-    checkpoint_file,
-    parse_seeds,
-)
+from .runs import ALL_COMBINED, AXES, AXIS_COMBINED, AXIS_NAMES, MEMBERS, Run
 from .scoring import evaluate_study
 from .statistics import blend_comparison, check_claims, paper_claims
-
-
-@dataclass
-class StudyStatus:
-    """Whether the study can be shown: its manifest, and every run trained to the end on it."""
-
-    manifest_found: bool
-    problems: dict[str, str]  # run name -> why it cannot be used ("missing", "incomplete", ...)
-    total: int
-    stale_manifest: str = ""  # why the study manifest no longer matches the paper manifest, if it does not
-
-    @property
-    def built(self) -> bool:
-        return self.manifest_found and not self.problems and not self.stale_manifest
-
-
-def study_status(
-    study_dir: Path, runs: Sequence[Run], image_size: int, paper_manifest: Path | None = None
-) -> StudyStatus:
-    """Check the study's manifest and checkpoints without scoring anything.
-
-    A run counts only when its checkpoint exists, is complete, was trained on this study manifest
-    and at `image_size`; anything else would silently mix results of different studies.
-    """
-    path = Path(study_dir) / "manifest.json"
-    if not path.is_file():
-        return StudyStatus(False, {r.name: "missing" for r in runs}, len(runs))
-    manifest = read_manifest(path)
-    if not is_study_manifest(manifest):
-        raise UserError(f"{path} is not a study manifest: make it with `python -m colorlib.study prepare`")
-    stale = ""
-    if paper_manifest is not None and Path(paper_manifest).is_file():
-        recorded = manifest["params"]["study"]["paper_manifest_hash"]
-        if manifest_hash(read_manifest(Path(paper_manifest))) != recorded:
-            stale = f"the paper manifest {paper_manifest} changed since the study manifest was made"
-    digest = manifest_hash(manifest)
-    problems = {}
-    for r in runs:
-        file = checkpoint_file(study_dir, r)
-        if not file.is_file():
-            problems[r.name] = "missing"
-            continue
-        state = load_checkpoint(file)
-        size = state["model_config"]["image_size"]
-        if not state.get("complete"):
-            problems[r.name] = f"incomplete (batch {state['step']} of {state['train_config']['iterations']})"
-        elif state.get("manifest_hash") != digest:
-            problems[r.name] = "trained on another manifest"
-        elif size != image_size:
-            problems[r.name] = f"trained at {size} px, not {image_size} px"
-    return StudyStatus(True, problems, len(runs), stale)
-
-
-def not_built_markdown(status: StudyStatus, command: str) -> str:
-    """The short page shown when the study has not been run (or not to the end, or is stale)."""
-    if not status.manifest_found:
-        what = "its manifest has not been made and none of its training runs exist"
-    elif status.stale_manifest:
-        what = status.stale_manifest
-    else:
-        reasons: dict[str, list[str]] = defaultdict(list)
-        for name, why in status.problems.items():
-            reasons[why.split(" (")[0]].append(name)
-        what = (
-            f"{len(status.problems)} of its {status.total} training runs cannot be used ("
-            + "; ".join(
-                f"{why}: {', '.join(names[:4])}{', ...' if len(names) > 4 else ''}" for why, names in reasons.items()
-            )
-            + ")"
-        )
-    return (
-        f"**This part was not built:** {what}. It trains {status.total} models besides the paper's six, so "
-        f"the paper-scale book does not wait for it. Build it with\n\n```bash\n{command}\n```\n\n"
-        "which trains what is missing (skipping what is done), executes this page again and rebuilds the book."
-    )
-
-
-def finalize_page(path: Path) -> bool:
-    """Drop the cells tagged STUDY_TAG from an executed beyond notebook that reported "not built".
-
-    The notebook marks its status output with NOT_BUILT_KEY metadata; the cells it then skipped hold
-    headings and prose for results that do not exist. Returns whether cells were removed.
-    """
-    import nbformat
-
-    nb = nbformat.read(str(path), as_version=4)
-    not_built = any(
-        out.get("metadata", {}).get(NOT_BUILT_KEY) == "not built"
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-    )
-    if not not_built:
-        return False
-    nb.cells = [c for c in nb.cells if STUDY_TAG not in c.get("metadata", {}).get("tags", [])]
-    nbformat.write(nb, str(path))
-    return True
-
-
-# --- the page -------------------------------------------------------------------------------------
-
-
-def check_parameters(
-    image_size: object, seeds: object, axis_seeds: object, second_loss: object, second_loss_seeds: object
-) -> dict:
-    """The beyond notebook's parameters, checked and parsed; a mistake is a one-line UserError."""
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 8 or image_size % 8:
-        raise UserError(f"image_size must be a positive multiple of 8, got {image_size!r}")
-    loss = str(second_loss or "").strip()
-    if loss and loss not in SECOND_LOSSES:
-        raise UserError(f"second_loss must be one of {', '.join(SECOND_LOSSES)} or empty, got {loss!r}")
-    parsed = {
-        "seeds": parse_seeds(seeds, "seeds"),
-        "axis_seeds": parse_seeds(axis_seeds, "axis_seeds"),
-        "second_loss_seeds": parse_seeds(second_loss_seeds, "second_loss_seeds"),
-    }
-    if not parsed["seeds"]:
-        raise UserError("seeds must name at least one seed")
-    return {"image_size": image_size, "second_loss": loss or None, **parsed}
-
+from .status import BeyondParameters, not_built_reason
 
 VIVID_MODELS = (*ALL_MODELS, "bgy-nnls", AXIS_COMBINED, "grey")
 NOISE_MODELS = (*ALL_MODELS, ALL_COMBINED, "bgy-nnls", "all-nnls", "grey", "constant")
@@ -200,6 +66,20 @@ class BeyondPage:
             for metric in ("mse", "l1"):
                 self.second_claims += check_claims(self.results, paper_claims(), metric, self.second_loss)
 
+    @classmethod
+    def from_parameters(
+        cls, params: BeyondParameters, data_dir: str | Path = "", *, device: str = "cpu", progress: bool = True
+    ) -> BeyondPage:
+        """The page of the study `params` name; a study not (or not fully) built is a one-line UserError
+        that says what is missing and the command that builds it."""
+        status = params.status()
+        if not status.built:
+            raise UserError(f"the study is not built: {not_built_reason(status)}; run `{params.build_command}`")
+        manifest, photos = resolve_inputs(params.study_dir / "manifest.json", data_dir)
+        return cls(
+            manifest, photos, params.study_dir, params.runs, params.second_loss, device=device, progress=progress
+        )
+
     def scale_note(self) -> str:
         """How the study was run, and how that differs from the paper's scale."""
         states = self.results.states.values()
@@ -225,7 +105,7 @@ class BeyondPage:
         return ", " + "/".join(sorted({s["device"] for s in self.results.states.values()}))
 
     def provenance(self, profile: str) -> str:
-        return provenance(self.results.states, profile, manifest_hash(self.manifest))
+        return training_table(self.results.states, profile, manifest_hash(self.manifest))
 
     def noise_table(self) -> str:
         return mean_std_table(self.results, NOISE_MODELS)
@@ -304,6 +184,14 @@ class BeyondPage:
 
     def loss_claims_table(self) -> str:
         return claims_table(self.second_claims, show_metric=True) if self.second_claims else ""
+
+    def findings_list(self) -> str:
+        """The findings as a Markdown list, as findings-beyond.md holds them."""
+        return markdown_list(self.findings())
+
+    def write_files(self, folder: str | Path) -> list[Path]:
+        """findings-beyond.md, the findings the book's closing note quotes, into `folder`."""
+        return [write_findings(Path(folder), self.findings())]
 
     def findings(self) -> list[str]:
         return findings(

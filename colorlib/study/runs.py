@@ -52,8 +52,6 @@ def temperature_curve() -> list[tuple[float, str]]:
 
 STUDY_FORMAT = "colorlib-study/1"
 AXIS_CACHE_FORMAT = "colorlib-axis-cache/1"
-NOT_BUILT_KEY = "colorlib_study"  # output metadata of the notebook's status cell when not built
-STUDY_TAG = "study"  # notebook cells that only make sense when the study was built
 METRIC_LABELS = {
     "mse": "MSE",
     "l1": "L1",

@@ -56,6 +56,8 @@ SETTING_NAMES = tuple(s.name for s in SETTINGS)
 VARIANT_SETTINGS = ("profile", "seed", "data", "pm_args", "threads")
 STUDY_SETTINGS = ("image_size", "iterations", "seeds", "axis_seeds", "loss2", "loss2_seeds")
 STUDY_MODES = ("auto", "on")
+# The beyond page's two templates, by whether the study is (to be) built; both take the same parameters.
+BEYOND_TEMPLATES = {True: "notebooks/beyond.ipynb", False: "notebooks/beyond-not-built.ipynb"}
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,11 @@ class Plan:
     def beyond_page_needs_study(self) -> bool:
         """`study=on` (make beyond) trains the study; `auto` shows it when it has been trained."""
         return self.settings["study"] == "on" or self.study_done.is_file()
+
+    def beyond_template(self) -> str:
+        """The notebook the beyond page is executed from: the study's tables and figures when the page
+        needs the study, else the short page that says what is missing and the command that builds it."""
+        return BEYOND_TEMPLATES[self.beyond_page_needs_study()]
 
     # --- code each step depends on ------------------------------------------------------------------
     def code(self, step: str) -> list[str]:

@@ -33,17 +33,19 @@ rule beyond_done:
 
 
 rule beyond_page:
-    """The beyond page: the study's tables and figures, or, before it was trained, how to train it."""
+    """The beyond page. Once the study is trained, or is to be (study=on), notebooks/beyond.ipynb draws its
+    tables and figures; before that, notebooks/beyond-not-built.ipynb writes the same page saying what is
+    missing and the command that builds it (plan.beyond_template())."""
     input:
-        "notebooks/beyond.ipynb", MANIFEST, plan.code("pages"),
-        [str(plan.study_done)] if plan.beyond_page_needs_study() else []
+        template=plan.beyond_template(), manifest=MANIFEST, code=plan.code("pages"),
+        study=[str(plan.study_done)] if plan.beyond_page_needs_study() else []
     output: PAGES / "beyond.ipynb"
     params: b=plan.study, profile="beyond" if plan.variant.profile == "paper" else "beyond-smoke",
-        command=plan.make_command("beyond")
+        command=plan.make_command("beyond"),
+        photos=f"-p data_dir {shlex.quote(PHOTOS)}" if plan.beyond_page_needs_study() else ""
     shell:
-        "{PAPERMILL} notebooks/beyond.ipynb {output} -p study_dir {S} -p paper_manifest {MANIFEST}"
+        "{PAPERMILL} {input.template} {output} -p study_dir {S} -p paper_manifest {MANIFEST}"
         " -p generated_dir {PAGES} -p image_size {params.b[image_size]} -p seeds {params.b[seeds]:q}"
         " -p axis_seeds {params.b[axis_seeds]:q} -p second_loss {params.b[loss2]:q}"
         " -p second_loss_seeds {params.b[loss2_seeds]:q} -p profile {params.profile}"
-        " -p build_command {params.command:q} -p data_dir {PHOTOS:q}"
-        " && python -m colorlib.study -q finalize {output}"
+        " -p build_command {params.command:q} {params.photos}"

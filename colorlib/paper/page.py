@@ -1,0 +1,164 @@
+"""The results page (notebooks/results.ipynb): Table I, the claims, the findings and Figures 1-9 from one
+evaluation of the six checkpoints, and the files the other pages read (each piece is computed in the
+modules it imports; this one puts them together, as colorlib.study.page does for the study's page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from .. import TRAINED_MODELS, __version__
+from ..checkpoint import checkpoint_path, load_checkpoint, load_model
+from ..data import manifest_hash
+from ..files import atomic_write_text
+from ..lab import grayscale
+from ..pages import check_generated_dir, check_profile, resolve_inputs, training_table
+from . import claims, diagrams, figures, picks
+from .evaluate import evaluate, table_rows, to_csv, to_markdown
+
+# The files the results page writes for the book's other pages (the front page, the discussion, the check).
+GENERATED_FILES = ("table1.md", "table1.csv", "claims.md", "findings.md", "hero.png")
+
+
+class ResultsPage:
+    """Every figure, table, claim and finding of the results page, from one evaluation of the six models."""
+
+    def __init__(
+        self, manifest: Mapping, data_dir: Path, checkpoints: Path, profile: str = "custom", *, device: str = "cpu"
+    ):
+        self.manifest = manifest
+        self.data_dir = Path(data_dir)
+        self.checkpoints = Path(checkpoints)
+        self.profile = check_profile("results", profile)
+        self.evaluation = evaluate(dict(manifest), self.data_dir, self.checkpoints, device=device)
+        self.states = {m: load_checkpoint(checkpoint_path(self.checkpoints, m)) for m in TRAINED_MODELS}
+        self.model, _ = load_model(checkpoint_path(self.checkpoints, "baseline"))  # Figures 2-4 trace it
+        self.show, self.show_rule = picks.pick_showcase(self.evaluation)  # the photo of Figures 1 and 3-8
+        self.dull, self.dull_rule = picks.pick_desaturated(self.evaluation, exclude=self.show)  # Figure 9's
+        self.rows = table_rows(self.evaluation)
+        self.claims = claims.claims(self.evaluation)
+
+    @classmethod
+    def from_parameters(
+        cls,
+        manifest: str | Path,
+        checkpoints: str | Path,
+        data_dir: str | Path,
+        generated_dir: str | Path,
+        profile: str,
+    ) -> ResultsPage:
+        """The page for the notebook's parameters, each checked first: a mistake is a one-line UserError."""
+        check_profile("results", profile)
+        check_generated_dir(generated_dir)
+        loaded, photos = resolve_inputs(manifest, data_dir, checkpoints)
+        return cls(loaded, photos, Path(checkpoints), profile)
+
+    @property
+    def photo(self):
+        """The showcase validation photo (uint8 RGB at its own resolution)."""
+        return self.evaluation.validation.photos[self.show]
+
+    def colorized(self, model: str, index: int | None = None):
+        """A validation photo (the showcase one by default) colorized by `model`, at its own resolution."""
+        return picks.colorized(self.evaluation, model, self.show if index is None else index)
+
+    def summary(self) -> str:
+        """How many photos, at which size, and the rules that picked the photos shown."""
+        n = len(self.evaluation.validation.names)
+        return (
+            f"{n} validation photos, working size {self.model.config.image_size}.\n{self.show_rule}\n{self.dull_rule}"
+        )
+
+    # --- the method: Figures 1-4 ----------------------------------------------------------------------
+    def fig1(self) -> Figure:
+        return figures.fig1_lab_channels(self.photo)
+
+    def fig2(self) -> Figure:
+        return diagrams.fig2_encoder(self.model)
+
+    def fig3(self) -> Figure:
+        return diagrams.fig3_data_flow(self.model, self.photo)
+
+    def fig4(self) -> Figure:
+        return diagrams.fig4_decoder(self.model)
+
+    # --- colorized validation photos: Figures 5-9 and the front page's hero -------------------------
+    def row(self, models: tuple[str, ...]) -> Figure:
+        """The showcase photo colorized by each of `models`, side by side (Figures 6-8)."""
+        return figures.prediction_row([self.colorized(m) for m in models], list(models))
+
+    def fig5(self) -> Figure:
+        photo = self.photo
+        return figures.prediction_row(
+            [photo, grayscale(photo), self.colorized("baseline")], ["Original", "Grayscale (model input)", "baseline"]
+        )
+
+    def fig6(self) -> Figure:
+        return self.row(("blue", "yellow", "green"))
+
+    def fig7(self) -> Figure:
+        return self.row(("by", "bgy"))
+
+    def fig8(self) -> Figure:
+        return self.row(("by-combined", "bgy-combined"))
+
+    def fig9(self) -> Figure:
+        models = ("baseline", "by-combined", "bgy-combined")
+        return figures.fig9_grid(
+            self.evaluation.validation.photos[self.dull], *(self.colorized(m, self.dull) for m in models)
+        )
+
+    def hero(self) -> Figure:
+        """The front page's picture: the grayscale input, the two combined models and the original."""
+        photo = self.photo
+        return figures.prediction_row(
+            [grayscale(photo), self.colorized("by-combined"), self.colorized("bgy-combined"), photo],
+            ["grayscale input", "by-combined", "bgy-combined", "original"],
+        )
+
+    # --- Table I, vividness, the claims and the findings ------------------------------------------
+    def table1(self) -> str:
+        return to_markdown(self.rows)
+
+    def table1_chart(self) -> Figure:
+        return figures.table_loss_bar(self.rows)
+
+    def vividness(self) -> Figure:
+        return figures.vividness_scatter(self.evaluation.summary, self.evaluation.originals)
+
+    def claims_table(self) -> str:
+        return claims.claims_markdown(self.claims)
+
+    def findings(self) -> str:
+        return claims.findings(self.evaluation, self.claims)
+
+    # --- training and provenance -------------------------------------------------------------------
+    def loss_curves(self) -> Figure:
+        return figures.loss_curve({m: s["losses"] for m, s in self.states.items()})
+
+    def provenance(self) -> str:
+        """How each model was trained (a Markdown table from its checkpoint)."""
+        return training_table(self.states, self.profile, manifest_hash(self.manifest))
+
+    def versions(self) -> str:
+        n = len(self.evaluation.validation.names)
+        return f"colorlib {__version__}; validation photos: {n}; photo folder: {self.data_dir}"
+
+    # --- the files the other pages read --------------------------------------------------------------
+    def write_files(self, folder: str | Path) -> list[Path]:
+        """Table I (Markdown and CSV), the claims, the findings and the hero image, into `folder`."""
+        folder = check_generated_dir(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        texts = {
+            "table1.md": self.table1(),
+            "table1.csv": to_csv(self.rows),
+            "claims.md": self.claims_table(),
+            "findings.md": self.findings() + "\n",
+        }
+        for name, text in texts.items():
+            atomic_write_text(folder / name, text)
+        figures.save_figure(self.hero(), folder / "hero.png")
+        return [folder / name for name in GENERATED_FILES]

@@ -1,0 +1,70 @@
+"""The results page as an object (colorlib.paper.page.ResultsPage): its parameters checked before any
+work, and every figure, table and generated file of notebooks/results.ipynb from six tiny models."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from colorlib import ALL_MODELS, TRAINED_MODELS
+from colorlib.checkpoint import checkpoint_path
+from colorlib.data import SplitParams, make_manifest, scan_folder, write_manifest
+from colorlib.errors import UserError
+from colorlib.paper.evaluate import to_csv
+from colorlib.paper.page import GENERATED_FILES, ResultsPage
+from colorlib.train import train
+
+from .helpers import train_config
+
+
+@pytest.fixture
+def six_models(split_folder, tmp_path):
+    """A manifest over the split folder's photos and the six paper models, one batch each."""
+    manifest = make_manifest(scan_folder(split_folder, progress=False), SplitParams(2, 4, 3, seed=0), str(split_folder))
+    write_manifest(manifest, tmp_path / "manifest.json")
+    for m in TRAINED_MODELS:
+        cfg = train_config(dataset=m, iterations=1, batch_size=2)
+        train(cfg, manifest, split_folder, checkpoint_path(tmp_path / "checkpoints", m), progress=False)
+    return tmp_path
+
+
+def test_parameters_are_checked_before_any_work(tmp_path):
+    (tmp_path / "manifest.json").write_text("{}")  # never read: a mistake is found first
+    given = {"manifest": tmp_path / "manifest.json", "checkpoints": tmp_path, "data_dir": "", "generated_dir": "out"}
+    for mistake, message in [
+        ({"profile": "beyond"}, "unknown profile 'beyond': use one of paper, smoke, custom"),
+        ({"generated_dir": " "}, "generated_dir must name a folder"),
+        ({"checkpoints": tmp_path / "none"}, "no checkpoint for blue, yellow"),
+        ({"manifest": tmp_path / "none.json"}, "manifest file not found"),
+    ]:
+        with pytest.raises(UserError, match=message):
+            ResultsPage.from_parameters(**(given | {"profile": "smoke"} | mistake))
+
+
+def test_every_figure_table_and_file_of_the_page(six_models):
+    page = ResultsPage.from_parameters(
+        six_models / "manifest.json", six_models / "checkpoints", "", six_models / "generated", "custom"
+    )
+    assert page.show != page.dull  # Figure 9 shows another photo than Figures 5-8
+    assert page.summary().splitlines() == ["3 validation photos, working size 32.", page.show_rule, page.dull_rule]
+    panels = {"fig1": 4, "fig5": 3, "fig6": 3, "fig7": 2, "fig8": 2, "fig9": 4, "hero": 4}
+    for name, n in panels.items():
+        assert len(getattr(page, name)().axes) == n, name
+    for name in ("fig2", "fig3", "fig4", "table1_chart", "vividness", "loss_curves"):
+        assert getattr(page, name)().axes, name
+    table = page.table1()
+    assert all(f"| {m} |" in table for m in (*ALL_MODELS, "grey", "constant", "originals"))
+    claims = page.claims_table().splitlines()[2:]  # one row a claim, each with its verdict
+    assert len(claims) == len(page.claims) and all(row.endswith(("| yes |", "| no |")) for row in claims)
+    assert "| model | photos | batches |" in page.provenance() and "Profile `custom`" in page.provenance()
+    assert page.versions().endswith(f"photo folder: {page.data_dir}")
+
+    written = page.write_files(six_models / "generated")
+    assert [p.name for p in written] == list(GENERATED_FILES) and all(p.is_file() for p in written)
+    folder = six_models / "generated"
+    assert (folder / "table1.md").read_text() == table
+    assert (folder / "table1.csv").read_text() == to_csv(page.rows)
+    assert (folder / "claims.md").read_text() == page.claims_table()
+    assert (folder / "findings.md").read_text() == page.findings() + "\n"
+    with Image.open(folder / "hero.png") as hero:
+        assert hero.format == "PNG" and hero.width > 2 * hero.height  # four photos side by side
