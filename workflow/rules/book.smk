@@ -12,7 +12,7 @@ rule book:
     output: "_build/html/index.html"
     params: jb=plan.settings["jb_flags"], build=plan.settings["build"]
     shell:
-        "rm -rf book/generated _build/html _build/.doctrees && mkdir -p book/generated"
+        "rm -rf book/generated _build/html _build/.doctrees && mkdir -p book/generated/web"
         " && cp -r {PAGES}/. book/generated/"
         " && python -m colorlib.workflow.variant {V} book/generated"
         " && jupyter-book build . --path-output . {params.jb}"
