@@ -57,7 +57,7 @@ def own_photo_html(web: Mapping | None) -> str:
     return (
         f'<div class="cx-own" id="own-photo" data-web="{config}" data-unavailable="{esc(unavailable)}">'
         '<p class="cx-own-head"><strong>Use your own photo:</strong> drop it here or '
-        '<label class="cx-own-pick">choose a file <input type="file" id="own-file" accept="image/*"></label>.'
+        '<label class="cx-own-pick">choose a photo… <input type="file" id="own-file" accept="image/*"></label>.'
         f" The six models run in this browser{weight}; the photo never leaves it.</p>"
         '<div class="cx-own-row"><progress id="own-progress" max="1" value="0" hidden></progress>'
         '<span id="own-status" class="cx-own-status" role="status"></span>'
