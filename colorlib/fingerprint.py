@@ -9,7 +9,8 @@ fingerprint as it was, and any edit of what runs changes it. A checkpoint record
 
 The tree is written out by :func:`_canonical`, which skips empty fields, so the fingerprint is the
 same under the Python versions the package supports for code that uses no syntax added in between.
-This module is not part of the fingerprint: it only describes the code.
+This module is not part of the fingerprint: it only describes the code. It also gives a file's
+identity, the sha256 of its bytes (:func:`file_sha256`), which archives and the page's models record.
 """
 
 from __future__ import annotations
@@ -174,3 +175,12 @@ def code_commit(root: Path | None = None) -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return commit + ("-modified" if dirty else "")
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read a MiB at a time (archives and checkpoints are large)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -26,6 +26,7 @@ from PIL import Image
 from colorlib import TRAINED_MODELS
 from colorlib.data import load_image
 from colorlib.ensemble import load_colorizer
+from colorlib.explorer.web import RUNTIME_FILES
 
 from .browser import chromium, skip_without_chromium, wait_state
 from .helpers import SHARED_DATA, VENV
@@ -257,8 +258,5 @@ def test_the_page_shows_what_it_fetches(site):
         assert (page_dir / m["src"]).resolve().stat().st_size == m["bytes"]
     assert [m["name"] for m in config["models"]] == list(TRAINED_MODELS)
     runtime = (page_dir / config["runtime"]["src"]).resolve()
-    sizes = sum(
-        (runtime / f).stat().st_size
-        for f in ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", config["runtime"]["wasm"])
-    )
+    sizes = sum((runtime / f).stat().st_size for f in RUNTIME_FILES)  # the files the page loads
     assert sizes == config["runtime"]["bytes"]

@@ -246,8 +246,8 @@ def test_an_uploaded_photo_is_colorized_by_the_models_and_blended(page, data, ap
     """The upload runs the six PyTorch models on the reader's photo; the sliders then blend it, as colorize would."""
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from colorlib.ensemble import load_colorizer
     from colorlib.explorer.own import OwnPhoto
-    from colorlib.explorer.widget import load_colorizers
 
     rng = np.random.default_rng(5)
     photo = tmp_path / "mine.jpg"
@@ -261,9 +261,8 @@ def test_an_uploaded_photo_is_colorized_by_the_models_and_blended(page, data, ap
         ).replace("\xa0", " ")
 
     WebDriverWait(page, RUN_S, ignored_exceptions=_passing()).until(lambda d: chosen(d).startswith("your photo: mine"))
-    own = OwnPhoto.from_bytes(
-        "mine.jpg", photo.read_bytes(), load_colorizers(app.root / "build/latest/checkpoints", data.models)
-    )
+    colorizers = [load_colorizer([m], app.root / "build/latest/checkpoints") for m in data.models]
+    own = OwnPhoto.from_bytes("mine.jpg", photo.read_bytes(), colorizers)
     assert chosen(page) == "your photo: mine.jpg (240×180)"
 
     def agrees(d):

@@ -89,7 +89,7 @@
     var total = web.runtime.wasm_bytes + web.models.reduce(function (s, m) { return s + m.bytes; }, 0);
     var done = 0;
     this.progress.hidden = false;
-    function fetchBytes(url, expected) {
+    function fetchBytes(url) {
       return fetch(url).then(function (r) {
         if (!r.ok) throw new Error("could not load " + url + " (" + r.status + ")");
         var reader = r.body.getReader(), parts = [], got = 0;
@@ -98,7 +98,6 @@
             if (step.done) {
               var bytes = new Uint8Array(got), at = 0;
               parts.forEach(function (p) { bytes.set(p, at); at += p.length; });
-              done += got - Math.min(got, expected); // a file larger than announced still counts
               return bytes;
             }
             parts.push(step.value);
@@ -122,7 +121,7 @@
       document.head.appendChild(tag);
     });
     this.sessions = script
-      .then(function () { return fetchBytes(runtimeBase + web.runtime.wasm, web.runtime.wasm_bytes); })
+      .then(function () { return fetchBytes(runtimeBase + web.runtime.wasm); })
       .then(function (wasm) {
         var ort = window.ort;
         ort.env.wasm.wasmPaths = runtimeBase;
@@ -132,7 +131,7 @@
         var sessions = {}, chain = Promise.resolve();
         web.models.forEach(function (m) {
           chain = chain
-            .then(function () { return fetchBytes(new URL(m.src, base).href, m.bytes); })
+            .then(function () { return fetchBytes(new URL(m.src, base).href); })
             .then(function (bytes) {
               return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
             })

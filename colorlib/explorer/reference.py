@@ -69,9 +69,9 @@ def dequantize_ab(q: np.ndarray) -> np.ndarray:
 def upsample_bilinear(maps: np.ndarray, height: int, width: int) -> np.ndarray:
     """(C, h, w) -> (C, height, width), bilinear with pixel centres aligned and edges clamped.
 
-    Defined here (not taken from a library) because explorer.js repeats it operation by operation:
-    source row ``sy = (y + 0.5) * h / height - 0.5`` clamped to [0, h - 1], and the same for columns.
-    Same size in and out is the identity.
+    Defined here (not taken from a library) because the page (explorer-core.js) computes the same
+    products and sums: source row ``sy = (y + 0.5) * h / height - 0.5`` clamped to [0, h - 1], and the
+    same for columns. Same size in and out is the identity.
     """
     maps = np.asarray(maps, np.float64)
     _, h, w = maps.shape
@@ -104,7 +104,7 @@ def render(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
 
     Lab -> sRGB by colorlib's fast float32 conversion (:func:`colorlib.lab.lab_planes_to_rgb_fast`):
     the picture only. The readouts that are Table I's numbers (the MSE) never pass through it; the
-    colourfulness readout is measured on this picture. The page (explorer.js) converts in float64,
+    colourfulness readout is measured on this picture. The page (explorer-core.js) converts in float64,
     the formulas of scikit-image's lab2rgb; the two agree within a level on a rare pixel.
     """
     h, w = lightness.shape
@@ -137,7 +137,7 @@ class MseStats:
         )
 
     def mse(self, weights: Sequence[float]) -> float:
-        """The MSE of the blend; plain loops, in the order explorer.js uses, so both give the same float."""
+        """The MSE of the blend; plain loops, in the order explorer-core.js uses, so both give the same float."""
         w = [float(x) for x in normalized_weights(weights)]
         if len(w) != len(self.cross):
             raise UserError(f"expected {len(self.cross)} weights (one per model), got {len(w)}")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import hashlib
 import io
 import json
 import shutil
@@ -41,7 +40,8 @@ from torch import nn
 from .. import TRAINED_MODELS
 from ..checkpoint import checkpoint_path, load_model
 from ..errors import UserError, run_command
-from ..files import atomic_write_text
+from ..files import atomic_write, atomic_write_text
+from ..fingerprint import file_sha256
 
 PROG = "colorlib.explorer.web"
 WEB_MODELS_FORMAT = "colorlib-web-models/1"
@@ -53,10 +53,6 @@ NO_NODE = (
     "this build had no onnxruntime-web: it needs Node.js and npm when the book is built "
     "(make runs `npm ci`; see the README), then `make book` again"
 )
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 # --- the models -------------------------------------------------------------------------------------
@@ -154,16 +150,15 @@ def export_model(checkpoint: Path, out: Path, storage: str = "float16") -> dict:
     proto.doc_string = f"colorlib {state['train_config']['dataset']}: L (1, 1, {size}, {size}) -> ab in [-1, 1]"
     onnx.checker.check_model(proto)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = out.with_suffix(".onnx.tmp")
-    onnx.save(proto, str(tmp_out))
-    tmp_out.replace(out)
+    atomic_write(out, lambda f: f.write(proto.SerializeToString()))
     with torch.no_grad():
         expected = model(x).numpy()
     return {
         "name": state["train_config"]["dataset"],
+        "image_size": size,
         "file": out.name,
         "bytes": out.stat().st_size,
-        "sha256": sha256(out),
+        "sha256": file_sha256(out),
         "max_abs_diff": _agreement(out, x.numpy(), expected),
     }
 
@@ -187,7 +182,7 @@ def export_models(
     entries = []
     for name in models:
         entries.append(export_model(checkpoint_path(Path(checkpoints), name), out_dir / f"{name}.onnx", storage))
-    sizes = {model_size(Path(checkpoints), m) for m in models}
+    sizes = {e["image_size"] for e in entries}
     index = {
         "format": WEB_MODELS_FORMAT,
         "image_size": sizes.pop() if len(sizes) == 1 else sorted(sizes),
@@ -199,12 +194,6 @@ def export_models(
     path = out_dir / "models.json"
     atomic_write_text(path, json.dumps(index, indent=1) + "\n")
     return path
-
-
-def model_size(checkpoints: Path, name: str) -> int:
-    from ..checkpoint import load_checkpoint
-
-    return int(load_checkpoint(checkpoint_path(checkpoints, name))["model_config"]["image_size"])
 
 
 # --- the runtime --------------------------------------------------------------------------------------
@@ -227,7 +216,7 @@ def copy_runtime(package: Path, out_dir: Path) -> Path:
     files = []
     for name in RUNTIME_FILES:
         shutil.copyfile(dist / name, target / name)
-        files.append({"file": name, "bytes": (target / name).stat().st_size, "sha256": sha256(target / name)})
+        files.append({"file": name, "bytes": (target / name).stat().st_size, "sha256": file_sha256(target / name)})
     version = json.loads((package / "package.json").read_text(encoding="utf-8"))["version"]
     index = {"package": "onnxruntime-web", "version": version, "files": files}
     atomic_write_text(index_path, json.dumps(index, indent=1) + "\n")

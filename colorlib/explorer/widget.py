@@ -24,9 +24,7 @@ import ipywidgets as widgets
 import numpy as np
 from PIL import Image
 
-from .. import TRAINED_MODELS
-from ..checkpoint import checkpoint_path
-from ..ensemble import TrainedColorizer
+from ..ensemble import load_colorizer
 from ..errors import UserError
 from ..scoring.metrics import colourfulness
 from .bundle import ExplorerData, explorer_data
@@ -190,8 +188,8 @@ class WeightExplorer(widgets.VBox):
         name = file.get("name") or "photo"
         self.upload_status.value = f"colorizing {name} with {len(self.data.models)} models..."
         try:
-            if self._colorizers is None:
-                self._colorizers = load_colorizers(self.checkpoints, self.data.models)
+            if self._colorizers is None:  # each trained model on its own, in the explorer's order
+                self._colorizers = [load_colorizer([m], self.checkpoints) for m in self.data.models]
             own = OwnPhoto.from_bytes(name, bytes(file["content"]), self._colorizers)
         except UserError as exc:  # an unreadable file, a missing checkpoint: say so, keep what is shown
             self.upload_status.value = str(exc)
@@ -244,14 +242,6 @@ class WeightExplorer(widgets.VBox):
         if key not in self._mean_mse:
             self._mean_mse[key] = self.data.mean_mse(weights, rule, t)
         return self._mean_mse[key]
-
-
-def load_colorizers(checkpoints: Path, models: list[str]) -> list[TrainedColorizer]:
-    """The trained models, in the explorer's order, for a reader's own photo."""
-    unknown = [m for m in models if m not in TRAINED_MODELS]
-    if unknown:
-        raise UserError(f"not trained models: {', '.join(unknown)}")
-    return [TrainedColorizer(checkpoint_path(checkpoints, m), m) for m in models]
 
 
 def explorer(ev, max_photos: int = 32, ab_size: int = 128, checkpoints: Path | None = None) -> WeightExplorer:

@@ -12,7 +12,6 @@ it into place, so an interrupted restore leaves nothing half-written.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -22,20 +21,12 @@ import time
 from pathlib import Path
 
 from ..errors import UserError
-from ..fingerprint import code_commit, code_fingerprint, module_fingerprints
+from ..fingerprint import code_commit, code_fingerprint, file_sha256, module_fingerprints
 
 ARCHIVE_FORMAT = "colorlib-archive/1"
 INDEX = "colorlib-archive.json"
 # what a variant's folder holds that the book needs, in the order a rebuild dates them (oldest first)
 PACKED = ("variant.json", "manifest.json", "data-report.txt", "checkpoints", "logs", "pages")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _why(exc: Exception) -> str:
@@ -84,7 +75,9 @@ def pack(folder: Path | str, out: Path | str) -> dict:
         "code_fingerprint": code_fingerprint(),
         "modules": module_fingerprints(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "files": {p.relative_to(folder).as_posix(): {"size": p.stat().st_size, "sha256": _sha256(p)} for p in files},
+        "files": {
+            p.relative_to(folder).as_posix(): {"size": p.stat().st_size, "sha256": file_sha256(p)} for p in files
+        },
     }
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +135,7 @@ def restore(archive: Path | str, build: Path | str) -> Path:
     files = index["files"]
     if target.exists():
         have = {p.relative_to(target).as_posix() for p in _members(target)}
-        same = have == set(files) and all(_sha256(target / n) == files[n]["sha256"] for n in files)
+        same = have == set(files) and all(file_sha256(target / n) == files[n]["sha256"] for n in files)
         if same:
             return target
         raise UserError(f"{target} already holds a build that differs from {archive}; move it away to restore")
@@ -160,7 +153,7 @@ def restore(archive: Path | str, build: Path | str) -> Path:
                 tar.extract(member, temp, filter="data")
                 path = temp / member.name
                 want = files[member.name]
-                if path.stat().st_size != want["size"] or _sha256(path) != want["sha256"]:
+                if path.stat().st_size != want["size"] or file_sha256(path) != want["sha256"]:
                     raise UserError(f"{archive}: {member.name} does not match its sha256: the archive was altered")
                 seen.add(member.name)
         if seen != set(files):
