@@ -16,7 +16,8 @@
 #   make serve                 serve the built book on 127.0.0.1 (the explorer colorizes your photo there)
 #   make explorer              the explorer as an app (Voilà) on the models of the book built last
 #   make lab                   JupyterLab on the notebooks filled in for that variant
-#   make test                  install and run the test suite
+#   make test                  install and run the whole test suite (both tiers; what CI runs)
+#   make test-fast             the fast tier only: unit tests on small real data, minutes (after every change)
 #   make bench                 speed benchmarks (reference loop vs colorlib), on an idle machine
 #   make lock                  refresh requirements.lock from pyproject.toml (package-lock.json: npm install)
 
@@ -40,10 +41,10 @@ SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake -s workflow/Snakefi
   --rerun-incomplete --show-failed-logs $(if $(CLUSTER),--profile workflow/profiles/$(CLUSTER)) $(SNAKE_ARGS) \
   $(1) $(if $(strip $(GIVEN) $(2)),--config $(foreach v,$(GIVEN),$(call lower,$(v))=$(call quoted,$($(v)))) $(2))
 
-.PHONY: book pipeline beyond archive verify check explorer lab serve web test venv lock browser bench clean clean-all help
+.PHONY: book pipeline beyond archive verify check explorer lab serve web test test-fast venv lock browser bench clean clean-all help
 
 help:
-	@sed -n '1,21p' Makefile
+	@sed -n '1,22p' Makefile
 
 # FROM=archive: restore the archive's variant (every sha256 checked, nothing overwritten) and build the
 # book from it without training; the settings given must name that variant.
@@ -128,8 +129,13 @@ browser:
 	    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) || echo "could not install chromium: the browser test will be skipped"; \
 	  else echo "chromium not installed: the browser test will be skipped"; fi; fi
 
+# Two tiers (tests/conftest.py): `make test-fast` for the unit tests a developer runs after every change; `make test`
+# adds the slow tier (smoke books, notebooks, the workflow's re-runs, SLURM, browsers) and is what CI runs.
 test: $(VENV)/.installed browser web
 	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed web
+	$(BIN)/python -m pytest -m "not slow"
 
 # --- benchmarks (speed; never part of the tests) --------------------------------------------------
 # on the variant named by PROFILE, SEED, DATA...: its manifest, and its baseline model where trained

@@ -27,8 +27,21 @@ GRAY = (128, 128, 128)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker of the tests that read the real shared photo folder."""
+    """Register the markers: the tests that read the real shared photo folder, and the slow tier."""
     config.addinivalue_line("markers", "shared_data: uses the real landscape photos in ../shared/data/landscapes")
+    config.addinivalue_line("markers", "slow: builds a book, runs the workflow or a notebook, or starts a server")
+
+
+# Two speeds. The fast tier (`make test-fast`, i.e. `pytest -m "not slow"`) is unit tests on small real data
+# that a developer runs after every change; the slow tier builds books, executes notebooks, starts servers,
+# a cluster or a browser. A test is slow when it is marked so, or when it needs one of these fixtures.
+SLOW_FIXTURES = {"smoke_book", "explorer_page"}  # the session smoke book; the browser test's own tiny book
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 def textured(seed: int, colour_a: tuple, colour_b: tuple, size: int = 96) -> np.ndarray:
@@ -175,6 +188,15 @@ def smoke_book(tmp_path_factory) -> Path:
         pytest.skip("run the tests from the project's .venv (make test)")
     root = copy_repo(tmp_path_factory.mktemp("book") / "repo")
     make(root, "book")
+    return root
+
+
+@pytest.fixture
+def smoke_copy(smoke_book, tmp_path) -> Path:
+    """A private copy of the built smoke book, for a test that edits or rebuilds it: the session's own copy
+    is read by other tests and stays as built."""
+    root = tmp_path / "repo"
+    shutil.copytree(smoke_book, root, symlinks=True)
     return root
 
 

@@ -316,6 +316,7 @@ def _has_output(cell, mime: str) -> bool:
     not _smoke_built(),
     reason="smoke artefacts not built (run make book PROFILE=smoke first)",
 )
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["data", "results"])
 def test_notebook_runs_on_smoke_artefacts(name, tmp_path):
     papermill = pytest.importorskip("papermill")

@@ -64,6 +64,7 @@ def test_parameters_point_at_the_variant_from_the_copies_folder(tmp_path):
         assert parameters["manifest"] == "../manifest.json" and parameters["data_dir"] == str(tmp_path)
 
 
+@pytest.mark.slow
 def test_make_explorer_before_any_build_prints_one_line(tmp_path):
     root = copy_repo(tmp_path / "repo")
     for target in ("explorer", "lab"):

@@ -270,6 +270,7 @@ needs_workflow = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow
 @needs_workflow
 def test_workflow_trains_exactly_the_study_runs():
     plan = _workflow_dry_run("beyond_done")
@@ -284,6 +285,7 @@ def test_workflow_trains_exactly_the_study_runs():
     assert "--seeds '0 3'" in plan
 
 
+@pytest.mark.slow
 @needs_workflow
 def test_the_beyond_page_is_executed_from_the_template_the_study_calls_for():
     """Before the study is trained (study=auto, nothing trained) the page is the short one; with study=on
@@ -301,6 +303,7 @@ def test_the_beyond_page_is_executed_from_the_template_the_study_calls_for():
     assert "finalize" not in plan
 
 
+@pytest.mark.slow
 @needs_workflow
 def test_every_training_run_has_a_fixed_thread_count():
     """Book and study runs get THREADS threads (1 unless set), whatever the number of cores or jobs; the
@@ -620,6 +623,7 @@ def test_the_beyond_templates_hold_no_guards_and_take_the_same_parameters():
     assert short == {k: v for k, v in full.items() if k != "data_dir"}  # the photos: only the study's page reads them
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (VENV / "bin" / "papermill").exists(), reason="papermill is not installed here")
 def test_the_not_built_page_says_what_is_missing_and_the_study_page_refuses_in_one_line(tmp_path):
     def run(template: str) -> subprocess.CompletedProcess:
@@ -643,6 +647,7 @@ def test_the_not_built_page_says_what_is_missing_and_the_study_page_refuses_in_o
     assert said + "run `make beyond PROFILE=smoke`" in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (VENV / "bin" / "papermill").exists(), reason="papermill is not installed here")
 def test_notebook_rejects_bad_parameters_in_one_line(tmp_path):
     cmd = [str(VENV / "bin" / "papermill"), str(REPO / "notebooks" / "beyond.ipynb"), str(tmp_path / "o.ipynb"),
@@ -659,6 +664,7 @@ def test_notebook_rejects_bad_parameters_in_one_line(tmp_path):
     os.environ.get("COLORLIB_BEYOND_SMOKE") != "1",
     reason="set COLORLIB_BEYOND_SMOKE=1 to build the beyond-smoke study (minutes)",
 )
+@pytest.mark.slow
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="the shared landscape photos are not here")
 def test_beyond_smoke_builds_the_part(tmp_path):
     from .conftest import copy_repo, make
