@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import ALL_MODELS, TRAINED_MODELS, __version__
 from .errors import UserError, run_command
+from .files import atomic_write, atomic_write_text
 
 log = logging.getLogger("colorlib")
 
@@ -38,19 +40,45 @@ def _data_dir(arg: str | None, manifest: dict | None = None, download: bool = Fa
     return resolve_data_dir(arg, download=download)
 
 
+def _check_output_file(path: Path | None, option: str) -> None:
+    """Refuse, before any work, an output file that names a folder or lies under a file."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise UserError(f"{option} {path} is a folder: name the file to write")
+    if path.exists() and not path.is_file():
+        raise UserError(f"{option} {path} is not a regular file: name the file to write")
+    parent = next(p for p in path.absolute().parents if p.exists())
+    if not parent.is_dir():
+        raise UserError(f"{option} {path} cannot be written: {parent} is a file, not a folder")
+
+
+def _write_text(path: Path, text: str, option: str) -> None:
+    """Write an output file (its folder made if absent); a failure is one line."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise UserError(f"cannot write {option} {path} ({exc.strerror or exc})") from None
+
+
 # --- subcommands ----------------------------------------------------------------------------------
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
     from .data import SplitParams, format_report, make_manifest, scan_folder, write_manifest
 
+    _check_output_file(args.out, "--out")
     folder = _data_dir(args.data_dir, download=args.download)
     report = scan_folder(folder, progress=not args.quiet, cache_dir=args.cache)
     params = SplitParams(
         per_colour=args.per_colour, baseline=args.baseline, validation=args.validation, seed=args.seed, test=args.test
     )
     manifest = make_manifest(report, params, str(folder))
-    changed = write_manifest(manifest, args.out)
+    try:
+        changed = write_manifest(manifest, args.out)
+    except OSError as exc:
+        raise UserError(f"cannot write --out {args.out} ({exc.strerror or exc})") from None
     print(format_report(manifest))
     print(f"manifest: {args.out} ({'written' if changed else 'unchanged'})")
     return 0
@@ -96,17 +124,43 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .data import read_manifest
     from .paper.evaluate import evaluate, table_rows, to_csv, to_markdown
 
+    _check_output_file(args.markdown, "--markdown")
+    _check_output_file(args.csv, "--csv")
     manifest = read_manifest(args.manifest)
-    ev = evaluate(manifest, _data_dir(args.data, manifest), args.checkpoints, tuple(args.models), args.device)
+    data = _data_dir(args.data, manifest)
+    ev = evaluate(manifest, data, args.checkpoints, tuple(args.models), args.device, other_manifest=args.other_manifest)
     rows = table_rows(ev)
     md = to_markdown(rows)
     print(md, end="")
-    for path, text in ((args.markdown, md), (args.csv, to_csv(rows))):
+    for path, text, option in ((args.markdown, md, "--markdown"), (args.csv, to_csv(rows), "--csv")):
         if path:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            _write_text(path, text, option)
             print(f"wrote {path}")
     return 0
+
+
+def _make_out_dir(path: Path) -> None:
+    """Make the output folder if absent; a file in its way is one line."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UserError(f"--out-dir {path} is a file, not a folder: name a folder for the colorized photos") from None
+    except OSError as exc:
+        raise UserError(f"cannot make --out-dir {path} ({exc.strerror or exc})") from None
+
+
+def output_names(photos: Sequence[Path], label: str) -> list[str]:
+    """One distinct output name per input, `STEM.LABEL.png`: a stem met before gets -2, -3... (in input order)."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for photo in photos:
+        name, n = f"{photo.stem}.{label}.png", 1
+        while name.casefold() in taken:  # casefold: distinct on case-insensitive file systems too
+            n += 1
+            name = f"{photo.stem}-{n}.{label}.png"
+        taken.add(name.casefold())
+        names.append(name)
+    return names
 
 
 def cmd_colorize(args: argparse.Namespace) -> int:
@@ -116,21 +170,32 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     from .ensemble import load_colorizer
 
     colorizer = load_colorizer(args.models, args.checkpoints, args.weights, args.device, args.precision)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    outs = [args.out_dir / name for name in output_names(args.photos, colorizer.name)]
+    # every name is planned and checked before anything is written: never a result overwritten silently
+    clash = [o for o in outs if os.path.lexists(o) and not (args.overwrite and o.is_file() and not o.is_symlink())]
+    if clash:
+        raise UserError(
+            f"{clash[0]} already exists ({len(clash)} of {len(outs)} outputs do): "
+            "pass --overwrite to replace files, or choose another --out-dir"
+        )
+    _make_out_dir(args.out_dir)
     failed = 0
-    for start in range(0, len(args.photos), args.batch_size):
+    jobs = list(zip(args.photos, outs, strict=True))
+    for start in range(0, len(jobs), args.batch_size):
         batch = []
-        for photo in args.photos[start : start + args.batch_size]:
+        for photo, out in jobs[start : start + args.batch_size]:
             try:
-                batch.append((photo, load_image(photo)))
+                batch.append((photo, out, load_image(photo)))
             except UserError as exc:
                 print(f"skipped {exc}", file=sys.stderr)
                 failed += 1
         if not batch:
             continue
-        for (photo, rgb), out_rgb in zip(batch, colorizer.colorize_many([rgb for _, rgb in batch]), strict=True):
-            out = args.out_dir / f"{photo.stem}.{colorizer.name}.png"
-            Image.fromarray(out_rgb).save(out)
+        for (photo, out, rgb), out_rgb in zip(batch, colorizer.colorize_many([b[2] for b in batch]), strict=True):
+            try:
+                atomic_write(out, lambda file, rgb=out_rgb: Image.fromarray(rgb).save(file, format="PNG"))
+            except OSError as exc:
+                raise UserError(f"cannot write {out} ({exc.strerror or exc})") from None
             print(f"{photo} -> {out} ({rgb.shape[1]}x{rgb.shape[0]})")
     if failed:
         raise UserError(f"{failed} of {len(args.photos)} files could not be read as photos")
@@ -206,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     s.add_argument("--csv", type=Path, help="also write the table as CSV here")
     s.add_argument("--device", default="cpu")
+    s.add_argument(
+        "--allow-other-manifest",
+        dest="other_manifest",
+        action="store_true",
+        help="score checkpoints trained on another manifest (their training photos may be among those scored)",
+    )
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("colorize", help="colorize photos with one model or a weighted blend")
@@ -215,7 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--weights", nargs="+", type=float, help="one non-negative weight per model (default equal)")
     s.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINTS)
-    s.add_argument("--out-dir", type=Path, default=Path("colorized"))
+    s.add_argument(
+        "--out-dir",
+        type=Path,
+        default=Path("colorized"),
+        help="folder of the results (colorized), one PHOTO.MODEL.png each, PHOTO-2.MODEL.png... for a repeated name",
+    )
+    s.add_argument("--overwrite", action="store_true", help="replace results already in --out-dir (default: refuse)")
     s.add_argument("--device", default="cpu")
     s.add_argument(
         "--precision",
@@ -241,7 +318,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     """`colorlib COMMAND`: a user's mistake is one line on stderr and exit status 2."""
     args = build_parser().parse_args(argv)
     return run_command("colorlib", args.quiet, lambda: args.func(args))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -35,7 +35,16 @@ def workspace(tmp_path_factory):
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "colorlib.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "colorlib", *args], capture_output=True, text=True, timeout=300)
+
+
+def user_error(capsys, *args: str) -> str:
+    """The one line that `colorlib ARGS` (run in this process) prints on a user's mistake (exit 2)."""
+    capsys.readouterr()
+    assert main(list(args)) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("colorlib: error: "), err
+    return err.strip().removeprefix("colorlib: error: ")
 
 
 def assert_user_error(proc: subprocess.CompletedProcess, needle: str) -> None:
@@ -220,8 +229,8 @@ def test_missing_manifest(tmp_path):
 
 
 def test_help_for_every_command():
-    for cmd in ("prepare", "train", "evaluate", "colorize", "fetch"):
-        proc = run_cli(cmd, "--help")
+    for args in (["--help"], *([cmd, "--help"] for cmd in ("prepare", "train", "evaluate", "colorize", "fetch"))):
+        proc = run_cli(*args)  # `python -m colorlib`, as `colorlib`
         assert proc.returncode == 0 and "usage: colorlib" in proc.stdout
 
 
@@ -239,3 +248,75 @@ def test_colorized_photo_keeps_lightness(workspace, tmp_path):
     )
     out = np.asarray(Image.open(tmp_path / "p.baseline.png"))
     assert np.median(np.abs(rgb_to_lab(out)[..., 0] - rgb_to_lab(rgb)[..., 0])) < 1.0
+
+
+def test_colorize_gives_each_photo_its_own_output_and_never_overwrites(workspace, tmp_path, capsys):
+    _, _, _, ckpt = workspace
+    photos = [
+        save_photo(tmp_path / "a" / "p.jpg", textured(3, GOLD, GRASS, size=40)),
+        save_photo(tmp_path / "b" / "p.jpg", textured(4, GOLD, GRASS, size=48)),
+        save_photo(tmp_path / "a" / "p.png", textured(5, GOLD, GRASS, size=56)),
+    ]
+    out = tmp_path / "out"
+    args = ["-q", "colorize", *map(str, photos), "--models", "green", "--checkpoints", str(ckpt), "--out-dir", str(out)]
+    assert main(args) == 0
+    sizes = {p.name: Image.open(p).size for p in out.iterdir()}
+    assert sizes == {"p.green.png": (40, 40), "p-2.green.png": (48, 48), "p-3.green.png": (56, 56)}
+    before = {p: p.read_bytes() for p in out.iterdir()}
+    assert user_error(capsys, *args) == (
+        f"{out / 'p.green.png'} already exists (3 of 3 outputs do): pass --overwrite to replace files, "
+        "or choose another --out-dir"
+    )
+    assert {p: p.read_bytes() for p in out.iterdir()} == before
+    assert main([*args, "--overwrite"]) == 0
+
+
+def test_output_paths_that_cannot_be_written(workspace, tmp_path, capsys):
+    _, photos, manifest, ckpt = workspace
+    photo = save_photo(tmp_path / "x.png", textured(1, GOLD, GRASS, size=40))
+    file = tmp_path / "file"
+    file.write_text("mine")
+    assert user_error(
+        capsys, "colorize", str(photo), "--models", "blue", "--checkpoints", str(ckpt), "--out-dir", str(file)
+    ) == (f"--out-dir {file} is a file, not a folder: name a folder for the colorized photos")
+    evaluate = ["evaluate", "--manifest", str(manifest), "--checkpoints", str(ckpt)]
+    assert user_error(capsys, *evaluate, "--markdown", str(tmp_path)) == (
+        f"--markdown {tmp_path} is a folder: name the file to write"
+    )
+    assert user_error(capsys, *evaluate, "--csv", str(file / "t.csv")) == (
+        f"--csv {file / 't.csv'} cannot be written: {file} is a file, not a folder"
+    )
+    assert user_error(capsys, "prepare", str(photos), "--out", str(tmp_path)) == (
+        f"--out {tmp_path} is a folder: name the file to write"
+    )
+    assert file.read_text() == "mine"
+
+
+def test_too_small_folder_says_why_on_the_last_line(workspace, tmp_path):
+    _, photos, _, _ = workspace
+    proc = run_cli("prepare", str(photos), "--out", str(tmp_path / "m.json"), "--cache", str(tmp_path / "cache"))
+    assert_user_error(proc, f"{photos} has 24 usable photos, but the sets need at least 968: add photos")
+    assert "PROFILE=smoke" in proc.stderr and "per_colour" not in proc.stderr  # advice that works for make too
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_evaluate_refuses_checkpoints_of_another_manifest(workspace, tmp_path, capsys, caplog):
+    root, photos, manifest, ckpt = workspace
+    other = tmp_path / "other.json"
+    prepare = ["-q", "prepare", str(photos), "--out", str(other), "--per-colour", "2", "--baseline", "4"]
+    assert main([*prepare, "--validation", "3", "--seed", "1", "--cache", str(root / "cache")]) == 0
+    evaluate = [
+        "-q",
+        "evaluate",
+        "--manifest",
+        str(other),
+        "--checkpoints",
+        str(ckpt),
+        "--models",
+        "blue",
+        "by-combined",
+    ]
+    assert user_error(capsys, *evaluate).startswith(f"blue, yellow in {ckpt} trained on another manifest")
+    assert main([*evaluate, "--allow-other-manifest"]) == 0
+    assert "| by-combined |" in capsys.readouterr().out
+    assert "WARNING: blue, yellow trained on another manifest" in caplog.text

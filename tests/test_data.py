@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import subprocess
 import sys
 import zlib
 from io import BytesIO
@@ -293,6 +294,32 @@ def test_scan_folder(photo_folder, caplog):
         assert max(record.scores, key=record.scores.get) == colour
 
 
+SCAN_AND_LOAD = """
+import json, sys
+from pathlib import Path
+from colorlib.data import load_image, scan_folder
+from colorlib.errors import ImageLoadError
+folder = Path(sys.argv[1])
+try:
+    load_image(folder / "fifo.jpg")
+except ImageLoadError as exc:
+    print(json.dumps({"load": str(exc), "skipped": dict(scan_folder(folder, progress=False).skipped)}))
+"""
+
+
+def test_fifo_and_broken_link_are_skipped_without_reading(photo_folder):
+    os.mkfifo(photo_folder / "fifo.jpg")  # reading it would block forever: a hang fails by the timeout
+    (photo_folder / "gone.png").symlink_to(photo_folder / "absent.png")
+    proc = subprocess.run(
+        [sys.executable, "-c", SCAN_AND_LOAD, str(photo_folder)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["load"] == "fifo.jpg: not a regular file (a FIFO)"
+    assert result["skipped"]["fifo.jpg"] == "not a regular file (a FIFO)"
+    assert result["skipped"]["gone.png"].startswith("cannot read file")
+
+
 def test_scan_missing_and_not_a_folder(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         data.scan_folder(tmp_path / "nope", progress=False)
@@ -403,16 +430,18 @@ def test_manifest_is_deterministic_and_seed_changes_draws(split_report, tmp_path
 
 
 @pytest.mark.parametrize(
-    ("params", "word"),
+    ("params", "message"),
     [
-        (data.SplitParams(per_colour=5), "per_colour"),
-        (data.SplitParams(per_colour=2, baseline=10, validation=5), "baseline"),
-        (data.SplitParams(per_colour=-1), "per_colour"),
+        (data.SplitParams(per_colour=5), "has 20 usable photos, but the sets need at least 911: add photos"),
+        (data.SplitParams(per_colour=2, baseline=10, validation=5), "need at least 21: add photos"),
+        (data.SplitParams(per_colour=5, baseline=1, validation=1), "the green set needs 5 photos, only 4 usable"),
+        (data.SplitParams(per_colour=-1), "per_colour must be 0 or more"),
     ],
 )
-def test_too_few_photos(split_report, params, word):
-    with pytest.raises(UserError, match=word):
+def test_too_few_photos(split_report, params, message):
+    with pytest.raises(UserError, match=message) as caught:
         data.make_manifest(split_report, params, "split")
+    assert params.per_colour < 0 or "PROFILE=smoke" in str(caught.value)  # advice that works for make too
 
 
 def test_report_counts_and_scores(split_report):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import warnings
 from io import BytesIO
 from pathlib import Path
@@ -25,13 +27,22 @@ _HIGH_BIT_GRAY = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 def load_image(path: Path) -> np.ndarray:
     """Read a photo file as uint8 sRGB (H, W, 3); any failure: ImageLoadError "name: reason"."""
     path = Path(path)
+    return decode_image(read_regular_file(path, path.name), path.name)
+
+
+def read_regular_file(path: Path, name: str) -> bytes:
+    """A regular file's bytes, else ImageLoadError "name: reason": opened non-blocking and checked
+    before any read, so a FIFO (or a device) named like a photo is refused instead of hanging."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb", opener=lambda file, flags: os.open(file, flags | os.O_NONBLOCK)) as file:
+            mode = os.fstat(file.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise ImageLoadError(f"{name}: not a regular file ({'a FIFO' if stat.S_ISFIFO(mode) else 'a device'})")
+            return file.read()
     except FileNotFoundError as exc:
-        raise ImageLoadError(f"{path.name}: file not found") from exc
+        raise ImageLoadError(f"{name}: file not found") from exc
     except OSError as exc:
-        raise ImageLoadError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
-    return decode_image(data, path.name)
+        raise ImageLoadError(f"{name}: cannot read file ({exc.strerror or exc})") from exc
 
 
 def decode_image(data: bytes, name: str) -> np.ndarray:

@@ -30,7 +30,7 @@ from .features import (
     scores_from_lch,
     thumbnail,
 )
-from .photos import IMAGE_SUFFIXES, MAX_PIXELS, decode_image
+from .photos import IMAGE_SUFFIXES, MAX_PIXELS, decode_image, read_regular_file
 
 log = logging.getLogger(__name__)
 
@@ -189,13 +189,10 @@ def _scan_file(path: Path, name: str) -> dict:
         log.info("skipping %s: not an image file", name)
         return {"skipped": "not an image file"}
     try:
-        return {"record": _record_to_json(describe_photo(name, path.read_bytes()))}
+        return {"record": _record_to_json(describe_photo(name, read_regular_file(path, name)))}
     except ImageLoadError as exc:
         log.warning("skipping %s", exc)
         return {"skipped": str(exc).removeprefix(f"{name}: ")}
-    except OSError as exc:
-        log.warning("skipping %s: cannot read file (%s)", name, exc.strerror or exc)
-        return {"skipped": f"cannot read file ({exc.strerror or exc})"}
 
 
 def _scan_entry(folder: Path, name: str, cache: dict) -> tuple[dict, bool]:

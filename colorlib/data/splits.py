@@ -104,13 +104,28 @@ def pick_top(
     return picks, {k: len(v) for k, v in ranked.items()}
 
 
+# How to ask for smaller sets, in words that work for `colorlib prepare` and for `make` alike.
+SMALLER_SETS = (
+    "add photos, or ask for smaller sets (make: PROFILE=smoke; colorlib prepare: --per-colour, --baseline, "
+    "--validation, --test)"
+)
+
+
+def _check_size(pool: Pool, params: SplitParams, folder: object) -> None:
+    """UserError, before any draw, when the folder has fewer usable photos than the sets take."""
+    needed = 3 * params.per_colour + params.baseline + params.validation + params.test
+    if len(pool.usable) < needed:
+        raise UserError(
+            f"{folder} has {len(pool.usable)} usable photos, but the sets need at least {needed}: {SMALLER_SETS}"
+        )
+
+
 def _pick_colour_sets(pool: Pool, per_colour: int) -> dict[str, list[int]]:
     """The per_colour best scorers of each colour among photos dominated by that colour."""
 
     def too_few(colour: str, count: int) -> str:
         return (
-            f"only {count} usable photos are mostly {colour} ({len(pool.usable)} usable "
-            f"in all): lower per_colour (now {per_colour})"
+            f"the {colour} set needs {per_colour} photos, only {count} usable ones are mostly {colour}: {SMALLER_SETS}"
         )
 
     picks, _ = pick_top(pool.usable, lambda i: pool.records[i].scores, COLOURS, per_colour, too_few)
@@ -133,11 +148,6 @@ def draw(candidates: list[int], size: int, rng: np.random.Generator, what: str) 
 def _pick_random_sets(pool: Pool, taken: set[int], params: SplitParams) -> tuple[list[int], list[int]]:
     """(validation, baseline): random usable photos of groups not in the colour sets."""
     rest = [i for i in pool.usable if pool.group_of[i] not in taken]
-    if params.validation + params.baseline > len(rest):
-        raise UserError(
-            f"only {len(rest)} usable photos remain besides the colour sets, but validation + "
-            f"baseline = {params.validation} + {params.baseline}: lower baseline or validation"
-        )
     rng = np.random.default_rng(params.seed)
     validation = draw(rest, params.validation, rng, "validation")
     chosen = set(validation)
@@ -230,6 +240,7 @@ def make_manifest(report: ScanReport, params: SplitParams, data_dir_label: str) 
     """
     _check_params(params)
     pool = make_pool(report)
+    _check_size(pool, params, report.folder)
     sets = _make_sets(pool, params)
     in_sets = sorted({i for idx in sets.values() for i in idx})
     names = [*SETS, *(["test"] if "test" in sets else [])]

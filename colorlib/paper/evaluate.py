@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import torch
 
 from .. import ALL_MODELS, COMBINED_MODELS, TRAINED_MODELS
 from ..checkpoint import checkpoint_path, load_checkpoint
-from ..data import load_set
+from ..data import load_set, manifest_hash
 from ..ensemble import TrainedColorizer, blend, expand_model_names
 from ..errors import UserError
 from ..lab import PadInfo, preprocess_batch, unpad
@@ -26,6 +27,8 @@ from ..scoring.intervals import mean_interval
 from ..scoring.metrics import METRICS, PhotoScores, mse_ab, original_scores, score_set, summarize
 from ..scoring.references import constant_prediction, grey_prediction, mean_ab, skill
 from . import PAPER_TABLE_I
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,18 +54,24 @@ def load_validation(manifest: dict, data_dir: Path, size: int, set_name: str = "
     )
 
 
+def checkpoint_files(checkpoint_dir: Path, models) -> dict[str, Path]:
+    """The checkpoint of each trained model the names stand for; a missing one is a UserError."""
+    files = {m: checkpoint_path(checkpoint_dir, m) for m in expand_model_names(models)}
+    missing = [m for m, path in files.items() if not path.is_file()]
+    if missing:
+        raise UserError(f"no checkpoint for {', '.join(sorted(missing))} in {checkpoint_dir}; train them first")
+    return files
+
+
 def predict_models(
     checkpoint_dir: Path, lightness: torch.Tensor, models=ALL_MODELS, device: str = "cpu"
 ) -> dict[str, torch.Tensor]:
     """ab predictions of each named model; combined models are equal-weight blends of members."""
-    wanted_trained = set(expand_model_names(models))
-    missing = [m for m in wanted_trained if not checkpoint_path(checkpoint_dir, m).is_file()]
-    if missing:
-        raise UserError(f"no checkpoint for {', '.join(sorted(missing))} in {checkpoint_dir}; train them first")
+    files = checkpoint_files(checkpoint_dir, models)
     preds = {}
     for m in TRAINED_MODELS:
-        if m in wanted_trained:
-            preds[m] = TrainedColorizer(checkpoint_path(checkpoint_dir, m), m, device).predict_ab(lightness)
+        if m in files:
+            preds[m] = TrainedColorizer(files[m], m, device).predict_ab(lightness)
     for m, members in COMBINED_MODELS.items():
         if m in models:
             preds[m] = blend(torch.stack([preds[x] for x in members]), [1.0] * len(members))
@@ -120,13 +129,15 @@ def evaluate(
     device: str = "cpu",
     references: bool = True,
     test: bool = True,
+    other_manifest: bool = False,
 ) -> Evaluation:
     """Score every model (and, unless told not to, grey and constant) on the validation set, and on
     the test set when the manifest has one and `test` is on (the explorer needs validation only).
 
-    Every row gets its skill, 1 − MSE / MSE(grey), when grey is scored.
+    Every row gets its skill, 1 − MSE / MSE(grey), when grey is scored. Checkpoints trained on another
+    manifest are refused unless other_manifest (:func:`checked_image_size`).
     """
-    size = _image_size(checkpoint_dir, models)
+    size = checked_image_size(manifest, checkpoint_dir, models, other_manifest)
     val = load_validation(manifest, data_dir, size)
     preds = predict_models(checkpoint_dir, val.lightness, models, device)
     constant_ab = mean_ab(manifest, data_dir, size) if references else None
@@ -149,9 +160,27 @@ def score_predictions(val: ValidationSet, preds: dict[str, torch.Tensor]) -> Eva
     return Evaluation(val, preds, per_photo, summary, originals)
 
 
-def _image_size(checkpoint_dir: Path, models) -> int:
-    first = next(iter(COMBINED_MODELS.get(models[0], (models[0],))))
-    return int(load_checkpoint(checkpoint_path(checkpoint_dir, first))["model_config"]["image_size"])
+def checked_image_size(manifest: dict, checkpoint_dir: Path, models, other_manifest: bool = False) -> int:
+    """The models' working size, refusing checkpoints trained on another manifest than the one scored.
+
+    A checkpoint records only its manifest's hash: under another manifest its training photos may be
+    among the photos scored (a leak no score would show), so that is a UserError, or with
+    other_manifest a loud warning.
+    """
+    digest, sizes, other = manifest_hash(manifest), [], []
+    for m, path in checkpoint_files(checkpoint_dir, models).items():
+        state = load_checkpoint(path)
+        sizes.append(int(state["model_config"]["image_size"]))
+        if state.get("manifest_hash") != digest:
+            other.append(m)
+    if other and not other_manifest:
+        raise UserError(
+            f"{', '.join(other)} in {checkpoint_dir} trained on another manifest: their training photos may be among "
+            "those scored; score them with their own manifest (or pass colorlib evaluate --allow-other-manifest)"
+        )
+    if other:
+        log.warning("WARNING: %s trained on another manifest: their training photos may be scored", ", ".join(other))
+    return sizes[0]
 
 
 def table_rows(ev: Evaluation) -> list[dict]:
