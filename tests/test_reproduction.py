@@ -173,12 +173,12 @@ def test_a_variant_without_the_runs_the_check_needs_is_one_line(tmp_path):
 def test_colorlib_check_prints_the_verdict_first(tmp_path):
     table, verdicts = reference("amd-epyc")
     folder = built_variant(tmp_path / "v", table, verdicts)
-    proc = subprocess.run([sys.executable, "-m", "colorlib.cli", "check", str(folder)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "colorlib", "check", str(folder)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     first = proc.stdout.splitlines()[0]
     assert first == f"{folder}: " + check(folder).summary()
     assert "| bgy | 0.0297 |" in proc.stdout  # the numbers table, with our bgy against both builds
-    missing = subprocess.run([sys.executable, "-m", "colorlib.cli", "check", str(tmp_path / "no")], capture_output=True,
+    missing = subprocess.run([sys.executable, "-m", "colorlib", "check", str(tmp_path / "no")], capture_output=True,
                              text=True)  # fmt: skip
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1, missing.stderr
 
@@ -187,7 +187,7 @@ def test_strict_check_fails_a_build_that_does_not_reproduce(tmp_path):
     table, verdicts = reference("amd-epyc")
     table["blue"] = 1.0
     folder = built_variant(tmp_path / "v", table, verdicts)
-    cmd = [sys.executable, "-m", "colorlib.cli", "check", "--strict", str(folder)]
+    cmd = [sys.executable, "-m", "colorlib", "check", "--strict", str(folder)]
     assert subprocess.run(cmd, capture_output=True, text=True).returncode == 1
 
 
