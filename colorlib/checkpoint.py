@@ -6,6 +6,7 @@ through this module, so using a model never imports the training code.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import torch
@@ -42,6 +43,12 @@ def load_checkpoint(path: Path) -> dict:
         ) from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise UserError(f"{path}: not a colorlib checkpoint")
+    for name in ("model", "model_config"):
+        if not isinstance(state.get(name), dict):
+            raise UserError(f"{path}: a damaged checkpoint (no {name} entry); train it again")
+    unknown = sorted(set(state["model_config"]) - {f.name for f in fields(ModelConfig)})
+    if unknown:
+        raise UserError(f"{path}: a damaged checkpoint (unknown model_config key {unknown[0]!r}); train it again")
     return state
 
 
