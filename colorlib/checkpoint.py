@@ -43,12 +43,11 @@ def load_checkpoint(path: Path) -> dict:
         ) from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise UserError(f"{path}: not a colorlib checkpoint")
-    for name in ("model", "model_config"):
-        if not isinstance(state.get(name), dict):
-            raise UserError(f"{path}: a damaged checkpoint (no {name} entry); train it again")
-    unknown = sorted(set(state["model_config"]) - {f.name for f in fields(ModelConfig)})
-    if unknown:
-        raise UserError(f"{path}: a damaged checkpoint (unknown model_config key {unknown[0]!r}); train it again")
+    missing = [name for name in ("model", "model_config") if not isinstance(state.get(name), dict)]
+    unknown = [] if missing else sorted(set(state["model_config"]) - {f.name for f in fields(ModelConfig)})
+    if missing or unknown:
+        problem = f"no {missing[0]} entry" if missing else f"unknown model_config key {unknown[0]!r}"
+        raise UserError(f"{path}: a damaged checkpoint ({problem}); delete it and train again")
     return state
 
 
