@@ -6,6 +6,7 @@ through this module, so using a model never imports the training code.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import torch
@@ -42,6 +43,11 @@ def load_checkpoint(path: Path) -> dict:
         ) from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise UserError(f"{path}: not a colorlib checkpoint")
+    missing = [name for name in ("model", "model_config") if not isinstance(state.get(name), dict)]
+    unknown = [] if missing else sorted(set(state["model_config"]) - {f.name for f in fields(ModelConfig)})
+    if missing or unknown:
+        problem = f"no {missing[0]} entry" if missing else f"unknown model_config key {unknown[0]!r}"
+        raise UserError(f"{path}: a damaged checkpoint ({problem}); delete it and train again")
     return state
 
 

@@ -88,8 +88,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .data import read_manifest
     from .train import TrainConfig, train
 
-    manifest = read_manifest(args.manifest)
-    cfg = TrainConfig(
+    cfg = TrainConfig(  # its values are checked before anything is read or written
         dataset=args.dataset,
         iterations=args.iterations,
         batch_size=args.batch_size,
@@ -102,6 +101,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         loss=args.loss,
         checkpoint_every=args.checkpoint_every,
     )
+    manifest = read_manifest(args.manifest)
     out = args.out or DEFAULT_CHECKPOINTS / f"{args.dataset}.pt"
     result = train(
         cfg,

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -13,6 +16,7 @@ from typing import BinaryIO
 from .errors import one_line
 
 log = logging.getLogger(__name__)
+STARTED = time.time()  # about when this process started: a temporary file older than it is no writer's any more
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -30,6 +34,17 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Delete what a process killed inside :func:`atomic_write` left beside `path`: hidden files named by
+    its own pattern (``.<name>.<8 random characters>.tmp``), regular files only, older than this process."""
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
+    for tmp in path.parent.iterdir() if path.parent.is_dir() else ():
+        if pattern.fullmatch(tmp.name) and stat.S_ISREG(tmp.lstat().st_mode) and tmp.lstat().st_mtime < STARTED:
+            log.info("removing %s, left by a write that was killed", tmp)
+            tmp.unlink()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

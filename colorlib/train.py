@@ -5,12 +5,15 @@ The paper: MSE on normalised ab, Adam with learning rate 0.001 and no weight dec
 path runs channels-last with bf16 autocast where the CPU has bf16 instructions (several times
 faster than fp32; `benchmarks/bench_train.py` checks that the validation loss does not suffer);
 `precision="fp32"` switches it off. A checkpoint is written atomically every `checkpoint_every`
-batches and on Ctrl-C; running the same command again resumes from it.
+batches and on Ctrl-C; running the same command again resumes from it. A loss or a weight that turns
+non-finite stops the run with one line, and is never saved.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 import signal
 import threading
 import time
@@ -28,6 +31,7 @@ from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 from .data import load_set, manifest_hash
 from .device import PRECISIONS, pick_device, resolve_precision
 from .errors import UserError
+from .files import remove_stale_temporaries
 from .fingerprint import code_commit, code_fingerprint
 from .lab import preprocess_batch
 from .model import ColorNet, ModelConfig
@@ -66,17 +70,22 @@ class TrainConfig:
     checkpoint_every: int = 250
 
     def __post_init__(self) -> None:
-        for name in ("iterations", "batch_size", "image_size", "threads", "checkpoint_every"):
-            if int(getattr(self, name)) < 1:
-                raise UserError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if self.lr <= 0:
-            raise UserError(f"lr must be positive, got {self.lr}")
+        """Refuse, in one line, any value a run cannot use: `colorlib train`, the notebook and the
+        workflow's plan (which checks PM_ARGS before any job runs) all construct one."""
+        for name in ("iterations", "batch_size", "image_size", "threads", "checkpoint_every", "seed"):
+            value, least = getattr(self, name), 0 if name == "seed" else 1
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < least:
+                raise UserError(f"{name} must be a whole number >= {least}, got {value!r}")
+        for name, least in (("lr", "above 0"), ("weight_decay", "of 0 or more")):
+            value = getattr(self, name)
+            real = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+            if not real or value < 0 or (name == "lr" and value == 0):
+                raise UserError(f"{name} must be a finite number {least}, got {value!r}")
         if self.image_size % 8:
             raise UserError(f"image_size must be a multiple of 8, got {self.image_size}")
-        if self.loss not in LOSSES:
-            raise UserError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        if self.precision not in PRECISIONS:
-            raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        for name, choices in (("loss", LOSSES), ("precision", PRECISIONS)):
+            if getattr(self, name) not in choices:
+                raise UserError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
 
     def model_config(self) -> ModelConfig:
         return ModelConfig(image_size=self.image_size, encoder_weights=self.encoder_weights)
@@ -242,6 +251,7 @@ def train(
     check_dataset(manifest, cfg.dataset)
     mhash = manifest_hash(manifest)
     code, commit = code_fingerprint(), code_commit()  # the code that decides the numbers, and its checkout
+    remove_stale_temporaries(out)  # a save killed mid-way left its temporary file
     state = _resume_state(out, cfg, mhash, force)
     if state is not None and state.get("complete"):
         log.info("%s is complete and up to date; nothing to do", out)
@@ -307,9 +317,27 @@ def train(
     def batch(i: int) -> tuple[torch.Tensor, torch.Tensor]:
         return gather(lightness, ab, order[i], memory_format)
 
+    def diverged(what: str) -> UserError:
+        return UserError(f"training {cfg.dataset}: {what} of {cfg.iterations}; stopped without saving (try a lower lr)")
+
     def flush() -> None:
+        """Read the losses back from the device; a non-finite one stops the run before anything is saved."""
         if len(losses) < step:
-            losses.extend(step_losses[len(losses) : step].float().cpu().tolist())
+            new = step_losses[len(losses) : step].float().cpu().tolist()
+            bad = next((i for i, v in enumerate(new, len(losses) + 1) if not math.isfinite(v)), 0)
+            losses.extend(new)
+            if bad:
+                raise diverged(f"the loss became {losses[bad - 1]} at batch {bad}")
+
+    def save(complete: bool) -> None:
+        """Checkpoint the run, never with non-finite losses or weights (the last good checkpoint stays)."""
+        nonlocal elapsed
+        flush()
+        weights = [t for t in model.state_dict().values() if t.is_floating_point()]
+        if not bool(torch.stack([torch.isfinite(t).all() for t in weights]).all()):
+            raise diverged(f"the weights became non-finite by batch {step}")
+        elapsed = time.perf_counter() - start
+        save_checkpoint(snapshot(complete), out)
 
     with _deferred_interrupt() as interrupt:
         while step < cfg.iterations and not interrupt["stop"]:
@@ -326,21 +354,12 @@ def train(
                 flush()
                 log.info("%s: batch %d/%d, loss %.4f", cfg.dataset, step, cfg.iterations, np.mean(losses[-50:]))
             if step % cfg.checkpoint_every == 0 and step < cfg.iterations:
-                flush()
-                elapsed = time.perf_counter() - start
-                save_checkpoint(snapshot(False), out)
-    flush()
-    if step < cfg.iterations:
-        elapsed = time.perf_counter() - start
-        save_checkpoint(snapshot(False), out)
-        bar.close()
-        raise UserError(
-            f"interrupted at batch {step} of {cfg.iterations}; progress saved in {out}; "
-            "run the same command again to resume"
-        )
+                save(False)
     bar.close()
-    elapsed = time.perf_counter() - start
-    save_checkpoint(snapshot(True), out)
+    save(step == cfg.iterations)
+    if step < cfg.iterations:  # Ctrl-C: saved; the caller exits as interrupted (status 130)
+        log.warning("interrupted at batch %d of %d, saved in %s: run it again to resume", step, cfg.iterations, out)
+        raise KeyboardInterrupt
     log.info(
         "trained %s: %d batches in %.0f s on %s (%s, %d threads)",
         cfg.dataset,

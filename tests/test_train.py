@@ -1,5 +1,7 @@
 """Training: the loss falls, checkpoints carry what made them, interrupted runs resume exactly."""
 
+import json
+import math
 import os
 import signal
 
@@ -7,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from colorlib import checkpoint, device
+from colorlib import SETS, checkpoint, cli, device
 from colorlib import train as T
 from colorlib.errors import UserError
 
@@ -36,8 +38,8 @@ def test_checkpoint_carries_config_manifest_hash_and_version(tiny):
     assert not model.training
 
 
-def _interrupted(manifest, data, out, monkeypatch, at: int = 25) -> None:
-    """Train into `out` and press Ctrl-C in the middle of batch `at`."""
+def _ctrl_c_at(monkeypatch, at: int = 25) -> None:
+    """Press Ctrl-C in the middle of batch `at` of the next run."""
     calls = {"n": 0}
     real_step = torch.optim.Adam.step
 
@@ -48,7 +50,13 @@ def _interrupted(manifest, data, out, monkeypatch, at: int = 25) -> None:
         return real_step(self, *a, **k)
 
     monkeypatch.setattr(torch.optim.Adam, "step", flaky_step)
-    with pytest.raises(UserError, match="resume"):
+
+
+def _interrupted(manifest, data, out, monkeypatch, at: int = 25) -> None:
+    """Train into `out` and press Ctrl-C in the middle of batch `at`: saved, then interrupted."""
+    real_step = torch.optim.Adam.step
+    _ctrl_c_at(monkeypatch, at)
+    with pytest.raises(KeyboardInterrupt):
         T.train(train_config(), manifest, data, out, progress=False)
     monkeypatch.setattr(torch.optim.Adam, "step", real_step)
 
@@ -160,3 +168,127 @@ def test_other_losses_train_and_old_checkpoints_stay_valid(tiny):
     saved = train_config().identity()
     saved.pop("loss")
     assert train_config().same_run(saved) and not train_config(loss="l1").same_run(saved)
+
+
+# --- the trust boundary: values, divergence, interruptions, damaged checkpoints ------------------------
+
+
+def _cli_train(manifest: dict, data, out, *flags: str) -> int:
+    """`colorlib -q train blue` on the tiny set, with its manifest written as `colorlib prepare` would."""
+    path = out.parent / "manifest.json"
+    path.write_text(json.dumps(manifest | {"sets": {n: manifest["sets"].get(n, []) for n in SETS}}))
+    tiny = ["--iterations", "40", "--image-size", "32", "--precision", "fp32", "--checkpoint-every", "10"]
+    where = ["--manifest", str(path), "--data", str(data), "--out", str(out)]
+    return cli.main(["-q", "train", "blue", *where, *tiny, *flags])
+
+
+@pytest.mark.parametrize("lr", ["inf", "nan", "-1"])
+def test_the_cli_refuses_a_non_finite_or_negative_lr_in_one_line(tiny, lr, capsys):
+    manifest, data, tmp = tiny
+    assert _cli_train(manifest, data, tmp / "lr.pt", "--lr", lr) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"colorlib: error: lr must be a finite number above 0, got {float(lr)!r}"
+    assert not (tmp / "lr.pt").exists()
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (dict(lr=math.inf), "lr must be a finite number above 0, got inf"),
+        (dict(lr="0.1"), "lr must be a finite number above 0, got '0.1'"),
+        (dict(weight_decay=-1e-4), "weight_decay must be a finite number of 0 or more"),
+        (dict(iterations=2.5), "iterations must be a whole number >= 1, got 2.5"),
+        (dict(batch_size=True), "batch_size must be a whole number >= 1, got True"),
+        (dict(seed=-1), "seed must be a whole number >= 0, got -1"),
+        (dict(threads="2; id"), "threads must be a whole number >= 1"),
+    ],
+)
+def test_train_config_refuses_wrong_types_and_ranges(bad, message):
+    with pytest.raises(UserError) as err:
+        train_config(**bad)
+    assert str(err.value).startswith(message)
+
+
+def _nan_loss_at(monkeypatch, k: int) -> None:
+    real, calls = T.LOSSES["mse"], {"n": 0}
+
+    def loss(pred, target):
+        calls["n"] += 1
+        return real(pred, target) * (math.nan if calls["n"] == k else 1.0)
+
+    monkeypatch.setitem(T.LOSSES, "mse", loss)
+
+
+def _nan_weights_after(monkeypatch, k: int) -> None:
+    real, calls = torch.optim.Adam.step, {"n": 0}
+
+    def step(self, *a, **kw):
+        calls["n"] += 1
+        out = real(self, *a, **kw)
+        if calls["n"] == k:
+            with torch.no_grad():
+                self.param_groups[0]["params"][0].fill_(math.nan)
+        return out
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+
+
+@pytest.mark.parametrize(
+    ("inject", "message", "saved"),
+    [
+        (lambda mp: _nan_loss_at(mp, 15), "training blue: the loss became nan at batch 15 of 40; stopped", 10),
+        (lambda mp: _nan_weights_after(mp, 40), "training blue: the weights became non-finite by batch 40 of 40", 30),
+    ],
+)
+def test_a_run_that_turns_non_finite_stops_and_never_saves_it(tiny, monkeypatch, inject, message, saved):
+    """The last good checkpoint stays (finite weights, not complete); nothing non-finite is ever written."""
+    manifest, data, tmp = tiny
+    inject(monkeypatch)
+    with pytest.raises(UserError, match=message):
+        T.train(train_config(), manifest, data, tmp / "nan.pt", progress=False)
+    state = checkpoint.load_checkpoint(tmp / "nan.pt")
+    assert not state["complete"] and state["step"] == saved and all(map(math.isfinite, state["losses"]))
+    assert all(torch.isfinite(t).all() for t in state["model"].values() if t.is_floating_point())
+
+
+def test_ctrl_c_in_colorlib_train_saves_and_exits_130(tiny, monkeypatch, capsys):
+    manifest, data, tmp = tiny
+    _ctrl_c_at(monkeypatch, 25)
+    assert _cli_train(manifest, data, tmp / "c.pt") == 130
+    assert "colorlib: interrupted" in capsys.readouterr().err
+    state = checkpoint.load_checkpoint(tmp / "c.pt")
+    assert state["step"] == 25 and not state["complete"]
+
+
+def test_a_stale_temporary_file_of_a_killed_save_is_removed_on_the_next_start(tiny):
+    manifest, data, tmp = tiny
+    (tmp / "ckpt").mkdir()
+    stale, fresh = tmp / "ckpt" / ".s.pt.a1b2c3d4.tmp", tmp / "ckpt" / ".s.pt.e5f6g7h8.tmp"
+    others = [tmp / "ckpt" / ".s.pt.keep.tmp", tmp / "ckpt" / ".other.pt.a1b2c3d4.tmp", fresh]
+    for path in [stale, *others]:
+        path.write_bytes(b"half a checkpoint")
+        if path != fresh:
+            os.utime(path, (0, 0))  # long before this process started
+    T.train(train_config(iterations=2), manifest, data, tmp / "ckpt" / "s.pt", progress=False)
+    assert not stale.exists() and all(p.exists() for p in others)  # only the writer's own pattern, only old
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda s: s["model_config"].update(colour="blue"), "unknown model_config key 'colour'"),
+        (lambda s: s.pop("model"), "no model entry"),
+        (lambda s: s.update(model_config=[64]), "no model_config entry"),
+    ],
+)
+def test_a_damaged_checkpoint_is_one_line_and_never_already_trained(tiny, damage, message):
+    manifest, data, tmp = tiny
+    out = tmp / "d.pt"
+    T.train(train_config(iterations=2), manifest, data, out, progress=False)
+    state = checkpoint.load_checkpoint(out)
+    damage(state)
+    checkpoint.save_checkpoint(state, out)
+    with pytest.raises(UserError, match=message):
+        checkpoint.load_model(out)
+    with pytest.raises(UserError, match=message):  # never "already trained"
+        T.train(train_config(iterations=2), manifest, data, out)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -106,12 +107,70 @@ def test_the_study_and_the_paper_train_with_one_command(split_folder):
     plan = Plan.from_config({"profile": "smoke", "data": str(split_folder), "build": "b", "threads": 2}, root=REPO)
     runs = plan.training_runs()
     assert set(plan.paper_logs()) | set(plan.study_logs()) == set(runs)
-    shapes = {re.sub(r"\S+", "x", run.command("photos")).count("x") for run in runs.values()}
+    shapes = {tuple(w for w in run.argv("photos") if w.startswith("-")) for run in runs.values()}
     assert len(shapes) == 1  # the same flags in the same order for every run
     for run in runs.values():
-        assert run.command("photos").startswith("OMP_NUM_THREADS=2 colorlib -q train ")
-        assert f"--out {run.checkpoint}" in run.command("photos")
+        argv = run.argv("photos")
+        assert argv[:3] == ["colorlib", "-q", "train"] and argv[argv.index("--out") + 1] == str(run.checkpoint)
+        assert argv[argv.index("--threads") + 1] == "2"
         assert run.log.parent == run.checkpoint.parent.parent / "logs"
+
+
+@pytest.mark.parametrize(
+    ("pm_args", "message"),
+    [
+        ("-p lr 'x||touch {marker};'", "PM_ARGS: lr must be a finite number above 0, got 'x||touch "),
+        ("-p lr x||touch${{IFS}}{marker};", "PM_ARGS: lr must be a finite number above 0, got 'x||touch"),
+        ("-p precision 'fp32;touch {marker}'", "PM_ARGS: precision must be one of auto, bf16, fp32, got 'fp32;"),
+        ("-p iterations '$(touch {marker})'", "PM_ARGS: iterations must be a whole number >= 1, got '$(touch"),
+        ("-p lr -1", "PM_ARGS: lr must be a finite number above 0, got -1"),
+        ("-p lr 1e999", "PM_ARGS: lr must be a finite number above 0, got inf"),
+        ("-p image_size 60", "PM_ARGS: image_size must be a multiple of 8, got 60"),
+        ("-p seed 1.5", "PM_ARGS: seed must be a whole number >= 0, got 1.5"),
+    ],
+)
+def test_pm_args_are_checked_against_their_parameters_when_the_plan_is_made(pm_args, message, split_folder, tmp_path):
+    marker = tmp_path / "MARKER"
+    config = {"profile": "smoke", "data": str(split_folder), "build": str(tmp_path / "build")}
+    with pytest.raises(UserError) as err:
+        Plan.from_config(config | {"pm_args": pm_args.format(marker=marker)}, root=REPO)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+    assert not marker.exists() and not (tmp_path / "build").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"build": "b;touch MARKER"}, "BUILD must be a plain path"),
+        ({"jb_flags": "-W 'x"}, "JB_FLAGS: No closing quotation"),
+        ({"beyond_loss2": "l1;touch MARKER"}, "BEYOND_*: loss must be one of mse, l1, huber, got 'l1;touch MARKER'"),
+        ({"beyond_image_size": "60"}, "BEYOND_*: image_size must be a multiple of 8, got 60"),
+    ],
+)
+def test_settings_that_reach_a_shell_are_refused_unless_plain(setting, message, split_folder):
+    with pytest.raises(UserError, match=re.escape(message)):
+        Plan.from_config({"profile": "smoke", "data": str(split_folder)} | setting, root=REPO)
+
+
+def test_training_runs_as_an_argument_list_and_the_recorded_command_round_trips(split_folder, tmp_path, monkeypatch):
+    """A photo folder whose name is shell syntax reaches `colorlib train` as one argument, run without a
+    shell; the `make` command recorded for readers (variant.json) splits back into exactly its settings."""
+    photos = tmp_path / "it's $(touch MARKER); `id` here"
+    shutil.copytree(split_folder, photos)
+    config = {"profile": "smoke", "data": str(photos), "build": str(tmp_path / "b"), "pm_args": "-p lr 0.0005"}
+    plan = Plan.from_config(config, root=REPO)
+    words = ["make", "book", "PROFILE=smoke", f"DATA={photos}", "PM_ARGS=-p lr 0.0005"]
+    assert shlex.split(plan.make_command("book")) == words
+    assert json.loads(plan.variant_json())["command"] == plan.make_command("book")
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda argv, **kw: calls.append((argv, kw)))
+    run = next(iter(plan.training_runs().values()))
+    run.log.parent.mkdir(parents=True)
+    run.run(plan.photos)
+    ((argv, kw),) = calls
+    assert argv == run.argv(plan.photos) and argv[argv.index("--data") + 1] == str(photos)
+    assert argv[argv.index("--lr") + 1] == "0.0005" and not kw.get("shell") and kw["env"]["OMP_NUM_THREADS"] == "1"
+    assert run.log.is_file() and not (tmp_path / "MARKER").exists()
 
 
 def test_the_workflow_knows_which_beyond_page_to_execute(split_folder, tmp_path):
@@ -161,6 +220,7 @@ def snakemake(*config: str, target: str = "book") -> subprocess.CompletedProcess
         (["colour=blue"], "error: unknown parameter 'colour'; known:"),
         (["profile=huge"], "error: unknown PROFILE 'huge': use paper or smoke"),
         (["pm_args=-p lx 3"], "error: unknown parameter 'lx' in PM_ARGS"),
+        (["pm_args=-p lr -1"], "error: PM_ARGS: lr must be a finite number above 0, got -1"),
         (["data=/no/such/folder"], "error: photo folder /no/such/folder not found"),
     ],
 )

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from .. import TRAINED_MODELS
 from ..errors import UserError
 from ..fingerprint import code_files
 from ..study.runs import Run, parse_seeds, study_runs
+from ..train import TrainConfig
 from .variant import PROFILES, Variant, make_variant
 
 
@@ -64,27 +67,34 @@ BEYOND_TEMPLATES = {True: "notebooks/beyond.ipynb", False: "notebooks/beyond-not
 class TrainingRun:
     """One training run, the paper's or the study's: the same command for both."""
 
-    set_name: str
+    config: TrainConfig  # made when the plan is: a value it refuses stops the workflow before any job runs
     manifest: Path
-    checkpoint: Path
-    log: Path
-    seed: int
-    loss: str
-    image_size: int
-    iterations: int
-    batch_size: int
-    lr: float
-    precision: str
-    threads: int
+    folder: Path  # the variant's or the study's
+    name: str
 
-    def command(self, photos: str) -> str:
-        q = shlex.quote
-        return (
-            f"OMP_NUM_THREADS={self.threads} colorlib -q train {q(self.set_name)} --manifest {q(str(self.manifest))}"
-            f" --data {q(photos)} --out {q(str(self.checkpoint))} --seed {self.seed} --loss {self.loss}"
-            f" --image-size {self.image_size} --iterations {self.iterations} --batch-size {self.batch_size}"
-            f" --lr {self.lr} --precision {self.precision} --threads {self.threads}"
-        )
+    @property
+    def checkpoint(self) -> Path:
+        return self.folder / "checkpoints" / f"{self.name}.pt"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "logs" / f"{self.name}.txt"
+
+    def argv(self, photos: str) -> list[str]:
+        """The `colorlib train` command as an argument list: no value of it ever passes through a shell."""
+        c = self.config
+        flags = {"--manifest": self.manifest, "--data": photos, "--out": self.checkpoint, "--seed": c.seed}
+        flags |= {"--loss": c.loss, "--image-size": c.image_size, "--iterations": c.iterations}
+        flags |= {"--batch-size": c.batch_size, "--lr": c.lr, "--precision": c.precision, "--threads": c.threads}
+        return ["colorlib", "-q", "train", c.dataset, *(word for f, v in flags.items() for word in (f, str(v)))]
+
+    def run(self, photos: str) -> None:
+        """Train with OMP_NUM_THREADS at the run's threads; the log is written whole, or not at all."""
+        tmp = self.log.with_name(f"{self.log.name}.tmp")
+        with tmp.open("w") as out:
+            env = os.environ | {"OMP_NUM_THREADS": str(self.config.threads)}
+            subprocess.run(self.argv(photos), stdout=out, env=env, check=True)
+        tmp.replace(self.log)
 
 
 def study_key(study: dict, split: dict, threads: int) -> str:
@@ -121,6 +131,14 @@ class Plan:
             int(str(settings["gpus"]))
         except ValueError:
             raise UserError(f"GPUS must be a whole number, got {settings['gpus']!r}") from None
+        # The rules' shell commands name the build folder (and every path under it) and JB_FLAGS as they are
+        build = str(settings["build"])
+        if not build or shlex.quote(build) != build:
+            raise UserError(f"BUILD must be a plain path (letters, digits and @%+=:,./-_ only), got {build!r}")
+        try:
+            settings["jb_flags"] = shlex.join(shlex.split(str(settings["jb_flags"])))
+        except ValueError as exc:
+            raise UserError(f"JB_FLAGS: {exc}, in {settings['jb_flags']!r}") from None
         variant = make_variant(
             str(settings["profile"]),
             settings["data"],
@@ -155,7 +173,12 @@ class Plan:
         threads = int(variant.train["threads"])
         study_folder = folder / f"beyond-{study['image_size']}px-{study_key(study, split, threads)}"
         draws = set(seeds["seeds"]) | (set(seeds["loss2_seeds"]) if study["loss2"] else set())
-        return cls(given, settings, variant, folder, study, split, study_folder, runs, tuple(sorted(draws)), Path(root))
+        plan = cls(given, settings, variant, folder, study, split, study_folder, runs, tuple(sorted(draws)), Path(root))
+        try:  # every run's TrainConfig checks its values now, before any job runs (the paper's: make_variant)
+            plan.training_runs()
+        except UserError as exc:
+            raise UserError(f"BEYOND_*: {exc}") from None
+        return plan
 
     # --- paths --------------------------------------------------------------------------------------
     @property
@@ -192,23 +215,12 @@ class Plan:
     def training_runs(self) -> dict[str, TrainingRun]:
         """Every training run the workflow knows, by its log file (the training rule's output)."""
         t = self.variant.train
-        common = {"batch_size": t["batch_size"], "lr": t["lr"], "precision": t["precision"], "threads": t["threads"]}
-        runs = {}
-        for model in TRAINED_MODELS:
-            log = self.folder / "logs" / f"{model}.txt"
-            ckpt = self.folder / "checkpoints" / f"{model}.pt"
-            runs[str(log)] = TrainingRun(
-                model, self.manifest, ckpt, log, t["seed"], "mse", t["image_size"], t["iterations"], **common
-            )
-        size, iterations = int(self.study["image_size"]), int(self.study["iterations"])
-        for run in self.study_runs:
-            log = self.study_folder / "logs" / f"{run.name}.txt"
-            ckpt = self.study_folder / "checkpoints" / f"{run.name}.pt"
-            manifest = self.study_folder / "manifest.json"
-            runs[str(log)] = TrainingRun(
-                run.set_name, manifest, ckpt, log, run.seed, run.loss, size, iterations, **common
-            )
-        return runs
+        runs = [TrainingRun(TrainConfig(m, **t), self.manifest, self.folder, m) for m in TRAINED_MODELS]
+        study = {"image_size": int(self.study["image_size"]), "iterations": int(self.study["iterations"])}
+        for r in self.study_runs:
+            cfg = TrainConfig(r.set_name, **t | study | {"seed": r.seed, "loss": r.loss})
+            runs.append(TrainingRun(cfg, self.study_folder / "manifest.json", self.study_folder, r.name))
+        return {str(run.log): run for run in runs}
 
     def paper_logs(self) -> list[str]:
         return [str(self.folder / "logs" / f"{m}.txt") for m in TRAINED_MODELS]

@@ -27,8 +27,10 @@ import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .. import TRAINED_MODELS
 from ..errors import UserError
 from ..fingerprint import code_fingerprint
+from ..train import TrainConfig
 
 VARIANT_FORMAT = "colorlib-variant/1"
 
@@ -136,6 +138,10 @@ def make_variant(
     train = {k: v for k, v in known.items() if k not in WORKFLOW_TRAIN_PARAMS and k != "n_preview"}
     train |= PROFILES[profile]["train"] | {"seed": seed, "threads": threads}
     train |= {k: v for k, v in overrides.items() if k != "n_preview"}
+    try:
+        TrainConfig(TRAINED_MODELS[0], **train)  # the checks of `colorlib train`, before any job runs
+    except UserError as exc:
+        raise UserError(f"PM_ARGS: {exc}") from None
     photos = photos_fingerprint(folder)
     if photos.endswith("-0"):
         raise UserError(f"photo folder {data} holds no files: pass DATA=/path/to/photos")

@@ -10,11 +10,12 @@ RESOURCES = plan.run_resources()
 
 
 rule train:
-    """One training run: a set of a manifest, a seed, a loss and the variant's recipe (colorlib.train)."""
+    """One training run: a set of a manifest, a seed, a loss and the variant's recipe (colorlib.train),
+    run as an argument list (no shell), in the SLURM job where the cluster profile sends it."""
     input: lambda w: TRAINING[w.log].manifest
     output: "{log}"
     wildcard_constraints: log="|".join(map(re.escape, TRAINING))
     threads: THREADS
     resources: gpu=RESOURCES["gpu"], mem_mb=RESOURCES["mem_mb"], runtime=RESOURCES["runtime"]
-    params: command=lambda w: TRAINING[w.log].command(PHOTOS)
-    shell: "{params.command} > {output}.tmp && mv {output}.tmp {output}"
+    run:
+        TRAINING[wildcards.log].run(PHOTOS)
