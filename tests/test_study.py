@@ -311,7 +311,7 @@ def test_every_training_run_has_a_fixed_thread_count():
     for threads, target, n_pages in (("1", "beyond_done", 0), ("3", "pipeline", 6)):
         plan = _workflow_dry_run(target, *([] if threads == "1" else [f"threads={threads}"]))  # 1: the default
         commands = [line.split("Shell command:")[-1].strip() for line in plan.splitlines() if "Shell command:" in line]
-        runs = [c for c in commands if " colorlib -q train " in f" {c}"]
+        runs = [line.split("train: ", 1)[1] for line in plan.splitlines() if " colorlib -q train " in line]
         pages = [c for c in commands if "notebooks/train.ipynb" in c]
         assert len(runs) >= 6 and len(pages) == n_pages, commands
         assert all(c.startswith(f"OMP_NUM_THREADS={threads} ") for c in runs), runs

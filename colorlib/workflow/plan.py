@@ -88,6 +88,10 @@ class TrainingRun:
         flags |= {"--batch-size": c.batch_size, "--lr": c.lr, "--precision": c.precision, "--threads": c.threads}
         return ["colorlib", "-q", "train", c.dataset, *(word for f, v in flags.items() for word in (f, str(v)))]
 
+    def shown(self, photos: str) -> str:
+        """The same command as readers copy it (the workflow shows it for each run, dry runs included)."""
+        return f"OMP_NUM_THREADS={self.config.threads} {shlex.join(self.argv(photos))}"
+
     def run(self, photos: str) -> None:
         """Train with OMP_NUM_THREADS at the run's threads; the log is written whole, or not at all."""
         tmp = self.log.with_name(f"{self.log.name}.tmp")

@@ -17,5 +17,7 @@ rule train:
     wildcard_constraints: log="|".join(map(re.escape, TRAINING))
     threads: THREADS
     resources: gpu=RESOURCES["gpu"], mem_mb=RESOURCES["mem_mb"], runtime=RESOURCES["runtime"]
+    params: shown=lambda w: TRAINING[w.log].shown(PHOTOS)
+    message: "train: {params.shown}"
     run:
         TRAINING[wildcards.log].run(PHOTOS)
