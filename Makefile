@@ -107,13 +107,14 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 lock:
 	bash tools/lock.sh
 
-# --- the explorer page's runtime (onnxruntime-web, pinned by package-lock.json) ----------------------
-# Node.js and npm are build dependencies of that one part: without them the book still builds and the page
-# says that colorizing your own photo needs them. --ignore-scripts: nothing of the packages runs here.
+# --- the book's browser runtime (onnxruntime-web and MathJax, pinned by package-lock.json) ------------
+# Node.js and npm are build dependencies of those parts: without them the book still builds, the explorer
+# page says that colorizing your own photo needs them, and formulas show as TeX. --ignore-scripts: nothing
+# of the packages runs here.
 web:
 	@if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then :; \
 	elif command -v npm >/dev/null; then npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; \
-	else echo "warning: npm not found: the book builds without the in-page colorizer (install Node.js 18+ for it)" >&2; fi
+	else echo "warning: npm not found: the book builds without the in-page colorizer, formulas as TeX (install Node.js 18+)" >&2; fi
 
 # The built book over http on 127.0.0.1 (a page opened from file:// cannot load the explorer's models).
 PORT ?= 8000

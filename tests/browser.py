@@ -21,9 +21,12 @@ def skip_without_chromium() -> None:
 
 
 @contextmanager
-def chromium(profile_dir: Path, page_load_timeout: int = 60, downloads: Path | None = None) -> Iterator:
+def chromium(
+    profile_dir: Path, page_load_timeout: int = 60, downloads: Path | None = None, logs: bool = False
+) -> Iterator:
     """A headless Chromium WebDriver with its own profile folder, quit on leaving, also after a failure;
-    files the page saves go to `downloads`, without asking."""
+    files the page saves go to `downloads`, without asking; with `logs`, it keeps the console's messages
+    and every request the pages make, for :func:`console_errors_and_requests`."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -45,6 +48,8 @@ def chromium(profile_dir: Path, page_load_timeout: int = 60, downloads: Path | N
     if downloads is not None:
         prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
         options.add_experimental_option("prefs", prefs)
+    if logs:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(page_load_timeout)
     if downloads is not None:
@@ -72,3 +77,35 @@ def wait_state(driver, ident: str, states: tuple[str, ...], timeout: float = 180
         if time.monotonic() > deadline:
             raise AssertionError(f"{ident} still {state!r} after {timeout} s: {said}")
         time.sleep(poll)
+
+
+def console_errors_and_requests(driver) -> tuple[list[str], list[str]]:
+    """The console's errors (a script's uncaught exception, a file that failed to load...) and the URLs
+    of every request over the network (http, ws) since the last call, from the logs of a driver started
+    with `logs` (the browser's own pages, chrome://, are not the network)."""
+    import json
+
+    errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    events = (json.loads(e["message"])["message"] for e in driver.get_log("performance"))
+    urls = (e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent")
+    return errors, [u for u in urls if u.startswith(("http:", "https:", "ws:", "wss:"))]
+
+
+@contextmanager
+def served_folder(root: Path) -> Iterator[str]:
+    """`root` over http on 127.0.0.1 (a thread of this process) until the block ends: its URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,7 +4,8 @@ The page under test is a tiny book built here with ``jupyter-book build``, confi
 project's, from a notebook whose output is the explorer for a real Evaluation of synthetic photos
 (or, to check another page by hand, the page named by $COLORLIB_EXPLORER_PAGE). The Python reference
 is always computed from the data inside the page itself. A reader's own photo, which needs trained
-models and the runtime, is tested on the served smoke book (tests/test_browser_own.py).
+models and the runtime, is tested on the served smoke book (tests/test_browser_own.py); so is every
+page of it here: no console error, no other host, its formulas typeset.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from colorlib.explorer.reference import blend_ab
 from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, combine_ab, format_temperature, rule_note
 from colorlib.explorer.web import NO_NODE
 
-from .browser import chromium, skip_without_chromium
+from .browser import chromium, console_errors_and_requests, served_folder, skip_without_chromium
 from .helpers import REPO, fake_evaluation
 
 MARKER = 'id="colorlib-explorer"'
@@ -374,27 +375,12 @@ def test_the_temperature_slider_matches_colorlib_rules(browser, data):
 
 def test_page_works_from_a_web_server_too(browser, explorer_page, data):
     """The data is inside the page, so http:// behaves like file://."""
-    import functools
-    import http.server
-    import threading
-
     root = next((p for p in explorer_page.parents if (p / "_static").is_dir()), explorer_page.parent)
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/{explorer_page.relative_to(root).as_posix()}"
-        browser.get(url)
+    with served_folder(root) as url:
+        browser.get(url + explorer_page.relative_to(root).as_posix())
         _wait_ready(browser)
         _set_weights(browser, dict(zip(data.models, [5, 40, 0, 20, 0, 70][: len(data.models)], strict=True)))
         _check_matches_python(browser, data)
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_book_built_without_node_says_what_the_own_photo_part_needs(browser):
@@ -403,3 +389,43 @@ def test_a_book_built_without_node_says_what_the_own_photo_part_needs(browser):
     assert status.startswith("Not in this build: ") and "Node.js" in status and "npm ci" in status
     assert browser.find_element("id", "own-file").get_attribute("disabled") is not None
     assert browser.execute_script("return document.getElementById('colorlib-explorer').dataset.state") == "ready"
+
+
+# --- every page of the smoke book ----------------------------------------------------------------
+
+# MathJax's promise, resolved once it has typeset the page (at once where the page loads no MathJax)
+_TYPESET = """
+const done = arguments[arguments.length - 1];
+const startup = window.MathJax && window.MathJax.startup;
+(startup && startup.promise ? startup.promise : Promise.resolve()).then(() => done(true), (e) => done(String(e)));
+"""
+# each formula (Sphinx's span.math / div.math): typeset by MathJax, or its TeX as the page has it
+_FORMULAS = """
+return Array.from(document.querySelectorAll('.math')).map(
+  (m) => m.querySelector('mjx-container') ? '' : m.textContent);
+"""
+
+
+def test_every_page_of_the_book_loads_cleanly_from_the_book_alone(smoke_book, tmp_path):
+    """Every page of the smoke book, served on 127.0.0.1: no error in the console, no request to another
+    host, and each formula typeset by the book's own MathJax (the method page has some)."""
+    skip_without_chromium()
+    html = smoke_book / "_build" / "html"
+    if not (html / "_static" / "mathjax" / "tex-svg.js").is_file():
+        pytest.skip("the smoke book was built without MathJax (no Node.js/npm here)")
+    found = (p.relative_to(html) for p in html.rglob("*.html"))
+    pages = sorted(p.as_posix() for p in found if not any(part.startswith("_") for part in p.parts))
+    assert "book/method.html" in pages and "book/generated/explorer.html" in pages
+    typeset = {}
+    with served_folder(html) as root, chromium(tmp_path / "profile", logs=True) as driver:
+        for page in pages:
+            driver.get(root + page)
+            assert driver.execute_async_script(_TYPESET) is True, page
+            raw = [tex for tex in driver.execute_script(_FORMULAS) if tex]
+            assert not raw, f"{page}: formulas left as TeX: {raw[:3]}"
+            typeset[page] = len(driver.find_elements("css selector", ".math mjx-container"))
+            errors, urls = console_errors_and_requests(driver)
+            assert not errors, f"{page}: the console says {errors}"
+            elsewhere = [u for u in urls if not u.startswith(root)]
+            assert not elsewhere, f"{page} requested another host: {elsewhere}"
+    assert typeset["book/method.html"] > 0 and typeset["book/discussion.html"] > 0
