@@ -24,7 +24,7 @@
 # Make's own settings; every other variable named on the command line is a setting of the workflow
 # (`make book SEED=1` is `--config seed=1`), listed once with its default in colorlib/workflow/plan.py
 # (SETTINGS): PROFILE SEED DATA PM_ARGS THREADS GPUS BUILD CACHE BEYOND_* ... A misspelt one is refused there.
-MAKE_OWN := CORES CLUSTER SNAKE_ARGS PYTHON VENV VARIANT JUPYTER_ARGS FROM OUT MODEL PORT
+MAKE_OWN := CORES CLUSTER SNAKE_ARGS PYTHON VENV VARIANT JUPYTER_ARGS FROM OUT FORCE MODEL PORT
 BUILD ?= build
 CACHE ?= .colorlib-cache
 CORES ?= all
@@ -37,9 +37,10 @@ BIN := $(VENV)/bin
 GIVEN := $(filter-out $(MAKE_OWN),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
 lower = $(shell echo '$(1)' | tr A-Z a-z)
 quoted = '$(subst ','"'"',$(1))'
+CONFIG = $(foreach v,$(GIVEN),$(call lower,$(v))=$(call quoted,$($(v))))
 SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake -s workflow/Snakefile --cores $(CORES) \
   --rerun-incomplete --show-failed-logs $(if $(CLUSTER),--profile workflow/profiles/$(CLUSTER)) $(SNAKE_ARGS) \
-  $(1) $(if $(strip $(GIVEN) $(2)),--config $(foreach v,$(GIVEN),$(call lower,$(v))=$(call quoted,$($(v)))) $(2))
+  $(1) $(if $(strip $(GIVEN) $(2)),--config $(CONFIG) $(2))
 
 .PHONY: book pipeline beyond archive verify check explorer lab serve web test test-fast venv lock browser bench clean clean-all help
 
@@ -47,9 +48,10 @@ help:
 	@sed -n '1,22p' Makefile
 
 # FROM=archive: restore the archive's variant (every sha256 checked, nothing overwritten) and build the
-# book from it without training; the settings given must name that variant.
+# book from it without training; the settings given must name that variant (checked before restoring).
 book: $(VENV)/.installed web
-	$(if $(FROM),name=$$($(BIN)/python -m colorlib.workflow.archive restore $(call quoted,$(FROM)) $(BUILD)) && \
+	$(if $(FROM),name=$$($(BIN)/python -m colorlib.workflow.archive restore $(call quoted,$(FROM)) \
+	  $(call quoted,$(BUILD)) --config $(CONFIG)) && \
 	  $(call SNAKEMAKE,book,restored=$$name),$(call SNAKEMAKE,book))
 	@echo "book: open _build/html/index.html (variant $$(readlink $(BUILD)/latest))"
 
@@ -73,8 +75,9 @@ explorer: $(VENV)/.installed
 
 # A built variant (VARIANT, build/latest by default) packed into one file, OUT (build/<variant>.tar by default):
 # its manifest, checkpoints, logs and executed pages with a sha256 each; `make book FROM=that-file` rebuilds from it.
+# An existing OUT is kept unless FORCE=1.
 archive: $(VENV)/.installed
-	@$(BIN)/python -m colorlib.workflow.archive pack $(call quoted,$(VARIANT)) \
+	@$(BIN)/python -m colorlib.workflow.archive pack $(if $(FORCE),--force) $(call quoted,$(VARIANT)) \
 	  $(if $(OUT),$(call quoted,$(OUT)),$(BUILD)/$$(basename $$(readlink -f $(call quoted,$(VARIANT)))).tar)
 
 # Retrain one model (MODEL=blue) of VARIANT from scratch, beside it, and say whether it is the published one:

@@ -1,22 +1,33 @@
 """Published models (colorlib.workflow.archive, `make archive`, `make book FROM=`): a variant packed with
 a sha256 per file, restored only when every hash holds, never over other files, and a book rebuilt
-from it without training."""
+from it without training. An archive is a stranger's: hand-made ones (absolute, `..`, links, devices...)
+are refused in one line with nothing written outside build/<variant> and nothing changed inside it."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import os
+import stat
 import subprocess
 import sys
 import tarfile
+from functools import cache
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from colorlib.errors import UserError
 from colorlib.workflow import archive
 
 from .conftest import copy_repo, jobs_run, make
-from .helpers import VENV
+from .helpers import REPO, VENV
+
+NAME = "smoke-s0-0123abcdef"  # a variant name of the form the workflow makes
 
 
 def fake_variant(folder: Path) -> Path:
@@ -37,9 +48,55 @@ def files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every path under `root` (links not followed): its type, and a file's bytes and mtime or a link's target.
+    A folder's own time is left out: it moves when the temporary folder comes and goes; its entries are compared."""
+    out = {}
+    for folder, dirs, names in os.walk(root):
+        for name in dirs + names:
+            path = Path(folder) / name
+            st_ = path.lstat()
+            kind = stat.S_IFMT(st_.st_mode)
+            data = path.read_bytes() if stat.S_ISREG(kind) else os.readlink(path) if stat.S_ISLNK(kind) else None
+            out[path.relative_to(root).as_posix()] = (kind, data, None if stat.S_ISDIR(kind) else st_.st_mtime_ns)
+    return out
+
+
+@cache
+def modules() -> dict:
+    return archive.module_fingerprints()
+
+
+def regular(name: str, data: bytes = b"x") -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info, data
+
+
+def special(name: str, kind: bytes, link: str = "") -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, link
+    return info, b""
+
+
+def listing(members) -> dict:
+    return {i.name: {"size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for i, d in members}
+
+
+def hand_made(path: Path, variant: object = NAME, members=(), listed: dict | None = None) -> Path:
+    """A tar archive written by hand: an index naming `variant` and listing `listed` (by default each member
+    with its size and sha256), then the `members` ((TarInfo, bytes) pairs)."""
+    listed = listing(members) if listed is None else listed
+    index = {"format": archive.ARCHIVE_FORMAT, "variant": variant, "modules": modules(), "files": listed}
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in [regular(archive.INDEX, json.dumps(index).encode()), *members]:
+            tar.addfile(info, io.BytesIO(data) if info.isreg() else None)
+    return path
+
+
 @pytest.fixture
 def packed(tmp_path) -> tuple[Path, Path]:
-    variant = fake_variant(tmp_path / "built" / "smoke-s0-abc")
+    variant = fake_variant(tmp_path / "built" / NAME)
     out = tmp_path / "smoke.tar"
     archive.pack(variant, out)
     return variant, out
@@ -47,10 +104,11 @@ def packed(tmp_path) -> tuple[Path, Path]:
 
 def test_a_restored_variant_is_the_packed_one(packed, tmp_path):
     variant, out = packed
-    target = archive.restore(out, tmp_path / "build")
-    assert target == tmp_path / "build" / "smoke-s0-abc" and files(target) == files(variant)
+    target = archive.restore(out, tmp_path / "build", expected=NAME)
+    assert target == tmp_path / "build" / NAME and files(target) == files(variant)
     assert archive.restore(out, tmp_path / "build") == target  # again: the same files, nothing to do
     assert archive.read_index(out)["files"]["checkpoints/blue.pt"]["size"] == 10240
+    assert [p.name for p in (tmp_path / "build").iterdir()] == [NAME]  # no temporary folder left
 
 
 def test_restore_dates_outputs_after_their_inputs(packed, tmp_path):
@@ -69,16 +127,33 @@ def test_a_truncated_archive_is_one_line_and_writes_nothing(packed, tmp_path):
     assert not (tmp_path / "build").exists() or not any((tmp_path / "build").iterdir())
 
 
-def test_an_altered_archive_is_refused(packed, tmp_path):
-    _, out = packed
+def altered(out: Path) -> Path:
     data = bytearray(out.read_bytes())
-    at = data.find(bytes(range(256)))  # inside checkpoints/blue.pt
-    data[at + 7] ^= 0xFF
-    altered = tmp_path / "altered.tar"
-    altered.write_bytes(bytes(data))
+    data[data.find(bytes(range(256))) + 7] ^= 0xFF  # inside checkpoints/blue.pt
+    path = out.with_name("altered.tar")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_an_altered_archive_is_refused(packed, tmp_path):
     with pytest.raises(UserError, match=r"checkpoints/blue.pt does not match its sha256: the archive was altered"):
-        archive.restore(altered, tmp_path / "build")
-    assert not (tmp_path / "build" / "smoke-s0-abc").exists()
+        archive.restore(altered(packed[1]), tmp_path / "build")
+    assert not (tmp_path / "build" / NAME).exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "altered"])
+def test_an_existing_folder_does_not_pass_a_damaged_archive_as_checked(packed, tmp_path, damage):
+    """Restoring over the same variant still reads the whole archive: a damaged one is refused."""
+    _, out = packed
+    archive.restore(out, tmp_path / "build")
+    bad = altered(out) if damage == "altered" else tmp_path / "cut.tar"
+    if damage == "truncated":
+        data = out.read_bytes()
+        bad.write_bytes(data[: data.find(b"model,mse") + 3])  # inside the last member
+    before = snapshot(tmp_path)
+    with pytest.raises(UserError, match="truncated or damaged|altered") as info:
+        archive.restore(bad, tmp_path / "build")
+    assert "\n" not in str(info.value) and snapshot(tmp_path) == before
 
 
 def test_an_archive_of_other_training_code_names_what_differs(packed, tmp_path, monkeypatch):
@@ -95,12 +170,12 @@ def test_an_archive_of_other_training_code_names_what_differs(packed, tmp_path, 
 
 def test_restore_never_overwrites_another_build(packed, tmp_path):
     _, out = packed
-    other = fake_variant(tmp_path / "build" / "smoke-s0-abc")
+    other = fake_variant(tmp_path / "build" / NAME)
     (other / "logs" / "blue.txt").write_text("another run\n")
-    before = files(other)
+    before = snapshot(tmp_path)
     with pytest.raises(UserError, match="already holds a build that differs"):
         archive.restore(out, tmp_path / "build")
-    assert files(other) == before
+    assert snapshot(tmp_path) == before
 
 
 def test_a_file_that_is_no_archive_is_one_line(tmp_path):
@@ -109,6 +184,143 @@ def test_a_file_that_is_no_archive_is_one_line(tmp_path):
         proc = subprocess.run([sys.executable, "-m", "colorlib.workflow.archive", "restore", str(path), str(tmp_path)],
                               capture_output=True, text=True)  # fmt: skip
         assert proc.returncode == 2 and said in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+# --- hand-made archives: a stranger's input --------------------------------------------------------------
+
+GOOD = [regular("variant.json", b"{}"), regular("pages/table1.csv", b"model,mse\n")]
+REFUSED = {
+    "absolute variant": dict(variant="/tmp/colorlib-evil", members=GOOD),
+    "'..' variant": dict(variant=f"../{NAME}", members=GOOD),
+    "'..' alone": dict(variant="..", members=GOOD),
+    "empty variant": dict(variant="", members=GOOD),
+    "'.' variant": dict(variant=".", members=GOOD),
+    "variant of two components": dict(variant=f"{NAME}/pages", members=GOOD),
+    "variant not a string": dict(variant=["x"], members=GOOD),
+    "'../x' member": dict(members=[*GOOD, regular("../x")]),
+    "'pages/../../x' member": dict(members=[*GOOD, regular("pages/../../x")]),
+    "absolute member": dict(members=[*GOOD, regular("/tmp/colorlib-evil.py")]),
+    "unlisted '../x' member": dict(members=[*GOOD, regular("../x")], listed=listing(GOOD)),
+    "unlisted absolute member": dict(members=[*GOOD, regular("/tmp/colorlib-evil.py")], listed=listing(GOOD)),
+    "symlink member": dict(members=[*GOOD, special("pages/link", tarfile.SYMTYPE, "/etc")]),
+    "hard-link member": dict(members=[*GOOD, special("pages/hard", tarfile.LNKTYPE, "variant.json")]),
+    "device member": dict(members=[*GOOD, special("pages/dev", tarfile.CHRTYPE)]),
+    "fifo member": dict(members=[*GOOD, special("pages/fifo", tarfile.FIFOTYPE)]),
+    "folder member": dict(members=[*GOOD, special("pages/sub", tarfile.DIRTYPE)]),
+    "duplicate member": dict(members=[*GOOD, regular("pages/table1.csv", b"model,mse\n")]),
+    "member not in the index": dict(members=GOOD, listed={"variant.json": {"size": 2, "sha256": "0" * 64}}),
+    "member larger than its index entry": dict(
+        members=[*GOOD, regular("logs/blue.txt", b"0123456789")],
+        listed={
+            "variant.json": {"size": 2, "sha256": "0"},
+            "pages/table1.csv": {"size": 10, "sha256": "0"},
+            "logs/blue.txt": {"size": 4, "sha256": "0"},
+        },  # fmt: skip
+    ),
+    "index listing a file outside the layout": dict(
+        members=GOOD, listed={"variant.json": {"size": 2, "sha256": "0"}, "../../evil.py": {"size": 1, "sha256": "0"}}
+    ),
+    "index listing a top-level file of no layout": dict(
+        members=[*GOOD, regular("run.py")],
+    ),
+    "index listing a folder's name as a file": dict(members=[*GOOD, regular("pages")]),
+    "member path with a backslash": dict(members=[*GOOD, regular("pages/..\\..\\x")]),
+    "index whose size is no number": dict(members=GOOD, listed={"variant.json": {"size": "2", "sha256": "0"}}),
+    "another variant's archive": dict(variant="smoke-s1-0123abcdef", members=GOOD),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_a_hand_made_archive_is_refused_and_changes_nothing(case, tmp_path):
+    out = hand_made(tmp_path / "evil.tar", **REFUSED[case])
+    (tmp_path / "build").mkdir()
+    before = snapshot(tmp_path)
+    with pytest.raises(UserError) as info:
+        archive.restore(out, tmp_path / "build", expected=NAME)
+    assert "\n" not in str(info.value)
+    assert snapshot(tmp_path) == before
+    assert not Path("/tmp/colorlib-evil").exists() and not Path("/tmp/colorlib-evil.py").exists()
+
+
+def test_the_good_hand_made_archive_restores(tmp_path):
+    """The control of the cases above: the same members, well formed, are restored."""
+    target = archive.restore(hand_made(tmp_path / "good.tar", members=GOOD), tmp_path / "build", expected=NAME)
+    assert files(target) == {"variant.json": b"{}", "pages/table1.csv": b"model,mse\n"}
+
+
+def test_a_dangling_symlink_at_the_variant_folder_is_refused_before_any_work(packed, tmp_path):
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / NAME).symlink_to(tmp_path / "nowhere")
+    before = snapshot(tmp_path)
+    with pytest.raises(UserError, match="exists and is not a folder"):
+        archive.restore(packed[1], tmp_path / "build")
+    assert snapshot(tmp_path) == before
+
+
+def test_an_interrupted_restore_leaves_no_temporary_folder(packed, tmp_path, monkeypatch):
+    monkeypatch.setattr(archive, "_copy", mock.Mock(side_effect=KeyboardInterrupt))
+    (tmp_path / "build").mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        archive.restore(packed[1], tmp_path / "build")
+    assert list((tmp_path / "build").iterdir()) == []
+
+
+component = st.one_of(
+    st.sampled_from(["..", ".", "", "pages", "logs", "checkpoints", "variant.json", "/", "/tmp", "a\\b", "é"]),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=6),
+)
+path_text = st.lists(component, min_size=1, max_size=4).map("/".join)
+variant_name = st.one_of(st.just(NAME), path_text, st.builds(lambda p: f"{NAME}/{p}", path_text))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(variant=variant_name, names=st.lists(path_text, min_size=1, max_size=4))
+def test_no_archive_writes_outside_its_variant_folder(tmp_path_factory, variant, names):
+    """Whatever the names, restore either puts every file under build/<a valid variant> or refuses with a
+    UserError, and nothing else in the tree changes."""
+    root = tmp_path_factory.mktemp("any")
+    (root / "build").mkdir()
+    try:
+        out = hand_made(root / "any.tar", variant, [regular(n, n.encode("utf-8", "replace")) for n in names])
+    except (ValueError, UnicodeError):  # a name tarfile cannot write
+        return
+    before = snapshot(root)
+    with mock.patch.object(archive, "code_differences", lambda index: []):
+        try:
+            target = archive.restore(out, root / "build")
+        except UserError:
+            assert snapshot(root) == before
+            return
+    assert target.parent == root / "build" and archive.VARIANT_NAME.fullmatch(target.name)
+    changed = {k for k in snapshot(root).keys() | before.keys() if snapshot(root).get(k) != before.get(k)}
+    assert all(k.startswith(f"build/{target.name}") for k in changed) and f"build/{target.name}" in changed
+
+
+def test_the_command_refuses_another_variant_before_writing(tmp_path):
+    """`restore --config` (what `make book FROM=` runs) computes the variant the settings make first."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.jpg").write_bytes(b"x")
+    out = hand_made(tmp_path / "other.tar", members=GOOD)
+    before = snapshot(tmp_path)
+    cmd = [sys.executable, "-m", "colorlib.workflow.archive", "restore", str(out), str(tmp_path / "build"),
+           "--config", "profile=smoke", f"data={photos}"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2 and proc.stdout == "" and len(proc.stderr.strip().splitlines()) == 1
+    assert f"the archive holds variant {NAME}, but these settings make smoke-s0-" in proc.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_make_archive_keeps_an_existing_file_unless_forced(packed, tmp_path):
+    variant, _ = packed
+    out = tmp_path / "mine.txt"
+    out.write_text("keep me")
+    cmd = ["make", "-s", "-C", str(REPO), "-o", f"{VENV}/.installed", "archive", f"VENV={VENV}", f"VARIANT={variant}"]
+    proc = subprocess.run([*cmd, f"OUT={out}"], capture_output=True, text=True)
+    assert proc.returncode == 2 and f"archive: error: {out} exists: name another OUT" in proc.stderr
+    assert out.read_text() == "keep me"
+    subprocess.run([*cmd, f"OUT={out}", "FORCE=1"], check=True, capture_output=True)
+    assert archive.read_index(out)["variant"] == NAME
 
 
 def test_the_book_rebuilds_from_an_archive_without_training(smoke_book, tmp_path):

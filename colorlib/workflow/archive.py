@@ -3,33 +3,46 @@ unpacked again with every file's hash checked (`make archive`, `make book FROM=f
 
 An archive is a tar file. Its first member, ``colorlib-archive.json``, lists every other member with
 its size and sha256, and records the variant's name, the commit that built it and the fingerprint
-of the code that trained it, module by module. :func:`restore` refuses, in one line and before
-writing anything: a file that is not such an archive or is cut short, a member whose hash or size
-differs, an archive of other training code (naming the modules that differ), and a variant folder
-that already holds other files. It unpacks into a temporary folder beside the target and renames
-it into place, so an interrupted restore leaves nothing half-written.
+of the code that trained it, module by module. An archive is input from a stranger: :func:`restore`
+computes where each file goes itself (:func:`_unpack`), and refuses, in one line and before it
+renames anything into place: a file that is not such an archive or is cut short, a variant name
+that is not one the workflow makes (or not the one the caller's settings make), a member that is
+not a regular file in the variant's layout or whose size or hash differs, an archive of other
+training code (naming the modules that differ), and a variant folder that already holds other files.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import logging
 import os
+import re
 import shutil
 import tarfile
+import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from ..errors import UserError
 from ..fingerprint import code_commit, code_fingerprint, file_sha256, module_fingerprints
+from .variant import PROFILES
+
+log = logging.getLogger(__name__)
 
 ARCHIVE_FORMAT = "colorlib-archive/1"
 INDEX = "colorlib-archive.json"
 # what a variant's folder holds that the book needs, in the order a rebuild dates them (oldest first)
-PACKED = ("variant.json", "manifest.json", "data-report.txt", "checkpoints", "logs", "pages")
+PACKED_FILES = ("variant.json", "manifest.json", "data-report.txt")
+PACKED_FOLDERS = ("checkpoints", "logs", "pages")
+PACKED = PACKED_FILES + PACKED_FOLDERS
+# a variant's folder name as colorlib.workflow.variant.Variant.name makes it: one path component
+VARIANT_NAME = re.compile(rf"(?:{'|'.join(map(re.escape, PROFILES))})-s[0-9]+-[0-9a-f]{{6,64}}", re.ASCII)
 
 
-def _why(exc: Exception) -> str:
+def _why(exc: BaseException) -> str:
     """An exception in one line."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"
@@ -60,11 +73,13 @@ def _members(folder: Path) -> list[Path]:
     return out
 
 
-def pack(folder: Path | str, out: Path | str) -> dict:
-    """Pack the built variant `folder` into the archive `out`; returns its index."""
-    folder = Path(folder).resolve()
+def pack(folder: Path | str, out: Path | str, force: bool = False) -> dict:
+    """Pack the built variant `folder` into the archive `out` (over an existing one only with `force`); its index."""
+    folder, out = Path(folder).resolve(), Path(out)
     if not (folder / "variant.json").is_file() or not (folder / "checkpoints").is_dir():
         raise UserError(f"{folder} is not a built variant (no variant.json and checkpoints): run `make book` first")
+    if (out.exists() or out.is_symlink()) and not force:
+        raise UserError(f"{out} exists: name another OUT, or overwrite it with FORCE=1 (--force)")
     info = json.loads((folder / "variant.json").read_text(encoding="utf-8"))
     files = _members(folder)
     index = {
@@ -79,7 +94,6 @@ def pack(folder: Path | str, out: Path | str) -> dict:
             p.relative_to(folder).as_posix(): {"size": p.stat().st_size, "sha256": file_sha256(p)} for p in files
         },
     }
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     with tarfile.open(partial, "w") as tar:
@@ -101,13 +115,17 @@ def read_index(archive: Path | str) -> dict:
     try:
         with tarfile.open(archive, "r:") as tar:
             first = tar.next()
-            if first is None or first.name != INDEX:
+            if first is None or first.name != INDEX or not first.isreg():
                 raise UserError(f"{archive} is not a colorlib archive (it does not start with {INDEX})")
             index = json.loads(tar.extractfile(first).read())
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         raise UserError(f"{archive} is not a readable colorlib archive ({_why(exc)})") from None
-    if index.get("format") != ARCHIVE_FORMAT:
-        raise UserError(f"{archive} is a {index.get('format')!r} archive, not {ARCHIVE_FORMAT}")
+    if not isinstance(index, dict) or index.get("format") != ARCHIVE_FORMAT:
+        raise UserError(f"{archive} is not a {ARCHIVE_FORMAT} archive")
+    files = index.get("files")
+    entries = files.values() if isinstance(files, dict) else [None]
+    if not all(isinstance(e, dict) and type(e.get("size")) is int and type(e.get("sha256")) is str for e in entries):
+        raise UserError(f"{archive} has a malformed index (its files need a size and a sha256 each)")
     return index
 
 
@@ -117,11 +135,87 @@ def code_differences(index: dict, root: Path | None = None) -> list[str]:
     return sorted(m for m in set(ours) | set(theirs) if ours.get(m) != theirs.get(m))
 
 
-def restore(archive: Path | str, build: Path | str) -> Path:
-    """Unpack `archive` into build/<its variant>, every hash checked; returns that folder.
+def _in_layout(name: object) -> bool:
+    """Whether `name` is a relative POSIX path of a variant's layout: a file of PACKED_FILES, or a path of
+    real components (no '', '.', '..', backslash or NUL) under a folder of PACKED_FOLDERS."""
+    if not isinstance(name, str) or "\\" in name or "\0" in name:
+        return False
+    parts = name.split("/")
+    return name in PACKED_FILES or (
+        len(parts) > 1 and parts[0] in PACKED_FOLDERS and all(p not in ("", ".", "..") for p in parts)
+    )
 
-    Nothing is overwritten: a variant folder that exists must hold exactly the archive's files
-    (then nothing is done)."""
+
+def _unpack(archive: Path, index: dict, build: Path, expected: str | None) -> tuple[Path, Path]:
+    """Unpack `archive` into a new temporary folder inside `build`, every size and sha256 checked; returns
+    that folder and build/<variant>, where the caller puts it.
+
+    Why no archive can write elsewhere: the destination is build/<name>, <name> matched in full by
+    VARIANT_NAME (one path component; equal to `expected` when given). The only writes are a folder that
+    mkdtemp makes fresh in `build` (so nothing in it is a link) and files this function opens there,
+    exclusively, at temp/<member>, once every member is known to be a regular file listed once in the
+    index, at a path `_in_layout` (relative, no '..'), of its index's size; each path is checked to resolve
+    inside temp, and no more than that size is copied. tarfile's extract is never called. On any
+    failure, Ctrl-C too, the folder is removed."""
+    name, files = index.get("variant"), index["files"]
+    if not isinstance(name, str) or not VARIANT_NAME.fullmatch(name):
+        raise UserError(f"{archive} names its variant {name!r}, which is no variant folder name (PROFILE-sSEED-KEY)")
+    if expected is not None and name != expected:
+        raise UserError(f"the archive holds variant {name}, but these settings make {expected}: give the settings "
+                        "of the archive's command (python -m colorlib.workflow.archive show ARCHIVE)")  # fmt: skip
+    target = build / name
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise UserError(f"{target} exists and is not a folder: move it away to restore {archive}")
+    outside = sorted(n for n in files if not _in_layout(n))
+    if outside:
+        raise UserError(f"{archive} lists {outside[0]!r}, outside a variant's layout ({', '.join(PACKED)})")
+    with tarfile.open(archive, "r:") as tar:
+        members = tar.getmembers()[1:]  # after the index
+        count = Counter(m.name for m in members)
+        for m in members:
+            if not m.isreg() or m.name not in files or count[m.name] > 1:
+                raise UserError(f"{archive}: member {m.name!r} is not a regular file listed once in its index")
+            if m.size != files[m.name]["size"]:
+                raise UserError(f"{archive}: member {m.name!r} holds {m.size} bytes, its index says otherwise")
+        missing = sorted(set(files) - set(count))
+        if missing:
+            raise UserError(f"{archive} is cut short: {len(missing)} file(s) missing, e.g. {missing[0]}")
+        build.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=f".restore-{name}-", dir=build)).resolve()
+        try:
+            for m in members:
+                path = temp / m.name
+                if not path.resolve().is_relative_to(temp):
+                    raise UserError(f"{archive}: member {m.name!r} would be written outside {temp}")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if _copy(tar.extractfile(m), path, files[m.name]["size"]) != files[m.name]["sha256"]:
+                    raise UserError(f"{archive}: {m.name} does not match its sha256: the archive was altered")
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+    return temp, target
+
+
+def _copy(source: io.BufferedIOBase, path: Path, size: int) -> str:
+    """Copy `size` bytes of `source`, no more, into the new file `path`; their sha256 (EOFError if fewer)."""
+    digest = hashlib.sha256()
+    with path.open("xb") as out:
+        while size:
+            block = source.read(min(size, 1 << 20))
+            if not block:
+                raise EOFError(f"{path.name} ends early")
+            digest.update(block)
+            out.write(block)
+            size -= len(block)
+    return digest.hexdigest()
+
+
+def restore(archive: Path | str, build: Path | str, expected: str | None = None) -> Path:
+    """Unpack `archive` into build/<its variant>, every member's size and sha256 checked; returns that folder.
+
+    `expected` is the variant the caller's settings make: an archive of another is refused before
+    anything is written. Nothing is overwritten: a variant folder that exists must hold exactly the
+    archive's files, and the archive is read and checked in full even then."""
     archive, build = Path(archive), Path(build)
     index = read_index(archive)
     differs = code_differences(index)
@@ -131,42 +225,28 @@ def restore(archive: Path | str, build: Path | str) -> Path:
             f"{index.get('code_fingerprint')}; here {code_fingerprint()}): {', '.join(differs)} differ; "
             "check out that commit to rebuild from it"
         )
-    target = build / index["variant"]
     files = index["files"]
-    if target.exists():
-        have = {p.relative_to(target).as_posix() for p in _members(target)}
-        same = have == set(files) and all(file_sha256(target / n) == files[n]["sha256"] for n in files)
-        if same:
-            return target
-        raise UserError(f"{target} already holds a build that differs from {archive}; move it away to restore")
-    build.mkdir(parents=True, exist_ok=True)
-    temp = build / f".restore-{index['variant']}-{os.getpid()}"
-    shutil.rmtree(temp, ignore_errors=True)
     try:
-        seen = set()
-        with tarfile.open(archive, "r:") as tar:
-            for member in tar:
-                if member.name == INDEX:
-                    continue
-                if member.name not in files or not member.isfile():
-                    raise UserError(f"{archive}: unexpected member {member.name!r} (not in its index)")
-                tar.extract(member, temp, filter="data")
-                path = temp / member.name
-                want = files[member.name]
-                if path.stat().st_size != want["size"] or file_sha256(path) != want["sha256"]:
-                    raise UserError(f"{archive}: {member.name} does not match its sha256: the archive was altered")
-                seen.add(member.name)
-        if seen != set(files):
-            missing = sorted(set(files) - seen)
-            raise UserError(f"{archive} is cut short: {len(missing)} file(s) missing, e.g. {missing[0]}")
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        shutil.rmtree(temp, ignore_errors=True)
+        temp, target = _unpack(archive, index, build, expected)
+    except (tarfile.TarError, EOFError) as exc:
         raise UserError(f"{archive} is truncated or damaged ({_why(exc)})") from None
-    except UserError:
+    except (OSError, ValueError) as exc:  # ValueError: a name this file system cannot encode
+        raise UserError(f"cannot restore {archive} into {build} ({_why(exc)})") from None
+    try:
+        if target.is_dir():
+            have = {p.relative_to(target).as_posix() for p in _members(target)}
+            if have != set(files) or any(file_sha256(target / n) != files[n]["sha256"] for n in files):
+                raise UserError(f"{target} already holds a build that differs from {archive}; move it away to restore")
+            log.info("%s already holds %s (the archive read in full, every sha256 checked)", target, archive)
+            return target
+        _date_in_build_order(temp, files)
+        temp.chmod(build.stat().st_mode & 0o777)  # mkdtemp's folder is private: make it like its siblings
+        os.replace(temp, target)
+    except OSError as exc:
+        raise UserError(f"cannot restore {archive} into {target} ({_why(exc)})") from None
+    finally:
         shutil.rmtree(temp, ignore_errors=True)
-        raise
-    _date_in_build_order(temp, files)
-    os.replace(temp, target)
+    log.info("restored %s from %s (every sha256 checked)", target, archive)
     return target
 
 
@@ -175,16 +255,22 @@ def _date_in_build_order(folder: Path, files: dict) -> None:
     pages), so that Snakemake sees each output newer than its inputs and rebuilds nothing."""
     start = time.time()
     rank = {name: i for i, name in enumerate(PACKED)}
-    for name in sorted(files, key=lambda n: rank.get(n.split("/", 1)[0], len(PACKED))):
-        t = start + rank.get(name.split("/", 1)[0], len(PACKED))
+    for name in sorted(files, key=lambda n: rank[n.split("/", 1)[0]]):
+        t = start + rank[name.split("/", 1)[0]]
         os.utime(folder / name, (t, t))
 
 
+def expected_variant(settings: list[str]) -> str:
+    """The variant that workflow settings ('profile=smoke', 'seed=1', ... as make hands them over) make."""
+    from .plan import Plan
+
+    return Plan.from_config({k: v for k, _, v in (s.partition("=") for s in settings)}).variant.name
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m colorlib.workflow.archive pack VARIANT OUT` | `restore ARCHIVE BUILD` (prints the
-    variant's name on stdout, what it did on stderr) | `show ARCHIVE`."""
+    """`python -m colorlib.workflow.archive pack VARIANT OUT [--force]` | `restore ARCHIVE BUILD [--config
+    NAME=VALUE ...]` (prints the variant's name on stdout, what it did on stderr) | `show ARCHIVE`."""
     import argparse
-    import sys
 
     from ..errors import run_command
 
@@ -193,16 +279,19 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("pack", help="pack a built variant into one file")
     s.add_argument("variant", type=Path)
     s.add_argument("out", type=Path)
+    s.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     s = sub.add_parser("restore", help="unpack an archive into BUILD/<variant>, every hash checked")
     s.add_argument("archive", type=Path)
     s.add_argument("build", type=Path)
+    s.add_argument("--config", nargs="*", metavar="NAME=VALUE",
+                   help="the workflow's settings: the archive must hold the variant they make")  # fmt: skip
     s = sub.add_parser("show", help="what an archive holds and the command that built it")
     s.add_argument("archive", type=Path)
     args = p.parse_args(argv)
 
     def run() -> int:
         if args.command == "pack":
-            index = pack(args.variant, args.out)
+            index = pack(args.variant, args.out, args.force)
             size = args.out.stat().st_size / 1e6
             print(f"{args.out}: variant {index['variant']}, {len(index['files'])} files, {size:.1f} MB, "
                   f"code {index['code_fingerprint']} at {index['commit']}")  # fmt: skip
@@ -211,9 +300,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"variant {index['variant']}: {len(index['files'])} files; built with `{index['command']}` from "
                   f"commit {index['commit']}, training code {index['code_fingerprint']}")  # fmt: skip
         else:
-            target = restore(args.archive, args.build)
-            print(f"restored {target} from {args.archive} (every sha256 checked)", file=sys.stderr)
-            print(target.name)
+            expected = None if args.config is None else expected_variant(args.config)
+            print(restore(args.archive, args.build, expected).name)
         return 0
 
     return run_command("archive", False, run)
