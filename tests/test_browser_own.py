@@ -1,7 +1,8 @@
 """A reader's own photo on the explorer's page, in headless Chromium, on the smoke book served by
 `make serve`: the six models run in the page (onnxruntime-web) and must give what `colorlib colorize`
 gives, for every model and for the bgy-combined blend, on a colour JPEG, a grayscale JPEG, a PNG with
-transparency and a 4000 x 3000 photo; bad files get one clear message and the explorer keeps working.
+transparency and a 4000 x 3000 photo; bad files get one clear message and the explorer keeps working;
+the photos in colour are scored against their own colours, the grey one says it has nothing to score against.
 
 Tolerance, over the whole photo at its full resolution, against `colorlib colorize --precision fp32`
 (the page's arithmetic; colorize's default on a processor with bf16 rounds the networks far more):
@@ -26,6 +27,7 @@ from PIL import Image
 from colorlib import TRAINED_MODELS
 from colorlib.data import load_image
 from colorlib.ensemble import load_colorizer
+from colorlib.explorer.contract import OWN_NO_TRUTH, OWN_SCORED
 from colorlib.explorer.web import RUNTIME_FILES
 
 from .browser import chromium, skip_without_chromium, wait_state
@@ -150,7 +152,11 @@ def test_each_model_and_the_blend_agree_with_colorize(page, site, photos, kind):
     h, w = rgb.shape[:2]
     label = page.execute_script("const s = document.getElementById('photo-select'); return s.selectedOptions[0].text")
     assert label == f"your photo: {kind} ({w}×{h})"
-    assert page.find_element("id", "mse-readout").text == "–"  # no true colours to score against
+    scored = page.find_element("id", "score-note").text  # a photo in colour is its own truth
+    if kind == "gray.jpg":
+        assert scored == OWN_NO_TRUTH and page.find_element("id", "mse-readout").text == "–"
+    else:
+        assert scored == OWN_SCORED and float(page.find_element("id", "delta-e-readout").text) > 0
     cases = [(m, [m], _only(m)) for m in TRAINED_MODELS]
     cases.append(("bgy-combined", ["bgy-combined"], None))
     for name, models, weights in cases:

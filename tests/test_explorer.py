@@ -2,32 +2,62 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
+from skimage.color import deltaE_ciede2000
 
 from colorlib import COMBINED_MODELS, TRAINED_MODELS
 from colorlib.errors import UserError
 from colorlib.explorer.bundle import explorer_data, export_explorer_data, from_bundle, load_explorer_data, to_bundle
-from colorlib.explorer.contract import PRESETS, ZERO_MESSAGE, format_colourfulness, format_mse
+from colorlib.explorer.contract import (
+    APPROXIMATE_MESSAGE,
+    OWN_NO_TRUTH,
+    OWN_SCORED,
+    PRESETS,
+    VIVIDNESS_INITIAL,
+    VIVIDNESS_MAX,
+    VIVIDNESS_MIN,
+    VIVIDNESS_STEP,
+    ZERO_MESSAGE,
+    Preset,
+    contract,
+    format_colourfulness,
+    format_delta_e,
+    format_mse,
+)
 from colorlib.explorer.html import explorer_html
+from colorlib.explorer.own import OwnPhoto
 from colorlib.explorer.reference import (
     MseStats,
+    blend_ab,
     blend_preview,
     dequantize_ab,
     dequantize_lightness,
+    in_colour,
+    normalized_weights,
     quantize_ab,
     quantize_lightness,
+    render,
     upsample_bilinear,
+    vivid,
 )
+from colorlib.explorer.rules import MEAN, SOFTMAX, combine_ab
+from colorlib.lab import pad_info, preprocess
 from colorlib.paper.evaluate import score_predictions
 from colorlib.scoring.metrics import mse_ab
 
-from .helpers import fake_evaluation
+from .helpers import REPO, fake_evaluation
+
+CORE = REPO / "book" / "_static" / "explorer-core.js"
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +241,274 @@ def test_notebook_template_has_its_parameters_and_no_outputs():
     for name in ("manifest", "checkpoints", "data_dir", "static_dir", "max_photos", "ab_size", "show_widget"):
         assert f"\n{name} = " in "\n" + code[0].source
     assert all(not c.outputs for c in code), "the template is kept with outputs cleared"
+
+
+# --- the vividness k ---------------------------------------------------------------------------------
+
+
+def test_vividness_one_is_todays_blend_exactly(data):
+    p = data.photos[0]
+    for weights in ([1, 1, 1, 0, 0, 0], [3, 0, 7, 1, 0, 20]):
+        ab = blend_ab(p.members_ab, weights)
+        assert vivid(ab, 1.0) is ab  # untouched, not even clipped
+        shown = p.preview(weights, k=1.0)
+        assert np.array_equal(shown.rgb, render(p.lightness, ab))
+        w = normalized_weights(weights)
+        gram, cross = np.asarray(p.stats.gram), np.asarray(p.stats.cross)
+        assert shown.mse == pytest.approx(w @ gram @ w - 2 * w @ cross + p.stats.energy, rel=1e-12)
+        assert not p.stats.may_clip(weights, 1.0) and not data.may_clip(weights, 1.0)
+    for rule in ("median", "most-saturated"):
+        ab = combine_ab(p.members_ab, [1, 1, 1, 0, 0, 0], rule, 1.0)
+        assert np.array_equal(p.preview([1, 1, 1, 0, 0, 0], rule, 1.0, 1.0).rgb, render(p.lightness, ab))
+
+
+def test_vividness_scales_the_colours_and_clips_them(data):
+    p, weights = data.photos[1], [0, 0, 0, 0, 0, 1]
+    ab = blend_ab(p.members_ab, weights)
+    for k in (0.0, 0.5, 1.5, 3.0):
+        want = np.clip(k * ab, -1, 1)
+        assert np.array_equal(vivid(ab, k), want)
+        assert np.array_equal(p.preview(weights, k=k).rgb, render(p.lightness, want))
+    assert np.array_equal(p.preview(weights, k=0.0).rgb, p.grayscale())  # no colour at all
+    many = vivid(np.array([-0.9, -0.2, 0.0, 0.2, 0.9]), 2.0)
+    assert many.tolist() == [-1.0, -0.4, 0.0, 0.4, 1.0]
+    chroma = [p.preview(weights, k=k).colourfulness for k in (0.5, 1.0, 2.0)]
+    assert chroma[0] < chroma[1] < chroma[2]
+    for rule in ("median", SOFTMAX):  # after the rule: the rule's map times k
+        want = np.clip(2.0 * combine_ab(p.members_ab, weights, rule, 3.0), -1, 1)
+        assert np.array_equal(p.preview(weights, rule, 3.0, 2.0).rgb, render(p.lightness, want))
+        assert p.preview(weights, rule, 3.0, 2.0).mse == mse_ab(want, p.true_ab)
+
+
+def _full_size(ev, i):
+    box = ev.validation.infos[i].box
+    members = np.stack([ev.predictions[m][i].numpy()[(slice(None), *box)] for m in TRAINED_MODELS]).astype(np.float64)
+    return members, ev.validation.ab[i].numpy()[(slice(None), *box)]
+
+
+def test_exact_mse_at_vividness_k_is_the_direct_mse_until_clipping_can_bite(ev):
+    members, truth = _full_size(ev, 0)
+    stats = MseStats.from_maps(members, truth)
+    assert stats.peak == tuple(float(x) for x in np.abs(members).reshape(len(members), -1).max(axis=1))
+    weights = [3, 0, 7, 1, 0, 20]
+    w = np.asarray(weights, float) / sum(weights)
+    blend = np.tensordot(w, members, axes=1)
+    safe = 1.0 / float(w @ np.asarray(stats.peak))  # the largest k the bound calls safe
+    assert safe > 1.1
+    for k in (0.0, 0.4, 1.0, 1.1, safe * 0.999):
+        assert not stats.may_clip(weights, k)
+        assert stats.mse(weights, k) == pytest.approx(mse_ab(vivid(blend, k), truth), rel=1e-9, abs=1e-15)
+    k = 3.0 * safe
+    assert stats.may_clip(weights, k) and np.abs(k * blend).max() > 1  # clipping bites
+    assert stats.mse(weights, k) == pytest.approx(mse_ab(k * blend, truth), rel=1e-9)  # exact before clipping
+    assert mse_ab(vivid(blend, k), truth) < stats.mse(weights, k)  # after clipping: lower, as the note says
+
+
+def test_the_widget_has_the_vividness_slider_and_says_when_the_mse_is_approximate(data):
+    from colorlib.explorer.widget import explorer
+
+    w = explorer(data)
+    assert (w.vividness.min, w.vividness.max, w.vividness.value) == (VIVIDNESS_MIN, VIVIDNESS_MAX, VIVIDNESS_INITIAL)
+    assert w.score_note.value == "" and w.delta_e_box.layout.display == "none"
+    w.vividness.value = 1.5
+    weights = w.weights()
+    preview = data.photos[0].preview(weights, k=1.5)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(w.images["blend"].value))), preview.rgb)
+    assert w.mse_readout.value == format_mse(data.photos[0].stats.mse(weights, 1.5)) == format_mse(preview.mse)
+    assert w.mse_all_readout.value == format_mse(data.mean_mse(weights, k=1.5))
+    assert w.colourfulness_readout.value == format_colourfulness(preview.colourfulness)
+    assert (w.score_note.value == APPROXIMATE_MESSAGE) == data.may_clip(weights, 1.5)
+    w.vividness.value = VIVIDNESS_MAX
+    assert data.may_clip(weights, VIVIDNESS_MAX) and w.score_note.value == APPROXIMATE_MESSAGE
+    w.rule.value = "median"  # measured on the clipped maps: exact on them, no note
+    assert w.score_note.value == ""
+    assert w.mse_all_readout.value == format_mse(data.mean_mse(weights, "median", w.temperature.value, VIVIDNESS_MAX))
+    w.set_rule(MEAN)
+    w.apply_preset("baseline only")  # a preset sets its vividness too
+    assert w.vividness.value == VIVIDNESS_INITIAL and w.weights() == [0, 0, 0, 0, 0, 100]
+
+
+def test_a_preset_with_its_own_vividness_reaches_the_page_and_the_widget(ev):
+    from colorlib.explorer.widget import explorer
+
+    presets = {**PRESETS, "baseline ×1.5": Preset({"baseline": 100}, 1.5)}
+    data = explorer_data(ev, ab_size=32, presets=presets)
+    bundle = to_bundle(data)
+    assert bundle["presets"]["baseline ×1.5"] == {"weights": data.presets["baseline only"], "vividness": 1.5}
+    again = from_bundle(json.loads(json.dumps(bundle)))
+    assert again.offered == data.offered and again.offered["baseline ×1.5"].vividness == 1.5
+    assert again.photos[0].stats == data.photos[0].stats  # the peaks travel too
+    page = explorer_html(bundle)
+    assert 'data-preset="baseline ×1.5"' in page
+    assert f'id="vividness" min="{VIVIDNESS_MIN}" max="{VIVIDNESS_MAX}" step="{VIVIDNESS_STEP}"' in page
+    for ident in ("vividness-value", "delta-e-readout", "score-note"):
+        assert f'id="{ident}"' in page
+    w = explorer(again)
+    w.apply_preset("baseline ×1.5")
+    assert w.vividness.value == 1.5 and w.weights() == [0, 0, 0, 0, 0, 100]
+    assert w.mse_readout.value == format_mse(again.photos[0].stats.mse([0, 0, 0, 0, 0, 1], 1.5))
+
+
+# --- a reader's photo, scored against its own colours ------------------------------------------------
+
+
+def _own(rgb, size=64, seed=0):
+    """An OwnPhoto whose 'models' are smooth random maps (what is tested here is the scoring, not a network)."""
+    info = pad_info(*rgb.shape[:2], size)
+    rng = np.random.default_rng(seed)
+    members = np.tanh(rng.normal(0, 0.3, (len(TRAINED_MODELS), 2, 8, 8))).repeat(8, axis=2).repeat(8, axis=3)
+    return OwnPhoto("mine.jpg", rgb, info, members.astype(np.float32))
+
+
+def test_a_photo_in_colour_is_scored_against_its_own_colours(ev):
+    rgb = ev.validation.photos[0]
+    own = _own(rgb)
+    assert own.in_colour
+    weights = [1, 0, 1, 0, 0, 2]
+    lightness, ab_true, info = preprocess(rgb, 64)
+    box = (slice(None), *info.box)
+
+    def lab(ab):  # Lab (h, w, 3) over the photo's area, on the photo's own L
+        return np.concatenate([lightness[box].transpose(1, 2, 0) * 100, ab[box].transpose(1, 2, 0) * 128], -1)
+
+    for k in (1.0, 1.5):
+        score = own.score(weights, MEAN, 1.0, k)
+        pred = np.clip(k * blend_ab(own.members_ab, weights), -1, 1)
+        assert score.mse == pytest.approx(mse_ab(pred[box], ab_true[box]), rel=1e-6)
+        assert score.delta_e == pytest.approx(float(np.mean(deltaE_ciede2000(lab(ab_true), lab(pred)))), rel=1e-4)
+    assert own.score(weights, MEAN, 1.0, 1.5).delta_e != own.score(weights).delta_e
+    perfect = OwnPhoto("mine.jpg", rgb, own.info, np.repeat(preprocess(rgb, 64)[1][None], len(TRAINED_MODELS), 0))
+    assert perfect.score([1] * 6).mse == 0 and perfect.score([1] * 6).delta_e == 0
+
+
+def test_a_grey_photo_has_nothing_to_score_against(ev):
+    from colorlib.explorer.widget import OWN, explorer
+
+    grey = np.repeat(ev.validation.photos[1].mean(axis=-1, keepdims=True).astype(np.uint8), 3, axis=-1)
+    noisy = np.clip(grey.astype(int) + np.random.default_rng(1).integers(-1, 2, grey.shape), 0, 255).astype(np.uint8)
+    for rgb in (grey, noisy):  # a grey photo, and one saved in colour with a level of noise per channel
+        assert not _own(rgb).in_colour and _own(rgb).score([1] * 6) is None
+    assert in_colour(np.full((2, 10, 10), 0.1)) and not in_colour(np.zeros((2, 10, 10)))
+    spot = np.zeros((2, 10, 10))
+    spot[0, 0, :2] = 0.5  # 2 % of the pixels are red: a grey photo with a red spot is in colour
+    assert in_colour(spot)
+
+    w = explorer(explorer_data(ev, ab_size=32))
+    for rgb, note in ((grey, OWN_NO_TRUTH), (ev.validation.photos[0], OWN_SCORED)):
+        w.own = _own(rgb)
+        w._cache.pop(OWN, None)
+        w.photo.options = [*w.photo.options[:3], ("your photo", OWN)]
+        w.photo.value = OWN
+        w.vividness.value = 1.5
+        assert w.score_note.value.endswith(note)
+        score = w.own.score(w.weights(), MEAN, w.temperature.value, 1.5)
+        assert w.mse_readout.value == (format_mse(score.mse) if score else "–")
+        assert w.delta_e_readout.value == (format_delta_e(score.delta_e) if score else "–")
+        assert (w.delta_e_box.layout.display == "none") == (score is None)
+        w.photo.value = 0
+        w.vividness.value = 1.0
+
+
+# --- explorer-core.js under Node: the same arithmetic ----------------------------------------------------
+
+
+def _node(script: str) -> str:
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("Node.js is not installed")
+    run = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def _core(body: str, **inputs) -> dict:
+    """Run `body` under Node with explorer-core.js as `core` and `inputs` as `input`; it prints JSON."""
+    return json.loads(
+        _node(f"const core = require({json.dumps(str(CORE))});\nconst input = {json.dumps(inputs)};\n{body}")
+    )
+
+
+def test_core_vividness_and_exact_mse_are_colorlibs_to_the_bit(data):
+    stats = [
+        {"gram": p.stats.gram, "cross": p.stats.cross, "energy": p.stats.energy, "peak": p.stats.peak}
+        for p in data.photos
+    ]
+    cases = [([1, 1, 1, 0, 0, 0], k) for k in (0.0, 0.35, 1.0, 1.5, 2.2, 3.0)] + [([3, 0, 7, 1, 0, 20], 1.85)]
+    ab = np.random.default_rng(2).uniform(-1, 1, 200)
+    got = _core(
+        """
+        const out = input.cases.map(([raw, k]) => {
+          const w = core.normalize(raw);
+          return {mse: input.stats.map(s => core.mse(s, w, k)), clip: input.stats.map(s => core.mayClip(s, w, k)),
+                  ab: Array.from(core.vivid(Float64Array.from(input.ab), k))};
+        });
+        console.log(JSON.stringify(out));
+        """,
+        stats=stats,
+        cases=cases,
+        ab=ab.tolist(),
+    )
+    for (weights, k), page in zip(cases, got, strict=True):
+        assert page["mse"] == [p.stats.mse(weights, k) for p in data.photos], (weights, k)
+        assert page["clip"] == [p.stats.may_clip(weights, k) for p in data.photos], (weights, k)
+        assert page["ab"] == vivid(ab, k).tolist(), k
+    assert any(any(page["clip"]) for page in got) and not any(got[2]["clip"])  # k = 1: never
+
+
+def test_core_ciede2000_is_scikit_images():
+    """Golden pairs: Sharma's published ones (hue wrap-around, grey, near-grey) and random Lab colours."""
+    sharma = [
+        (50, 2.6772, -79.7751, 50, 0, -82.7485), (50, -1, 2, 50, 0, 0), (50, 2.49, -0.001, 50, -2.49, 0.0009),
+        (50, 2.5, 0, 50, 0, -2.5), (50, 2.5, 0, 73, 25, -18), (50, 0, 0, 50, -1, 2),
+        (60.2574, -34.0099, 36.2677, 60.4626, -34.1751, 39.4387),
+        (22.7233, 20.0904, -46.694, 23.0331, 14.973, -42.5619), (2.0776, 0.0795, -1.135, 0.9033, -0.0636, -0.5514),
+        (50, 0, 0, 50, 0, 0), (50, 0, 0, 60, 0, 0),
+    ]  # fmt: skip
+    rng = np.random.default_rng(7)
+    random = np.column_stack(
+        [
+            rng.uniform(0, 100, 300),
+            rng.uniform(-128, 127, (300, 2)),
+            rng.uniform(0, 100, 300),
+            rng.uniform(-128, 127, (300, 2)),
+        ]
+    )
+    pairs = np.vstack([np.asarray(sharma, float), random])
+    got = np.asarray(
+        _core("console.log(JSON.stringify(input.pairs.map(p => core.deltaE2000(...p))));", pairs=pairs.tolist())
+    )
+    want = deltaE_ciede2000(pairs[:, :3], pairs[:, 3:])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert got[0] == pytest.approx(2.0425, abs=1e-4) and got[-1] != got[-2]
+
+
+def test_core_scores_a_photo_in_colour_as_colorlib_does(ev, tmp_path):
+    """The photo's own colours (core.ownTruth), in_colour, and the MSE and mean ΔE2000 of a blend against them."""
+    rgb = ev.validation.photos[2]
+    own = _own(rgb)
+    h, w = rgb.shape[:2]
+    rgba = np.concatenate([rgb, np.full((h, w, 1), 255, np.uint8)], axis=-1)
+    (tmp_path / "in.bin").write_bytes(rgba.tobytes())
+    weights, k = [1, 0, 1, 0, 0, 2], 1.5
+    pred = own.combined_ab(weights, MEAN, 1.0, k)[(slice(None), *own.info.box)]
+    got = _core(
+        f"""
+        const rgba = new Uint8Array(require('fs').readFileSync({json.dumps(str(tmp_path / "in.bin"))}));
+        const prepared = core.workingInput(rgba, {w}, {h}, 64, 100.0);
+        const truth = core.ownTruth(prepared, 100.0, 128.0), n = truth.L.length, pred = Float64Array.from(input.pred);
+        console.log(JSON.stringify({{L: Array.from(truth.L), ab: Array.from(truth.ab),
+          colour: core.inColour(truth.ab, n, 128.0, input.own),
+          grey: core.inColour(new Float64Array(2 * n), n, 128.0, input.own),
+          mse: core.mapsMse(pred, truth.ab), deltaE: core.meanDeltaE(truth.L, pred, truth.ab, 128.0)}}));
+        """,
+        pred=pred.astype(np.float64).ravel().tolist(),
+        own=contract()["own"],
+    )
+    lightness, ab = own.truth()
+    box = (slice(None), *own.info.box)
+    assert np.array_equal(np.asarray(got["ab"]), ab[box].astype(np.float64).ravel())
+    assert np.array_equal(np.asarray(got["L"]), (lightness[box][0] * 100.0).astype(np.float64).ravel())
+    assert got["colour"] == own.in_colour is True and got["grey"] is False
+    score = own.score(weights, MEAN, 1.0, k)
+    assert got["mse"] == pytest.approx(score.mse, rel=1e-12)
+    assert got["deltaE"] == pytest.approx(score.delta_e, rel=1e-5)  # scikit-image computes float32 Lab in float32

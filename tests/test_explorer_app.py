@@ -1,6 +1,6 @@
 """`make explorer` as a user meets it: the explorer served as an app (Voilà) on the smoke book's
 models, opened in headless Chromium, a slider dragged, a preset pressed, a rule picked and its
-temperature moved.
+temperature moved, the vividness turned up.
 
 The server is the Makefile's command itself, on 127.0.0.1 at a free port with a token; it is stopped at
 the end, also when a test fails. The picture and readouts on the page must equal what colorlib computes
@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from colorlib.explorer.bundle import load_explorer_data
-from colorlib.explorer.contract import format_colourfulness, format_mse
+from colorlib.explorer.contract import format_colourfulness, format_delta_e, format_mse
 from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, format_temperature
 
 from .browser import chromium, skip_without_chromium
@@ -118,6 +118,7 @@ def _shown(driver, data) -> SimpleNamespace:
     return SimpleNamespace(
         weights=_weights(driver, data.models),
         rule=_rule(driver),
+        k=float(_text(driver, ".colorlib-vividness .widget-readout")),
         mse=_text(driver, ".colorlib-mse-readout"),
         mse_all=_text(driver, ".colorlib-mse-all-readout"),
         colourfulness=_text(driver, ".colorlib-colourfulness-readout"),
@@ -126,11 +127,11 @@ def _shown(driver, data) -> SimpleNamespace:
     )
 
 
-def _expected(data, weights, rule=(MEAN, math.inf)) -> SimpleNamespace:
-    preview = data.photos[0].preview(weights, *rule)
+def _expected(data, weights, rule=(MEAN, math.inf), k=1.0) -> SimpleNamespace:
+    preview = data.photos[0].preview(weights, *rule, k)
     return SimpleNamespace(
         mse=format_mse(preview.mse),
-        mse_all=format_mse(data.mean_mse(weights, *rule)),
+        mse_all=format_mse(data.mean_mse(weights, *rule, k)),
         colourfulness=format_colourfulness(preview.colourfulness),
         picture=preview.rgb,
     )
@@ -145,7 +146,7 @@ def _settled(driver, data, timeout=60) -> SimpleNamespace:
 
     def agrees(d):
         shown = last["shown"] = _shown(d, data)
-        want = last["want"] = _expected(data, shown.weights, shown.rule)
+        want = last["want"] = _expected(data, shown.weights, shown.rule, shown.k)
         if shown.picture is None or shown.picture.shape != want.picture.shape:
             return False
         close = np.abs(shown.picture.astype(int) - want.picture.astype(int)).max() <= 1
@@ -223,6 +224,24 @@ def test_a_rule_and_its_temperature_re_combine_like_python(page, data):
     assert _settled(page, data).mse_all == before.mse_all
 
 
+def test_turning_up_the_vividness_re_blends_like_python(page, data):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    before = _settled(page, data)
+    assert before.k == 1.0
+    handle = page.find_element("css selector", ".colorlib-vividness .noUi-handle")
+    ActionChains(page).click_and_hold(handle).move_by_offset(40, 0).release().perform()
+    after = _settled(page, data)
+    assert after.k > 1.0 and after.weights == before.weights
+    assert float(after.colourfulness) > float(before.colourfulness) and after.mse != before.mse
+    button = next(b for b in page.find_elements("css selector", ".colorlib-preset") if b.text == "bgy-combined")
+    button.click()  # a preset sets its vividness (1) too
+    readout = ".colorlib-vividness .widget-readout"
+    WebDriverWait(page, 60, ignored_exceptions=_passing()).until(lambda d: _text(d, readout) == "1.00")
+    assert _settled(page, data).k == 1.0
+
+
 def _upload(driver, path) -> None:
     """Choose a file with the widget's upload button. Its file input is never put in the page, so the
     button's click on it is caught and the input put in the page for the browser to be given the file."""
@@ -268,12 +287,13 @@ def test_an_uploaded_photo_is_colorized_by_the_models_and_blended(page, data, ap
     def agrees(d):
         weights, rule = _weights(d, data.models), _rule(d)
         shown = _picture(d)
-        want = own.preview(weights, *rule)
+        want, score = own.preview(weights, *rule), own.score(weights, *rule)  # in colour: scored against itself
         return (
             shown is not None
             and shown.shape == want.rgb.shape
             and np.abs(shown.astype(int) - want.rgb.astype(int)).max() <= 1
-            and _text(d, ".colorlib-mse-readout") == "–"
+            and _text(d, ".colorlib-mse-readout") == format_mse(score.mse)
+            and _text(d, ".colorlib-delta-e-readout") == format_delta_e(score.delta_e)
             and _text(d, ".colorlib-colourfulness-readout") == format_colourfulness(want.colourfulness)
         )
 

@@ -4,9 +4,13 @@
  *
  * What it reproduces, and how closely (the browser test and tests/test_explorer_core.py measure it):
  * - colorlib.explorer.reference: the taps of upsample_bilinear, the weighted blend summed member by
- *   member, MseStats.mse with the same loops in the same order, and the combination rules of
- *   colorlib.rules. These run in float64 on the bundle's data, as the Python reference does, so they
- *   agree to rounding (1e-6 on the maps; the mean's readouts to the last digit shown).
+ *   member, the vividness step (vivid), MseStats.mse and may_clip with the same loops in the same
+ *   order, in_colour, and the combination rules of colorlib.rules. These run in float64 on the
+ *   bundle's data, as the Python reference does, so they agree to rounding (1e-6 on the maps; the
+ *   mean's readouts to the last digit shown).
+ * - A reader's photo in colour is scored as colorlib.scoring.metrics.score_photo scores: its own ab
+ *   (scikit-image's rgb2lab) and the MSE and mean CIEDE2000 (scikit-image's deltaE_ciede2000, in
+ *   float64; tests/test_explorer.py holds both to scikit-image's numbers under Node).
  * - The picture: Lab -> sRGB by scikit-image's lab2rgb formulas in float64. colorlib draws its
  *   pictures with its own float32 conversion (colorlib.lab.lab_planes_to_rgb_fast), so a rare pixel
  *   lies one level apart. The sRGB curve is applied through a table of the exact thresholds between
@@ -32,7 +36,12 @@
     [0.055646639135177166, -0.20404133836651123, 1.0573110696453443],
   ];
   var WHITE = [0.95047, 1.0, 1.08883];
-  var Y_FROM_LINEAR = [0.212671, 0.71516, 0.072169]; // the Y row of skimage's xyz_from_rgb
+  var XYZ_FROM_LINEAR = [
+    [0.412453, 0.35758, 0.180423],
+    [0.212671, 0.71516, 0.072169],
+    [0.019334, 0.119193, 0.950227],
+  ]; // skimage's xyz_from_rgb
+  var Y_FROM_LINEAR = XYZ_FROM_LINEAR[1];
 
   // numpy.rint: round half to even.
   function rint(v) {
@@ -189,12 +198,31 @@
     return max <= 1.0 ? 255.0 * c : c;
   }
 
-  // colorlib.explorer.reference.MseStats.mse, same loops in the same order.
-  function mse(stats, w) {
+  // colorlib.explorer.reference.MseStats.mse at vividness k (1 if left out), same loops in the same order.
+  function mse(stats, w, k) {
     var quad = 0.0, lin = 0.0, i, j;
+    if (k === undefined) k = 1;
     for (i = 0; i < w.length; i++) for (j = 0; j < w.length; j++) quad += w[i] * w[j] * stats.gram[i][j];
     for (i = 0; i < w.length; i++) lin += w[i] * stats.cross[i];
-    return Math.max(0.0, quad - 2.0 * lin + stats.energy);
+    return Math.max(0.0, k * k * quad - 2.0 * k * lin + stats.energy);
+  }
+
+  // colorlib.explorer.reference.MseStats.may_clip: can clipping touch the blend times k?
+  function mayClip(stats, w, k) {
+    if (k === 1) return false;
+    var bound = 0.0;
+    for (var i = 0; i < w.length; i++) bound += w[i] * stats.peak[i];
+    return k * bound > 1.0;
+  }
+
+  // colorlib.explorer.reference.vivid, in place: ab times k, clipped to [-1, 1]; k = 1 leaves ab as it is.
+  function vivid(ab, k) {
+    if (k === 1) return ab;
+    for (var j = 0; j < ab.length; j++) {
+      var v = ab[j] * k;
+      ab[j] = v < -1 ? -1 : v > 1 ? 1 : v;
+    }
+    return ab;
   }
 
   // colorlib.scoring.metrics.mse_ab of two maps
@@ -210,6 +238,86 @@
     for (var i = 0; i < weights.length; i++) sum += weights[i];
     if (!(sum > 0)) return null;
     return weights.map(function (x) { return x / sum; });
+  }
+
+  // --- scoring a reader's photo against its own colours (colorlib.scoring.metrics.score_photo) -----------
+
+  // skimage.color.rgb2lab of one byte pixel, a and b only: into out[j] and out[j + plane].
+  function fLab(t) {
+    return t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16.0 / 116.0;
+  }
+  function abOfBytes(r, g, b, out, j, plane) {
+    var m = XYZ_FROM_LINEAR, R = LINEAR[r], G = LINEAR[g], B = LINEAR[b];
+    var x = fLab((R * m[0][0] + G * m[0][1] + B * m[0][2]) / WHITE[0]);
+    var y = fLab((R * m[1][0] + G * m[1][1] + B * m[1][2]) / WHITE[1]);
+    var z = fLab((R * m[2][0] + G * m[2][1] + B * m[2][2]) / WHITE[2]);
+    out[j] = 500.0 * (x - y);
+    out[j + plane] = 200.0 * (y - z);
+  }
+
+  // What colorlib.explorer.own.OwnPhoto.truth gives over the photo's area, from workingInput's result:
+  // L in Lab units as score_photo sees it (float32) and the photo's own normalised ab (float32, clipped
+  // to [-1, 1], as colorlib.lab.normalize_ab stores it), 2 * innerHeight * innerWidth.
+  function ownTruth(prepared, lScale, abScale) {
+    var info = prepared.info, h = info.innerHeight, w = info.innerWidth, n = h * w, rgba = prepared.inner;
+    var L = new Float64Array(n), ab = new Float64Array(2 * n);
+    for (var y = 0; y < h; y++) {
+      for (var x = 0; x < w; x++) {
+        var i = y * w + x;
+        L[i] = Math.fround(prepared.input[(y + info.top) * info.size + x + info.left] * lScale);
+        abOfBytes(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2], ab, i, n);
+      }
+    }
+    for (var j = 0; j < 2 * n; j++) ab[j] = Math.fround(Math.min(1, Math.max(-1, ab[j] / abScale)));
+    return { L: L, ab: ab };
+  }
+
+  // colorlib.explorer.reference.in_colour: more than `own.grey_share` of the pixels have a chroma above
+  // `own.grey_chroma` Lab units (normalised ab, 2 * plane values).
+  function inColour(ab, plane, abScale, own) {
+    var count = 0;
+    for (var j = 0; j < plane; j++) if (chromaAt(ab, j, plane) * abScale > own.grey_chroma) count++;
+    return count > own.grey_share * plane;
+  }
+
+  // skimage.color.deltaE_ciede2000 (kL = kC = kH = 1) of two Lab colours, step by step as it computes.
+  var DEG = Math.PI / 180, POW25_7 = Math.pow(25, 7);
+  function hueAngle(a, b) {
+    var t = Math.atan2(b, a);
+    return t < 0 ? t + 2 * Math.PI : t;
+  }
+  function deltaE2000(L1, a1, b1, L2, a2, b2) {
+    var cbar = 0.5 * (Math.hypot(a1, b1) + Math.hypot(a2, b2)), c7 = Math.pow(cbar, 7);
+    var scale = 1 + 0.5 * (1 - Math.sqrt(c7 / (c7 + POW25_7)));
+    var C1 = Math.hypot(a1 * scale, b1), h1 = hueAngle(a1 * scale, b1);
+    var C2 = Math.hypot(a2 * scale, b2), h2 = hueAngle(a2 * scale, b2);
+    var Lbar = 0.5 * (L1 + L2), tmp = (Lbar - 50) * (Lbar - 50);
+    var SL = 1 + (0.015 * tmp) / Math.sqrt(20 + tmp), Lterm = (L2 - L1) / SL;
+    var Cbar = 0.5 * (C1 + C2), Cterm = (C2 - C1) / (1 + 0.045 * Cbar);
+    var hdiff = h2 - h1, hsum = h1 + h2, CC = C1 * C2, dH = hdiff;
+    if (hdiff > Math.PI) dH -= 2 * Math.PI;
+    if (hdiff < -Math.PI) dH += 2 * Math.PI;
+    if (CC === 0) dH = 0;
+    var dHterm = 2 * Math.sqrt(CC) * Math.sin(dH / 2), Hbar = hsum;
+    if (CC !== 0 && Math.abs(hdiff) > Math.PI) Hbar += hsum < 2 * Math.PI ? 2 * Math.PI : -2 * Math.PI;
+    if (CC === 0) Hbar *= 2;
+    Hbar *= 0.5;
+    var T = 1 - 0.17 * Math.cos(Hbar - 30 * DEG) + 0.24 * Math.cos(2 * Hbar) +
+      0.32 * Math.cos(3 * Hbar + 6 * DEG) - 0.2 * Math.cos(4 * Hbar - 63 * DEG);
+    var Hterm = dHterm / (1 + 0.015 * Cbar * T), cb7 = Math.pow(Cbar, 7);
+    var Rc = 2 * Math.sqrt(cb7 / (cb7 + POW25_7));
+    var e = (Hbar * (180 / Math.PI) - 275) / 25, dtheta = 30 * DEG * Math.exp(-(e * e));
+    var dE2 = Lterm * Lterm + Cterm * Cterm + Hterm * Hterm - Math.sin(2 * dtheta) * Rc * Cterm * Hterm;
+    return Math.sqrt(Math.max(dE2, 0));
+  }
+
+  // colorlib.scoring.metrics.delta_e of a prediction against the truth, both normalised ab on one L.
+  function meanDeltaE(L, ab, truth, abScale) {
+    var n = L.length, s = 0.0;
+    for (var i = 0; i < n; i++) {
+      s += deltaE2000(L[i], truth[i] * abScale, truth[i + n] * abScale, L[i], ab[i] * abScale, ab[i + n] * abScale);
+    }
+    return s / n;
   }
 
   // colorlib.explorer.reference.blend_ab: summed member by member.
@@ -436,7 +544,8 @@
   }
 
   // colorlib.lab.preprocess_lightness_batch for one photo: resize-and-pad into the working square,
-  // then L / lScale as float32: the network's input (size * size), and where the photo sits.
+  // then L / lScale as float32: the network's input (size * size), where the photo sits, and the
+  // resized photo itself (RGBA, innerWidth * innerHeight).
   function workingInput(rgba, width, height, size, lScale) {
     var info = padInfo(height, width, size);
     var inner = resizeBicubic(rgba, width, height, info.innerWidth, info.innerHeight);
@@ -448,7 +557,7 @@
     var L = lightness(square, size * size, new Float64Array(size * size));
     var input = new Float32Array(size * size);
     for (var i = 0; i < input.length; i++) input[i] = L[i] / lScale;
-    return { input: input, info: info };
+    return { input: input, info: info, inner: inner };
   }
 
   // The photo's area of a working-size ab output (2 * size * size) -> 2 * innerHeight * innerWidth.
@@ -462,8 +571,9 @@
 
   return {
     rint: rint, byteOfLinear: byteOfLinear, toByte: toByte, labToRgb: labToRgb, taps: taps, render: render,
-    colourfulness: colourfulness, mse: mse, mapsMse: mapsMse, normalize: normalize, blendMean: blendMean,
-    RULES: RULES, combine: combine, format: format, padInfo: padInfo, resizeBicubic: resizeBicubic,
-    lightness: lightness, workingInput: workingInput, cropAb: cropAb,
+    colourfulness: colourfulness, mse: mse, mayClip: mayClip, vivid: vivid, mapsMse: mapsMse, normalize: normalize,
+    blendMean: blendMean, RULES: RULES, combine: combine, format: format, padInfo: padInfo,
+    resizeBicubic: resizeBicubic, lightness: lightness, workingInput: workingInput, cropAb: cropAb,
+    ownTruth: ownTruth, inColour: inColour, deltaE2000: deltaE2000, meanDeltaE: meanDeltaE,
   };
 });

@@ -8,9 +8,12 @@
  * refused above the contract's pixel limit; its lightness at full resolution; resize-and-pad into the
  * working square and L / 100 as the networks' input (explorer-core.js: Pillow's bicubic resize to the
  * bit); each model's ab map cropped to the photo's area; the blend upsampled onto the full-resolution
- * lightness. Photos above the contract's preview size are shown smaller while the sliders move; the
- * saved PNG is always the full resolution. The models and the runtime are fetched only when the
- * reader picks a photo, with a progress bar. Markup: colorlib.explorer.html.own_photo_html.
+ * lightness. A photo in colour (core.inColour) is its own truth: the readouts score the blend against
+ * its colours at the working size, as colorlib.explorer.own.OwnPhoto.score does (core.ownTruth, MSE and
+ * mean ΔE2000); a grey one has nothing to score against. Photos above the contract's preview size are
+ * shown smaller while the sliders move; the saved PNG is always the full resolution. The models and
+ * the runtime are fetched only when the reader picks a photo, with a progress bar. Markup:
+ * colorlib.explorer.html.own_photo_html.
  */
 (function () {
   "use strict";
@@ -207,7 +210,7 @@
   };
 
   // The photo as explorer.js shows it: a view at most the preview size, the full resolution for saving.
-  OwnPhoto.prototype.build = function (name, pixels, info, members) {
+  OwnPhoto.prototype.build = function (name, pixels, info, members, score) {
     var w = pixels.width, h = pixels.height, n = w * h, Explorer = window.ColorlibExplorer;
     var L = core.lightness(pixels.rgba, n);
     var full = Explorer.makeView(h, w, L, info.innerHeight, info.innerWidth);
@@ -229,7 +232,7 @@
     return {
       name: name, label: "your photo: " + name + " (" + w + "\u00d7" + h + ")", height: h, width: w,
       abHeight: info.innerHeight, abWidth: info.innerWidth, members: members, truth: null, stats: null,
-      view: view, full: full, originalRgba: original,
+      score: score, view: view, full: full, originalRgba: original,
     };
   };
 
@@ -250,9 +253,11 @@
         marks.models = performance.now() - t0;
         self.say("colorizing\u2026", false);
         var input = core.workingInput(pixels.rgba, pixels.width, pixels.height, size, lScale);
+        var abScale = self.contract.scales.ab, truth = core.ownTruth(input, lScale, abScale);
+        var score = core.inColour(truth.ab, truth.L.length, abScale, self.contract.own) ? truth : null;
         return self.predict(sessions, input, size).then(function (members) {
           marks.predicted = performance.now() - t0;
-          return self.build(file.name || "photo", pixels, input.info, members);
+          return self.build(file.name || "photo", pixels, input.info, members, score);
         });
       })
       .then(function (photo) {

@@ -5,9 +5,11 @@
  *
  * Per validation photo the bundle holds the quantised lightness and each trained model's ab
  * prediction, and its contract (colorlib.explorer.contract) holds every scale, step, rule, caption
- * and message: this file names none of them. Moving a control reads the controls (controls()),
- * computes the blend and its readouts from them (compute(), no page access) and draws the result
- * (paint()). How closely this matches colorlib is said, and measured, in explorer-core.js's header.
+ * and message: this file names none of them. After the rule, the vividness k scales the blend's
+ * colours and clips them (core.vivid), on the validation photos and on a reader's own. Moving a
+ * control reads the controls (controls()), computes the blend and its readouts from them (compute(),
+ * no page access) and draws the result (paint()). How closely this matches colorlib is said, and
+ * measured, in explorer-core.js's header.
  */
 (function () {
   "use strict";
@@ -86,6 +88,9 @@
       mseAll: $("#mse-all-readout"),
       colourfulness: $("#colourfulness-readout"),
       original: $("#colourfulness-original"),
+      deltaE: $("#delta-e-readout"),
+      deltaEBox: $("#delta-e-box"),
+      note: $("#score-note"),
     };
     this.message = $("#explorer-message");
     this.status = $("#explorer-status");
@@ -94,7 +99,10 @@
     this.temperature = $("#temperature");
     this.temperatureBox = $("#temperature-box");
     this.temperatureValue = $("#temperature-value");
+    this.vividness = $("#vividness");
+    this.vividnessValue = $("#vividness-value");
     this.temperature.addEventListener("input", function () { self.update(); });
+    this.vividness.addEventListener("input", function () { self.update(); });
     this.ruleSelect.addEventListener("change", function () { self.update(); });
     this.sliders.forEach(function (s) {
       s.addEventListener("input", function () { self.update(); });
@@ -109,7 +117,8 @@
     var preset = this.bundle.presets[name];
     if (!preset) return;
     var self = this;
-    this.models.forEach(function (m, i) { self.sliders[i].value = String(preset[m] || 0); });
+    this.models.forEach(function (m, i) { self.sliders[i].value = String(preset.weights[m] || 0); });
+    this.vividness.value = String(preset.vividness);
     this.update();
   };
 
@@ -142,30 +151,40 @@
   // --- reading the controls, computing, drawing -----------------------------------------------------
 
   // What the controls say: the raw slider values, the weights normalised (null: all zero), the rule
-  // ({name, label, uses_weights, uses_temperature, note}) and its temperature (null: infinity).
+  // ({name, label, uses_weights, uses_temperature, note}), its temperature (null: infinity) and the
+  // vividness k.
   Explorer.prototype.controls = function () {
     var raw = this.sliders.map(function (s) { return Number(s.value); });
     var stop = this.contract.temperatures[Number(this.temperature.value)];
-    return { raw: raw, w: core.normalize(raw), rule: this.rules[this.ruleSelect.value], t: stop.value, stop: stop };
+    return {
+      raw: raw, w: core.normalize(raw), rule: this.rules[this.ruleSelect.value], t: stop.value, stop: stop,
+      k: Number(this.vividness.value),
+    };
   };
 
-  // The blend's ab map of `photo` for `ctl` (at the map's size), or null when no model is in.
+  // The blend's ab map of `photo` for `ctl` (at the map's size), at its vividness, or null when no model is in.
   Explorer.prototype.combined = function (photo, ctl) {
     var plane = photo.abHeight * photo.abWidth, abScale = this.contract.scales.ab;
     if (!ctl.w) return null;
-    if (ctl.rule.uses_weights) return core.blendMean(photo.members, ctl.w, 2 * plane);
-    return core.combine(photo.members, ctl.raw, ctl.rule.name, plane, ctl.t, abScale);
+    if (ctl.rule.uses_weights) return core.vivid(core.blendMean(photo.members, ctl.w, 2 * plane), ctl.k);
+    var ab = core.combine(photo.members, ctl.raw, ctl.rule.name, plane, ctl.t, abScale);
+    return ab && core.vivid(ab, ctl.k);
   };
 
   // Everything the readouts show, from the controls and the decoded data alone (no page access):
-  // {ab, mse, mseAll, pending}; pending: the mean over photos needs photos not decoded yet.
+  // {ab, mse, mseAll, deltaE, approximate, pending}; approximate: clipping can bite where an MSE comes
+  // from moments; pending: the mean over photos needs photos not decoded yet. A validation photo's MSE is
+  // against its true colours; a reader's photo in colour (photo.score) is scored against its own.
   Explorer.prototype.compute = function (photo, ctl) {
-    var result = { ab: null, mse: NaN, mseAll: NaN, pending: false }, self = this;
+    var result = { ab: null, mse: NaN, mseAll: NaN, deltaE: NaN, approximate: false, pending: false }, self = this;
     if (!ctl.w) return result;
     var photos = this.bundle.photos;
     if (ctl.rule.uses_weights) {
       var total = 0.0;
-      photos.forEach(function (p) { total += core.mse(p.mse_stats, ctl.w); });
+      photos.forEach(function (p) {
+        total += core.mse(p.mse_stats, ctl.w, ctl.k);
+        result.approximate = result.approximate || core.mayClip(p.mse_stats, ctl.w, ctl.k);
+      });
       result.mseAll = total / photos.length;
     } else if (this.decoded.filter(Boolean).length === photos.length) {
       var sum = 0.0;
@@ -176,7 +195,12 @@
     }
     if (photo) {
       result.ab = this.combined(photo, ctl);
-      if (photo.truth) result.mse = ctl.rule.uses_weights ? core.mse(photo.stats, ctl.w) : core.mapsMse(result.ab, photo.truth);
+      if (photo.stats) {
+        result.mse = ctl.rule.uses_weights ? core.mse(photo.stats, ctl.w, ctl.k) : core.mapsMse(result.ab, photo.truth);
+      } else if (photo.score) {
+        result.mse = core.mapsMse(result.ab, photo.score.ab);
+        result.deltaE = core.meanDeltaE(photo.score.L, result.ab, photo.score.ab, this.contract.scales.ab);
+      }
     }
     return result;
   };
@@ -204,20 +228,26 @@
     this.temperature.disabled = !ctl.rule.uses_temperature;
     this.temperatureBox.hidden = !ctl.rule.uses_temperature;
     this.temperatureValue.textContent = ctl.stop.label;
+    this.vividnessValue.textContent = ctl.k.toFixed(2);
     this.shares.forEach(function (out, i) {
       if (ctl.rule.uses_weights) out.textContent = ctl.w ? (100 * ctl.w[i]).toFixed(0) + "%" : dash;
       else out.textContent = ctl.raw[i] > 0 ? "in" : dash;
     });
     this.root.querySelectorAll("button[data-preset]").forEach(function (button) {
       var preset = self.bundle.presets[button.getAttribute("data-preset")];
-      var match = self.models.every(function (m, i) { return ctl.raw[i] === (preset[m] || 0); });
+      var match = preset.vividness === ctl.k &&
+        self.models.every(function (m, i) { return ctl.raw[i] === (preset.weights[m] || 0); });
       button.setAttribute("aria-pressed", match ? "true" : "false");
     });
     this.message.textContent = ctl.w ? "" : c.messages.zero;
     this.root.classList.toggle("cx-zero", !ctl.w);
     this.readouts.mseAll.textContent = result.pending ? "\u2026" : core.format(result.mseAll, d.mse);
     this.readouts.mse.textContent = core.format(result.mse, d.mse);
-    this.readouts.mse.title = photo && !photo.truth ? c.messages.no_truth : "";
+    this.readouts.deltaE.textContent = core.format(result.deltaE, d.delta_e);
+    this.readouts.deltaEBox.hidden = !(photo && photo.score);
+    var notes = result.approximate ? [c.messages.approximate] : [];
+    if (photo && !photo.stats) notes.push(photo.score ? c.messages.own_scored : c.messages.no_truth);
+    this.readouts.note.textContent = notes.join(" ");
     this.lastAb = result.ab;
     if (!photo) return;
     var rgba = this.draw(this.canvases.blend, photo, result.ab);

@@ -17,7 +17,7 @@ import base64
 import io
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from ..errors import UserError
 from ..files import atomic_write_text
 from ..lab import L_SCALE
 from ..scoring.metrics import colourfulness, mse_ab
-from .contract import BUNDLE_FORMAT, INITIAL_PRESET, PRESETS, WEIGHT_MAX, contract
+from .contract import BUNDLE_FORMAT, INITIAL_PRESET, PRESETS, VIVIDNESS_INITIAL, WEIGHT_MAX, Preset, contract
 from .reference import (
     MseStats,
     Preview,
@@ -38,6 +38,7 @@ from .reference import (
     quantize_ab,
     quantize_lightness,
     render,
+    vivid,
 )
 from .rules import INITIAL_TEMPERATURE, MEAN, combine_ab
 
@@ -70,11 +71,18 @@ class ExplorerPhoto:
     def true_ab(self) -> np.ndarray:
         return dequantize_ab(self.ab_q[-1])
 
-    def preview(self, weights: Sequence[float], rule: str = MEAN, temperature: float = INITIAL_TEMPERATURE) -> Preview:
-        """The blend by `rule` (:mod:`colorlib.explorer.rules`); other rules' MSE is that of the stored maps."""
+    def preview(
+        self,
+        weights: Sequence[float],
+        rule: str = MEAN,
+        temperature: float = INITIAL_TEMPERATURE,
+        k: float = VIVIDNESS_INITIAL,
+    ) -> Preview:
+        """The blend by `rule` (:mod:`colorlib.explorer.rules`) at vividness k; other rules' MSE is that of
+        the stored maps (after the clipping, so exact on them)."""
         if rule == MEAN:
-            return blend_preview(self.lightness, self.members_ab, weights, self.stats)
-        ab = combine_ab(self.members_ab, weights, rule, temperature)
+            return blend_preview(self.lightness, self.members_ab, weights, self.stats, k)
+        ab = vivid(combine_ab(self.members_ab, weights, rule, temperature), k)
         rgb = render(self.lightness, ab)
         return Preview(rgb, mse_ab(ab, self.true_ab), colourfulness(rgb))
 
@@ -93,33 +101,52 @@ class ExplorerData:
     size: int  # the working size the models ran at
     ab_size: int  # the ab maps' size per working size
     photos: list[ExplorerPhoto]
+    preset_list: Mapping[str, Preset] = field(default_factory=lambda: dict(PRESETS))
+
+    @property
+    def offered(self) -> dict[str, Preset]:
+        """Presets whose models are all present, as full slider settings, with their vividness."""
+        return {
+            name: Preset({m: int(p.weights.get(m, 0)) for m in self.models}, float(p.vividness))
+            for name, p in self.preset_list.items()
+            if set(p.weights) <= set(self.models)
+        }
 
     @property
     def presets(self) -> dict[str, dict[str, int]]:
-        """Presets whose models are all present, as full slider settings."""
-        return {
-            name: {m: int(weights.get(m, 0)) for m in self.models}
-            for name, weights in PRESETS.items()
-            if set(weights) <= set(self.models)
-        }
+        """The offered presets' slider values."""
+        return {name: p.weights for name, p in self.offered.items()}
 
     def initial_weights(self) -> dict[str, int]:
         presets = self.presets
         return presets.get(INITIAL_PRESET) or dict.fromkeys(self.models, WEIGHT_MAX)
 
-    def mean_mse(self, weights: Sequence[float], rule: str = MEAN, temperature: float = INITIAL_TEMPERATURE) -> float:
+    def mean_mse(
+        self,
+        weights: Sequence[float],
+        rule: str = MEAN,
+        temperature: float = INITIAL_TEMPERATURE,
+        k: float = VIVIDNESS_INITIAL,
+    ) -> float:
         """Mean over photos of each photo's MSE (how Table I averages); summed in order, like the page."""
         total = 0.0
         for p in self.photos:
             if rule == MEAN:
-                total += p.stats.mse(weights)
+                total += p.stats.mse(weights, k)
             else:
-                total += mse_ab(combine_ab(p.members_ab, weights, rule, temperature), p.true_ab)
+                total += mse_ab(vivid(combine_ab(p.members_ab, weights, rule, temperature), k), p.true_ab)
         return total / len(self.photos)
 
+    def may_clip(self, weights: Sequence[float], k: float = VIVIDNESS_INITIAL) -> bool:
+        """Whether the weighted mean's MSE (from moments) is approximate for some photo: clipping can bite."""
+        return any(p.stats.may_clip(weights, k) for p in self.photos)
 
-def explorer_data(ev, max_photos: int = 32, ab_size: int = 128) -> ExplorerData:
-    """Quantised explorer data from an Evaluation (validation set + predictions of trained models)."""
+
+def explorer_data(
+    ev, max_photos: int = 32, ab_size: int = 128, presets: Mapping[str, Preset] = PRESETS
+) -> ExplorerData:
+    """Quantised explorer data from an Evaluation (validation set + predictions of trained models);
+    `presets`: the presets to offer (the contract's, or those plus one with a fitted vividness)."""
     models = [m for m in TRAINED_MODELS if m in ev.predictions]
     if not models:
         raise UserError(
@@ -138,7 +165,7 @@ def explorer_data(ev, max_photos: int = 32, ab_size: int = 128) -> ExplorerData:
         ab = np.stack([_shrink(x, size, ab_size) for x in [*maps, truth]])
         stats = MseStats.from_maps(np.stack(maps), truth)
         photos.append(ExplorerPhoto(val.names[i], quantize_lightness(lightness), quantize_ab(ab), stats))
-    return ExplorerData(models, size, min(ab_size, size), photos)
+    return ExplorerData(models, size, min(ab_size, size), photos, dict(presets))
 
 
 def _shrink(ab: np.ndarray, size: int, ab_size: int) -> np.ndarray:
@@ -179,7 +206,12 @@ def to_bundle(data: ExplorerData) -> dict:
                 "ab_width": int(aw),
                 "L": _png(p.lightness_q),
                 "ab": _png(p.ab_q.reshape(n * 2 * ah, aw)),
-                "mse_stats": {"gram": p.stats.gram, "cross": p.stats.cross, "energy": p.stats.energy},
+                "mse_stats": {
+                    "gram": p.stats.gram,
+                    "cross": p.stats.cross,
+                    "energy": p.stats.energy,
+                    "peak": p.stats.peak,
+                },
             }
         )
     return {
@@ -188,7 +220,7 @@ def to_bundle(data: ExplorerData) -> dict:
         "size": data.size,
         "ab_size": data.ab_size,
         "contract": contract(),
-        "presets": data.presets,
+        "presets": {name: {"weights": p.weights, "vividness": p.vividness} for name, p in data.offered.items()},
         "initial": data.initial_weights(),
         "photos": photos,
     }
@@ -203,17 +235,20 @@ def from_bundle(bundle: Mapping) -> ExplorerData:
     for p in bundle["photos"]:
         ab = _unpng(p["ab"]).reshape(len(models) + 1, 2, p["ab_height"], p["ab_width"])
         st = p["mse_stats"]
-        stats = MseStats(tuple(tuple(row) for row in st["gram"]), tuple(st["cross"]), st["energy"])
+        stats = MseStats(tuple(tuple(row) for row in st["gram"]), tuple(st["cross"]), st["energy"], tuple(st["peak"]))
         photos.append(ExplorerPhoto(p["name"], _unpng(p["L"]), ab, stats))
-    return ExplorerData(models, int(bundle["size"]), int(bundle["ab_size"]), photos)
+    presets = {name: Preset(dict(p["weights"]), float(p["vividness"])) for name, p in bundle["presets"].items()}
+    return ExplorerData(models, int(bundle["size"]), int(bundle["ab_size"]), photos, presets)
 
 
-def export_explorer_data(ev, out_dir: Path, max_photos: int = 32, ab_size: int = 128) -> Path:
+def export_explorer_data(
+    ev, out_dir: Path, max_photos: int = 32, ab_size: int = 128, presets: Mapping[str, Preset] = PRESETS
+) -> Path:
     """Write the explorer bundle (``explorer.json``) into out_dir; returns its path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / BUNDLE_NAME
-    text = json.dumps(to_bundle(explorer_data(ev, max_photos, ab_size)), separators=(",", ":"))
+    text = json.dumps(to_bundle(explorer_data(ev, max_photos, ab_size, presets)), separators=(",", ":"))
     atomic_write_text(path, text)
     return path
 

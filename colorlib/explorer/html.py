@@ -25,9 +25,9 @@ def _slug(name: str) -> str:
 
 
 def controls_html(contract: Mapping) -> str:
-    """The rule choice, its note and the temperature slider."""
+    """The rule choice, its note, the temperature slider and, after the rule, the vividness slider."""
     esc = html.escape
-    rules = contract["rules"]
+    rules, k = contract["rules"], contract["vividness"]
     options = "".join(f'<option value="{esc(r["name"])}">{esc(r["label"])}</option>' for r in rules)
     stops = contract["temperatures"]
     index = contract["initial_temperature"]
@@ -37,6 +37,10 @@ def controls_html(contract: Mapping) -> str:
         f'<div id="temperature-box" class="cx-temperature" hidden><label for="temperature">temperature T</label>'
         f'<input type="range" id="temperature" min="0" max="{len(stops) - 1}" step="1" value="{index}" disabled>'
         f'<output id="temperature-value" for="temperature">{esc(stops[index]["label"])}</output></div>'
+        f'<div class="cx-vividness"><label for="vividness">{esc(k["label"])}</label>'
+        f'<input type="range" id="vividness" min="{k["min"]}" max="{k["max"]}" step="{k["step"]}"'
+        f' value="{k["initial"]}"><output id="vividness-value" for="vividness">{k["initial"]:.2f}</output>'
+        f' <span class="cx-note">{esc(k["note"])}</span></div>'
         f'<p class="cx-note">{esc(contract["messages"]["notes"])}</p></div>'
     )
 
@@ -112,9 +116,11 @@ def explorer_html(
         f'<div class="cx-sliders">{sliders}</div>{controls_html(contract)}</div>'
         f'<div class="cx-images">{figures}</div>'
         '<p class="cx-readouts">MSE (this photo): <span id="mse-readout">–</span>'
+        '<span id="delta-e-box" hidden> · ΔE2000 (this photo): <span id="delta-e-readout">–</span></span>'
         f' · mean MSE ({n} validation photos): <span id="mse-all-readout">–</span>'
         ' · colourfulness: <span id="colourfulness-readout">–</span>'
         ' (original: <span id="colourfulness-original">–</span>)</p>'
+        '<p class="cx-note" id="score-note"></p>'
         '<p class="cx-message" id="explorer-message" role="status"></p>'
         f"{data}</div>"
     )

@@ -9,8 +9,10 @@ therefore exactly what ``colorlib colorize --models that-model`` writes. The Jup
 (:mod:`colorlib.explorer.widget`) uses it for its upload; the book's page does the same in the
 browser (``book/_static/explorer-own.js``), and the browser test holds it to this.
 
-There are no true colours to score against, so the MSE readouts say so; the colourfulness is
-measured on the picture shown.
+A photo in colour (:func:`colorlib.explorer.reference.in_colour`) is its own truth: :meth:`OwnPhoto.score`
+scores a blend against it as Table I scores (:func:`colorlib.scoring.metrics.score_photo`: the MSE of
+normalised ab and the mean ΔE2000, at the working size); a grey photo has no true colours to score
+against. The colourfulness is measured on the picture shown.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from PIL import Image
 
 from ..data import decode_image
 from ..ensemble import Colorizer
-from ..lab import PadInfo, grayscale, postprocess, preprocess_lightness_batch
-from ..scoring.metrics import colourfulness
-from .contract import OWN_PREVIEW_PIXELS
-from .reference import Preview, blend_ab
+from ..lab import PadInfo, grayscale, postprocess, preprocess, preprocess_lightness_batch
+from ..scoring.metrics import PhotoScores, colourfulness, score_photo
+from .contract import OWN_PREVIEW_PIXELS, VIVIDNESS_INITIAL
+from .reference import Preview, blend_ab, in_colour, vivid
 from .rules import INITIAL_TEMPERATURE, MEAN, combine_ab
 
 
@@ -41,6 +43,7 @@ class OwnPhoto:
     info: PadInfo
     members_ab: np.ndarray  # float32 (M, 2, S, S): the models in the explorer's order
     _small: tuple[np.ndarray, PadInfo] | None = field(default=None, repr=False)
+    _truth: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes, colorizers: Sequence[Colorizer]) -> OwnPhoto:
@@ -67,17 +70,54 @@ class OwnPhoto:
         """The shape of the pictures shown of it (at most the preview size)."""
         return self._preview_photo()[0].shape[:2]
 
-    def combined_ab(self, weights: Sequence[float], rule: str = MEAN, temperature: float = INITIAL_TEMPERATURE):
-        """The blend's ab map at the working size (float32, as colorize's ensembles give it)."""
+    def combined_ab(
+        self,
+        weights: Sequence[float],
+        rule: str = MEAN,
+        temperature: float = INITIAL_TEMPERATURE,
+        k: float = VIVIDNESS_INITIAL,
+    ) -> np.ndarray:
+        """The blend's ab map at vividness k, at the working size (float32, as colorize's ensembles give it)."""
         if rule == MEAN:
-            return blend_ab(self.members_ab, weights).astype(np.float32)
-        return combine_ab(self.members_ab, weights, rule, temperature).astype(np.float32)
+            ab = blend_ab(self.members_ab, weights)
+        else:
+            ab = combine_ab(self.members_ab, weights, rule, temperature)
+        return vivid(ab, k).astype(np.float32)
 
     def render(
-        self, weights: Sequence[float], rule: str = MEAN, temperature: float = INITIAL_TEMPERATURE
+        self,
+        weights: Sequence[float],
+        rule: str = MEAN,
+        temperature: float = INITIAL_TEMPERATURE,
+        k: float = VIVIDNESS_INITIAL,
     ) -> np.ndarray:
         """The blend at the photo's full resolution: uint8 RGB, colorize's way back."""
-        return postprocess(self.rgb, self.combined_ab(weights, rule, temperature), self.info)
+        return postprocess(self.rgb, self.combined_ab(weights, rule, temperature, k), self.info)
+
+    def truth(self) -> tuple[np.ndarray, np.ndarray]:
+        """The photo as a validation photo is scored: L (1, S, S) in [0, 1] and its own ab (2, S, S)."""
+        if self._truth is None:
+            lightness, ab, _ = preprocess(self.rgb, self.members_ab.shape[-1])
+            self._truth = (lightness, ab)
+        return self._truth
+
+    @property
+    def in_colour(self) -> bool:
+        """Whether the photo has colours of its own to score a blend against."""
+        return in_colour(self.truth()[1][(slice(None), *self.info.box)])
+
+    def score(
+        self,
+        weights: Sequence[float],
+        rule: str = MEAN,
+        temperature: float = INITIAL_TEMPERATURE,
+        k: float = VIVIDNESS_INITIAL,
+    ) -> PhotoScores | None:
+        """The blend scored against the photo's own colours (its .mse and .delta_e); None for a grey photo."""
+        if not self.in_colour:
+            return None
+        lightness, ab = self.truth()
+        return score_photo(lightness, self.combined_ab(weights, rule, temperature, k), ab, self.info)
 
     def _preview_photo(self) -> tuple[np.ndarray, PadInfo]:
         """The photo at most OWN_PREVIEW_PIXELS large, and where it sits in the working square."""
@@ -92,10 +132,17 @@ class OwnPhoto:
                 self._small = (small, replace(self.info, height=size[1], width=size[0]))
         return self._small
 
-    def preview(self, weights: Sequence[float], rule: str = MEAN, temperature: float = INITIAL_TEMPERATURE) -> Preview:
-        """What the explorer shows: the blend (at most the preview size), no MSE, its colourfulness."""
+    def preview(
+        self,
+        weights: Sequence[float],
+        rule: str = MEAN,
+        temperature: float = INITIAL_TEMPERATURE,
+        k: float = VIVIDNESS_INITIAL,
+    ) -> Preview:
+        """What the explorer shows: the blend (at most the preview size), its colourfulness (the MSE: see
+        :meth:`score`)."""
         small, info = self._preview_photo()
-        rgb = postprocess(small, self.combined_ab(weights, rule, temperature), info)
+        rgb = postprocess(small, self.combined_ab(weights, rule, temperature, k), info)
         return Preview(rgb, math.nan, colourfulness(rgb))
 
     def original(self) -> np.ndarray:

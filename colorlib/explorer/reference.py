@@ -4,8 +4,9 @@ Blending is linear in the members' ab predictions, so once every model has predi
 weighted blend is a weighted sum of stored maps. This module is that computation in Python: the
 quantisation the bundle stores (:func:`quantize_lightness`, :func:`quantize_ab` and their inverses),
 the bilinear upsampling of ab maps onto the photo's lightness (:func:`upsample_bilinear`), the
-weighted blend (:func:`blend_ab`), the picture (:func:`render`) and the exact MSE of any blend from
-each photo's second moments (:class:`MseStats`).
+weighted blend (:func:`blend_ab`), the vividness step after it (:func:`vivid`), the picture
+(:func:`render`), the exact MSE of any blend at any vividness from each photo's second moments
+(:class:`MseStats`), and whether a reader's photo has colours to score against (:func:`in_colour`).
 
 What is and is not the same on the page (``book/_static/explorer-core.js``): the page computes in
 float64 from the same quantised data, with the same taps, loops and summation order, so blends,
@@ -32,7 +33,7 @@ from ..ensemble import normalize_weights
 from ..errors import UserError
 from ..lab import AB_SCALE, L_SCALE, bilinear_taps, lab_planes_to_rgb_fast, planes_to_uint8
 from ..scoring.metrics import colourfulness
-from .contract import AB_STEPS, AB_ZERO, L_LEVELS, ZERO_MESSAGE
+from .contract import AB_STEPS, AB_ZERO, L_LEVELS, OWN_GREY_CHROMA, OWN_GREY_SHARE, VIVIDNESS_INITIAL, ZERO_MESSAGE
 
 
 class Preview(NamedTuple):
@@ -99,6 +100,23 @@ def blend_ab(ab_members: np.ndarray, weights: Sequence[float]) -> np.ndarray:
     return out
 
 
+def vivid(ab: np.ndarray, k: float) -> np.ndarray:
+    """The vividness step: normalised ab times k, clipped to [-1, 1] (float64).
+
+    k = 1 returns ``ab`` itself, untouched: the blend exactly as it was before this control existed.
+    """
+    if k == 1:
+        return ab
+    return np.clip(np.asarray(ab, np.float64) * k, -1.0, 1.0)
+
+
+def in_colour(ab: np.ndarray) -> bool:
+    """Whether a photo's normalised ab (2, h, w) is in colour: more than OWN_GREY_SHARE of its pixels
+    have a chroma above OWN_GREY_CHROMA Lab units (explorer-core.js's inColour counts the same)."""
+    chroma = np.hypot(*np.asarray(ab, np.float64)) * AB_SCALE
+    return int(np.count_nonzero(chroma > OWN_GREY_CHROMA)) > OWN_GREY_SHARE * chroma.size
+
+
 def render(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """L (h, w) in Lab units and normalised ab (2, ah, aw) -> uint8 RGB (h, w, 3).
 
@@ -116,13 +134,16 @@ def render(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
 class MseStats:
     """Second moments of one photo's members' ab maps P_i and true map t (normalised, photo area).
 
-    MSE(w) = mean((sum_i w_i P_i - t)^2) = sum_ij w_i w_j gram_ij - 2 sum_i w_i cross_i + energy,
-    with gram_ij = mean(P_i P_j), cross_i = mean(P_i t), energy = mean(t^2).
+    MSE(w, k) = mean((k sum_i w_i P_i - t)^2) = k^2 sum_ij w_i w_j gram_ij - 2 k sum_i w_i cross_i + energy,
+    with gram_ij = mean(P_i P_j), cross_i = mean(P_i t), energy = mean(t^2): exact for the blend times k
+    before clipping. peak_i = max |P_i| bounds the blend, |sum_i w_i P_i| <= sum_i w_i peak_i, so
+    clipping can change nothing while k times that bound is at most 1 (:meth:`may_clip`).
     """
 
     gram: tuple[tuple[float, ...], ...]
     cross: tuple[float, ...]
     energy: float
+    peak: tuple[float, ...]
 
     @classmethod
     def from_maps(cls, members: np.ndarray, truth: np.ndarray) -> MseStats:
@@ -134,13 +155,28 @@ class MseStats:
             tuple(tuple(float(x) for x in row) for row in p @ p.T / n),
             tuple(float(x) for x in p @ t / n),
             float(t @ t / n),
+            tuple(float(x) for x in np.abs(p).max(axis=1)),
         )
 
-    def mse(self, weights: Sequence[float]) -> float:
-        """The MSE of the blend; plain loops, in the order explorer-core.js uses, so both give the same float."""
+    def _weights(self, weights: Sequence[float]) -> list[float]:
         w = [float(x) for x in normalized_weights(weights)]
         if len(w) != len(self.cross):
             raise UserError(f"expected {len(self.cross)} weights (one per model), got {len(w)}")
+        return w
+
+    def may_clip(self, weights: Sequence[float], k: float = VIVIDNESS_INITIAL) -> bool:
+        """Whether clipping can touch the blend times k (then :meth:`mse` is an upper bound, not exact)."""
+        if k == 1:
+            return False
+        bound = 0.0
+        for wi, pi in zip(self._weights(weights), self.peak, strict=True):
+            bound += wi * pi
+        return k * bound > 1.0
+
+    def mse(self, weights: Sequence[float], k: float = VIVIDNESS_INITIAL) -> float:
+        """The MSE of the blend times k, unclipped; plain loops, in the order explorer-core.js uses, so both
+        give the same float (at k = 1 the same float as without k)."""
+        w = self._weights(weights)
         quad = 0.0
         for i, wi in enumerate(w):
             for j, wj in enumerate(w):
@@ -148,7 +184,7 @@ class MseStats:
         lin = 0.0
         for wi, ci in zip(w, self.cross, strict=True):
             lin += wi * ci
-        return max(0.0, quad - 2.0 * lin + self.energy)
+        return max(0.0, k * k * quad - 2.0 * k * lin + self.energy)
 
 
 def blend_preview(
@@ -156,14 +192,15 @@ def blend_preview(
     ab_members: np.ndarray,
     weights: Sequence[float],
     stats: MseStats | None = None,
+    k: float = VIVIDNESS_INITIAL,
 ) -> Preview:
-    """The blend the explorer shows, and its readouts.
+    """The blend the explorer shows, at vividness k, and its readouts.
 
     lightness: (h, w) L in Lab units; ab_members: (M, 2, ah, aw) normalised ab; weights: M numbers
     (normalised here; all zero raises UserError with the page's message); stats: the photo's
-    :class:`MseStats` for the MSE (nan without).
+    :class:`MseStats` for the MSE (nan without; an upper bound where :meth:`MseStats.may_clip`).
     """
-    ab = blend_ab(ab_members, weights)
+    ab = vivid(blend_ab(ab_members, weights), k)
     rgb = render(lightness, ab)
-    mse = stats.mse(weights) if stats is not None else math.nan
+    mse = stats.mse(weights, k) if stats is not None else math.nan
     return Preview(rgb, mse, colourfulness(rgb))

@@ -2,16 +2,17 @@
 
 One slider per trained model, presets (the paper's combined models, baseline only), a photo
 picker, the combination rule (:mod:`colorlib.explorer.rules`) and, for the softmax family, its
-temperature. Moving a control re-combines the stored ab predictions (no network runs) and updates
-the blend beside the original and grayscale photo with its MSE and colourfulness. It shows the same
-data and numbers as the book's static explorer (:mod:`colorlib.explorer.bundle`, ``book/_static/explorer.js``),
-and takes its captions, blank value and messages from the same contract (:mod:`colorlib.explorer.contract`).
+temperature, then the vividness k (the blend's ab times k, clipped). Moving a control re-combines the
+stored ab predictions (no network runs) and updates the blend beside the original and grayscale photo
+with its MSE and colourfulness. It shows the same data and numbers as the book's static explorer
+(:mod:`colorlib.explorer.bundle`, ``book/_static/explorer.js``), and takes its captions, blank value,
+vividness range and messages from the same contract (:mod:`colorlib.explorer.contract`).
 Its pictures come from :func:`colorlib.explorer.reference.render`, so Lab -> sRGB is colorlib's fast
 float32 conversion (pictures only; the MSE readouts are Table I's numbers, computed without it).
 
 With the checkpoints (``explorer(data, checkpoints=folder)``) it also takes the reader's own photo:
 an upload runs the six PyTorch models on it once (:class:`colorlib.explorer.own.OwnPhoto`) and the
-same sliders then blend it.
+same sliders then blend it; a photo in colour is scored against its own colours (MSE, ΔE2000).
 """
 
 from __future__ import annotations
@@ -29,13 +30,22 @@ from ..errors import UserError
 from ..scoring.metrics import colourfulness
 from .bundle import ExplorerData, explorer_data
 from .contract import (
+    APPROXIMATE_MESSAGE,
     BLANK,
     CAPTIONS,
     OWN_NO_TRUTH,
+    OWN_SCORED,
+    VIVIDNESS_INITIAL,
+    VIVIDNESS_LABEL,
+    VIVIDNESS_MAX,
+    VIVIDNESS_MIN,
+    VIVIDNESS_NOTE,
+    VIVIDNESS_STEP,
     WEIGHT_MAX,
     ZERO_MESSAGE,
     contract,
     format_colourfulness,
+    format_delta_e,
     format_mse,
 )
 from .own import OwnPhoto
@@ -62,7 +72,7 @@ class WeightExplorer(widgets.VBox):
         self.own: OwnPhoto | None = None
         self._holding = False
         self._cache: dict[int, tuple[bytes, bytes, str]] = {}
-        self._mean_mse: dict[tuple, float] = {}  # (rule, temperature, models in use) -> mean MSE
+        self._mean_mse: dict[tuple, float] = {}  # (rule, temperature, models in use, k) -> mean MSE
         initial = data.initial_weights()
         self.sliders = {
             m: widgets.IntSlider(value=initial.get(m, 0), min=0, max=WEIGHT_MAX, step=1, description=m)
@@ -78,6 +88,14 @@ class WeightExplorer(widgets.VBox):
         self.temperature = widgets.SelectionSlider(
             options=[(format_temperature(t), t) for t in TEMPERATURES], value=INITIAL_TEMPERATURE, description="T"
         )
+        self.vividness = widgets.FloatSlider(
+            value=VIVIDNESS_INITIAL,
+            min=VIVIDNESS_MIN,
+            max=VIVIDNESS_MAX,
+            step=VIVIDNESS_STEP,
+            description=VIVIDNESS_LABEL,
+            readout_format=".2f",
+        )
         self.images = {role: widgets.Image(format="png", width=DISPLAY_WIDTH) for role in CAPTIONS}
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="your photo")
         self.upload.disabled = self.checkpoints is None
@@ -88,12 +106,16 @@ class WeightExplorer(widgets.VBox):
         self.mse_all_readout = widgets.Label()
         self.colourfulness_readout = widgets.Label()
         self.colourfulness_original = widgets.Label()
+        self.delta_e_readout = widgets.Label()
+        self.delta_e_box = widgets.HBox([widgets.Label("· ΔE2000 (this photo):"), self.delta_e_readout])
+        self.score_note = widgets.Label()
         self.message = widgets.Label()
         # Each part carries a CSS class named like its element id on the static page (``w-blue``,
         # ``mse-readout``...), so that in a browser, and in the browser test, it can be found.
         parts = {f"w-{m}": s for m, s in self.sliders.items()} | {f"share-{m}": s for m, s in self.shares.items()}
         parts |= {"photo-select": self.photo, "explorer-message": self.message, **self.images}
         parts |= {"rule-select": self.rule, "rule-note": self.rule_note, "temperature": self.temperature}
+        parts |= {"vividness": self.vividness, "delta-e-readout": self.delta_e_readout, "score-note": self.score_note}
         parts |= {"mse-readout": self.mse_readout, "mse-all-readout": self.mse_all_readout}
         parts |= {"colourfulness-readout": self.colourfulness_readout}
         parts |= {"colourfulness-original": self.colourfulness_original}
@@ -107,7 +129,7 @@ class WeightExplorer(widgets.VBox):
             slider.observe(lambda _: self.update(), names="value")
         for name, button in self.presets.items():
             button.on_click(lambda _, name=name: self.apply_preset(name))
-        for control in (self.photo, self.rule, self.temperature):
+        for control in (self.photo, self.rule, self.temperature, self.vividness):
             control.observe(lambda _: self.update(), names="value")
         self.upload.observe(lambda change: self._uploaded(change["new"]), names="value")
 
@@ -118,12 +140,15 @@ class WeightExplorer(widgets.VBox):
                 row(self.photo, widgets.Label("presets:"), *self.presets.values()),
                 row(
                     widgets.VBox([row(self.sliders[m], self.shares[m]) for m in data.models]),
-                    widgets.VBox([self.rule, self.rule_note, self.temperature]),
+                    widgets.VBox(
+                        [self.rule, self.rule_note, self.temperature, self.vividness, widgets.Label(VIVIDNESS_NOTE)]
+                    ),
                 ),
                 row(*(widgets.VBox([self.images[r], widgets.Label(c)]) for r, c in CAPTIONS.items())),
                 row(
                     widgets.Label("MSE (this photo):"),
                     self.mse_readout,
+                    self.delta_e_box,
                     widgets.Label(f"· mean MSE ({len(data.photos)} validation photos):"),
                     self.mse_all_readout,
                     widgets.Label("· colourfulness:"),
@@ -132,6 +157,7 @@ class WeightExplorer(widgets.VBox):
                     self.colourfulness_original,
                     widgets.Label(")"),
                 ),
+                self.score_note,
                 self.message,
                 widgets.HTML(f"<small>{contract()['messages']['notes']}</small>"),
             ]
@@ -159,7 +185,11 @@ class WeightExplorer(widgets.VBox):
         self.update()
 
     def apply_preset(self, name: str) -> None:
-        self.set_weights(self.data.presets[name])
+        """Set the preset's sliders and its vividness, re-blending once."""
+        preset = self.data.offered[name]
+        with self._hold():
+            self.vividness.value = preset.vividness
+        self.set_weights(preset.weights)
 
     @contextmanager
     def _hold(self):
@@ -213,8 +243,10 @@ class WeightExplorer(widgets.VBox):
         self.images["original"].value = original
         self.images["gray"].value = gray
         self.colourfulness_original.value = original_colourfulness
-        weights, rule, t = self.weights(), self.rule.value, self.temperature.value
+        weights, rule, t, k = self.weights(), self.rule.value, self.temperature.value, self.vividness.value
         uses = RULES[rule]
+        score = photo.score(weights, rule, t, k) if photo is self.own and any(weights) else None
+        self._show_scores(photo, score, uses.uses_weights and any(weights) and self.data.may_clip(weights, k))
         self.rule_note.value = rule_note(rule)
         self.temperature.disabled = not uses.uses_temperature
         self.temperature.layout.display = None if uses.uses_temperature else "none"
@@ -227,20 +259,28 @@ class WeightExplorer(widgets.VBox):
             return
         for m, share, w in zip(self.data.models, normalized_weights(weights), weights, strict=True):
             self.shares[m].value = f"{100 * share:.0f}%" if uses.uses_weights else ("in" if w > 0 else "–")
-        preview = photo.preview(weights, rule, t)
+        preview = photo.preview(weights, rule, t, k)
         self.message.value = ""
         self.images["blend"].value = _png(preview.rgb)
-        self.mse_readout.value = format_mse(preview.mse)
-        self.mse_readout.tooltip = OWN_NO_TRUTH if photo is self.own else ""
-        self.mse_all_readout.value = format_mse(self._all_photos_mse(weights, rule, t))
+        self.mse_readout.value = format_mse(score.mse if score else preview.mse)
+        self.mse_all_readout.value = format_mse(self._all_photos_mse(weights, rule, t, k))
         self.colourfulness_readout.value = format_colourfulness(preview.colourfulness)
 
-    def _all_photos_mse(self, weights: list[int], rule: str, t: float) -> float:
+    def _show_scores(self, photo, score, approximate: bool) -> None:
+        """The ΔE2000 readout (a reader's photo in colour) and the note under the readouts."""
+        self.delta_e_box.layout.display = None if score else "none"
+        self.delta_e_readout.value = format_delta_e(score.delta_e) if score else "–"
+        notes = [APPROXIMATE_MESSAGE] if approximate else []
+        if photo is self.own:
+            notes.append(OWN_SCORED if photo.in_colour else OWN_NO_TRUTH)
+        self.score_note.value = " ".join(notes)
+
+    def _all_photos_mse(self, weights: list[int], rule: str, t: float, k: float) -> float:
         if RULES[rule].uses_weights:
-            return self.data.mean_mse(weights)
-        key = (rule, t if RULES[rule].uses_temperature else None, tuple(w > 0 for w in weights))
+            return self.data.mean_mse(weights, k=k)
+        key = (rule, t if RULES[rule].uses_temperature else None, tuple(w > 0 for w in weights), k)
         if key not in self._mean_mse:
-            self._mean_mse[key] = self.data.mean_mse(weights, rule, t)
+            self._mean_mse[key] = self.data.mean_mse(weights, rule, t, k)
         return self._mean_mse[key]
 
 
