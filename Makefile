@@ -50,7 +50,7 @@ help:
 # FROM=archive: restore the archive's variant (every sha256 checked, nothing overwritten) and build the
 # book from it without training; the settings given must name that variant (checked before restoring).
 book: $(VENV)/.installed web
-	$(if $(FROM),name=$$($(BIN)/python -m colorlib.workflow.archive restore $(call quoted,$(FROM)) \
+	$(if $(FROM),name=$$($(BIN)/colorlib archive restore $(call quoted,$(FROM)) \
 	  $(call quoted,$(BUILD)) --config $(CONFIG)) && \
 	  $(call SNAKEMAKE,book,restored=$$name),$(call SNAKEMAKE,book))
 	@echo "book: open _build/html/index.html (variant $$(readlink $(BUILD)/latest))"
@@ -63,28 +63,28 @@ beyond: $(VENV)/.installed web
 	$(call SNAKEMAKE,book,study=on)
 
 # --- Jupyter on a built variant: build/latest (the book built last) unless VARIANT=build/<name> ---------
-# colorlib.pages.notebooks writes the notebooks filled in for the variant into VARIANT/jupyter (or says what to
+# `colorlib notebooks` writes the notebooks filled in for the variant into VARIANT/jupyter (or says what to
 # build first); Jupyter runs each in that folder. JUPYTER_ARGS go to the server (e.g. --port=8888 --no-browser).
 VARIANT ?= $(BUILD)/latest
 JUPYTER_ARGS ?=
 # JupyterLab refuses to run as root (CI, containers) unless told to
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 explorer: $(VENV)/.installed
-	@$(BIN)/python -m colorlib.pages.notebooks $(call quoted,$(VARIANT)) >/dev/null
+	@$(BIN)/colorlib notebooks $(call quoted,$(VARIANT)) >/dev/null
 	cd $(call quoted,$(VARIANT))/jupyter && $(abspath $(BIN))/voila explorer.ipynb $(JUPYTER_ARGS)
 
 # A built variant (VARIANT, build/latest by default) packed into one file, OUT (build/<variant>.tar by default):
 # its manifest, checkpoints, logs and executed pages with a sha256 each; `make book FROM=that-file` rebuilds from it.
 # An existing OUT is kept unless FORCE=1.
 archive: $(VENV)/.installed
-	@$(BIN)/python -m colorlib.workflow.archive pack $(if $(FORCE),--force) $(call quoted,$(VARIANT)) \
+	@$(BIN)/colorlib archive pack $(if $(FORCE),--force) $(call quoted,$(VARIANT)) \
 	  $(if $(OUT),$(call quoted,$(OUT)),$(BUILD)/$$(basename $$(readlink -f $(call quoted,$(VARIANT)))).tar)
 
 # Retrain one model (MODEL=blue) of VARIANT from scratch, beside it, and say whether it is the published one:
 # bit-identical, or how far its validation MSE lies, in units of the measured band.
 MODEL ?= blue
 verify: $(VENV)/.installed
-	@$(BIN)/python -m colorlib.workflow.verify $(call quoted,$(VARIANT)) $(call quoted,$(MODEL))
+	@$(BIN)/colorlib verify $(call quoted,$(VARIANT)) $(call quoted,$(MODEL))
 
 # The reproduction check (colorlib.paper.reproduction) of VARIANT against colorlib/paper/reference_results.toml;
 # the book shows the same on its front page and its page "Did it reproduce?".
@@ -92,7 +92,7 @@ check: $(VENV)/.installed
 	@$(BIN)/colorlib check $(call quoted,$(VARIANT))
 
 lab: $(VENV)/.installed
-	@$(BIN)/python -m colorlib.pages.notebooks $(call quoted,$(VARIANT)) >/dev/null
+	@$(BIN)/colorlib notebooks $(call quoted,$(VARIANT)) >/dev/null
 	cd $(call quoted,$(VARIANT))/jupyter && $(abspath $(BIN))/jupyter-lab explorer.ipynb $(AS_ROOT) $(JUPYTER_ARGS)
 
 # --- environment: exact versions from the lock, then this package --------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import ALL_MODELS, TRAINED_MODELS, __version__
+from .build_commands import add_commands
 from .errors import UserError, run_command
 from .files import atomic_write, atomic_write_text
 
@@ -311,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("fetch", help="download the paper's Kaggle dataset (needs internet and kagglehub)")
     s.set_defaults(func=cmd_fetch)
+    add_commands(sub)  # the workflow's own: archive, verify, notebooks, study, web, publish
     return p
 
 

@@ -181,7 +181,7 @@ def test_restore_never_overwrites_another_build(packed, tmp_path):
 def test_a_file_that_is_no_archive_is_one_line(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     for path, said in ((tmp_path / "notes.txt", "not a readable colorlib archive"), (tmp_path / "no.tar", "not found")):
-        proc = subprocess.run([sys.executable, "-m", "colorlib.workflow.archive", "restore", str(path), str(tmp_path)],
+        proc = subprocess.run([sys.executable, "-m", "colorlib", "archive", "restore", str(path), str(tmp_path)],
                               capture_output=True, text=True)  # fmt: skip
         assert proc.returncode == 2 and said in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
@@ -303,7 +303,7 @@ def test_the_command_refuses_another_variant_before_writing(tmp_path):
     (photos / "a.jpg").write_bytes(b"x")
     out = hand_made(tmp_path / "other.tar", members=GOOD)
     before = snapshot(tmp_path)
-    cmd = [sys.executable, "-m", "colorlib.workflow.archive", "restore", str(out), str(tmp_path / "build"),
+    cmd = [sys.executable, "-m", "colorlib", "archive", "restore", str(out), str(tmp_path / "build"),
            "--config", "profile=smoke", f"data={photos}"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 2 and proc.stdout == "" and len(proc.stderr.strip().splitlines()) == 1
@@ -317,7 +317,7 @@ def test_make_archive_keeps_an_existing_file_unless_forced(packed, tmp_path):
     out.write_text("keep me")
     cmd = ["make", "-s", "-C", str(REPO), "-o", f"{VENV}/.installed", "archive", f"VENV={VENV}", f"VARIANT={variant}"]
     proc = subprocess.run([*cmd, f"OUT={out}"], capture_output=True, text=True)
-    assert proc.returncode == 2 and f"archive: error: {out} exists: name another OUT" in proc.stderr
+    assert proc.returncode == 2 and f"colorlib: error: {out} exists: name another OUT" in proc.stderr
     assert out.read_text() == "keep me"
     subprocess.run([*cmd, f"OUT={out}", "FORCE=1"], check=True, capture_output=True)
     assert archive.read_index(out)["variant"] == NAME
@@ -364,7 +364,7 @@ def test_verify_reports_how_far_a_different_model_lies(smoke_book, tmp_path):
     key = next(k for k, v in state["model"].items() if v.is_floating_point())
     state["model"][key] = state["model"][key] * 1.5
     torch.save(state, path)
-    proc = subprocess.run([sys.executable, "-m", "colorlib.workflow.verify", str(variant), "green"],
+    proc = subprocess.run([sys.executable, "-m", "colorlib", "verify", str(variant), "green"],
                           capture_output=True, text=True, cwd=smoke_book)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "green: not bit-identical; validation MSE published 0." in proc.stdout
@@ -372,6 +372,6 @@ def test_verify_reports_how_far_a_different_model_lies(smoke_book, tmp_path):
 
 
 def test_verify_names_a_model_that_is_not_there(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "colorlib.workflow.verify", str(tmp_path), "purple"],
+    proc = subprocess.run([sys.executable, "-m", "colorlib", "verify", str(tmp_path), "purple"],
                           capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 2 and "MODEL must be one of blue" in proc.stderr

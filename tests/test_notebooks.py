@@ -86,7 +86,7 @@ def test_make_explorer_before_any_build_prints_one_line(tmp_path):
 def copies(smoke_book) -> Path:
     """`make lab`'s folder in the smoke book: the notebooks filled in for build/latest."""
     proc = subprocess.run(
-        [sys.executable, "-m", "colorlib.pages.notebooks", "build/latest"],
+        [sys.executable, "-m", "colorlib", "notebooks", "build/latest"],
         cwd=smoke_book,
         capture_output=True,
         text=True,

@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from colorlib import TRAINED_MODELS, study
+from colorlib.cli import main as cli_main
 from colorlib.data import (
     SplitParams,
     load_set,
@@ -28,7 +29,6 @@ from colorlib.data import (
 )
 from colorlib.errors import UserError
 from colorlib.lab import pad_info
-from colorlib.study import cli as study_cli
 from colorlib.study import scoring as study_scoring
 from colorlib.train import TrainConfig, train
 
@@ -192,15 +192,16 @@ def test_study_manifest_is_a_manifest_and_is_deterministic(manifests, study_fold
 def test_prepare_refuses_mistakes_in_one_line(manifests, tmp_path, capsys):
     _, _, out = manifests
     out_args = ["--out", str(tmp_path / "m.json")]
-    assert study_cli.main(["-q", "prepare", "--paper-manifest", str(tmp_path / "none.json"), *out_args]) == 2
+    assert cli_main(["-q", "study", "prepare", "--paper-manifest", str(tmp_path / "none.json"), *out_args]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("colorlib.study: error:") and "\n" not in err
-    args = ["-q", "prepare", "--paper-manifest", str(out / "paper.json"), "--out", str(tmp_path / "m.json"),
+    assert err.startswith("colorlib: error:") and "\n" not in err
+    args = ["-q", "study", "prepare", "--paper-manifest", str(out / "paper.json"), "--out", str(tmp_path / "m.json"),
             "--calibration", "2", "--baseline", "3"]  # fmt: skip
-    assert study_cli.main([*args, "--per-axis", "50"]) == 2
+    assert cli_main([*args, "--per-axis", "50"]) == 2
     assert "lower per_axis" in capsys.readouterr().err
-    assert study_cli.main([*args, "--seeds", "0 x"]) == 2
-    assert study_cli.main(["-q", "prepare", "--paper-manifest", str(out / "study" / "manifest.json"), *out_args]) == 2
+    assert cli_main([*args, "--seeds", "0 x"]) == 2
+    study_manifest = str(out / "study" / "manifest.json")
+    assert cli_main(["-q", "study", "prepare", "--paper-manifest", study_manifest, *out_args]) == 2
     assert "already a study manifest" in capsys.readouterr().err
 
 
@@ -278,7 +279,7 @@ def test_workflow_trains_exactly_the_study_runs():
     expected = [(r.set_name, r.name, str(r.seed), r.loss) for r in study.study_runs()]
     assert sorted(trained) == sorted(expected)
     assert all("--image-size 64 --iterations 20" in line for line in plan.splitlines() if "colorlib -q train" in line)
-    assert "colorlib.study prepare" in plan
+    assert "colorlib study prepare" in plan
     plan = _workflow_dry_run("beyond_done", "beyond_seeds=0 3", "beyond_loss2=", "beyond_axis_seeds=")
     trained = re.findall(r"--out \S+/checkpoints/(\S+)\.pt", plan)
     assert sorted(trained) == sorted(r.name for r in study.study_runs((0, 3), (), None))

@@ -96,7 +96,7 @@ def test_the_study_reprepares_when_what_draws_its_sets_changes(split_folder):
     tree = ast.parse((REPO / "colorlib" / "study" / "manifest.py").read_text())
     relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1]
     drawn_by = {f"colorlib/study/{n.module}.py" for n in relative}
-    assert drawn_by and drawn_by | {"colorlib/study/manifest.py", "colorlib/study/cli.py"} <= set(listed)
+    assert drawn_by and drawn_by | {"colorlib/study/manifest.py", "colorlib/build_commands.py"} <= set(listed)
     assert all((REPO / path).is_file() for path in listed)
     assert "colorlib/lab.py" in plan.code("data") and "colorlib/explorer/bundle.py" not in plan.code("data")
     with pytest.raises(ValueError, match="no step"):

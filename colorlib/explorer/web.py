@@ -15,19 +15,17 @@
 
 Command line (the workflow's rules ``web_models`` and ``web_runtime``)::
 
-    python -m colorlib.explorer.web models CHECKPOINTS OUT     # OUT/models/*.onnx, OUT/models/models.json
-    python -m colorlib.explorer.web runtime PACKAGE OUT        # OUT/ort/*, OUT/runtime.json
+    colorlib web models CHECKPOINTS OUT                  # OUT/models/*.onnx, OUT/models/models.json
+    colorlib web runtime PACKAGE OUT                     # OUT/ort/*, OUT/runtime.json
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import copy
 import io
 import json
 import shutil
-import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -39,11 +37,10 @@ from torch import nn
 
 from .. import TRAINED_MODELS
 from ..checkpoint import checkpoint_path, load_model
-from ..errors import UserError, run_command
+from ..errors import UserError
 from ..files import atomic_write, atomic_write_text
 from ..fingerprint import file_sha256
 
-PROG = "colorlib.explorer.web"
 WEB_MODELS_FORMAT = "colorlib-web-models/1"
 INPUT, OUTPUT = "lightness", "ab"
 STORAGES = ("float16", "float32")
@@ -256,50 +253,3 @@ def web_config(web_dir: Path, base: str) -> dict:
         "input": models["input"],
         "output": models["output"],
     }
-
-
-# --- command line ---------------------------------------------------------------------------------------
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="The models and the runtime for the book's page.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no info messages")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    s = sub.add_parser("models", help="export the trained models to ONNX for the page")
-    s.add_argument("checkpoints", type=Path, help="folder with blue.pt, yellow.pt, ...")
-    s.add_argument("out", type=Path, help="the page's web folder (models/ is written in it)")
-    s.add_argument("--storage", choices=STORAGES, default="float16", help="how the weights are stored")
-    s.set_defaults(func=cmd_models)
-    s = sub.add_parser("runtime", help="copy onnxruntime-web's files for the page")
-    s.add_argument("package", type=Path, help="node_modules/onnxruntime-web")
-    s.add_argument("out", type=Path, help="the page's web folder (ort/ and runtime.json are written in it)")
-    s.set_defaults(func=cmd_runtime)
-    return parser
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    path = export_models(args.checkpoints, args.out / "models", storage=args.storage)
-    for m in json.loads(path.read_text(encoding="utf-8"))["models"]:
-        diff = "not checked (no onnxruntime)" if m["max_abs_diff"] is None else f"{m['max_abs_diff']:.2e}"
-        print(f"{m['name']}: {m['file']}, {m['bytes'] / 1e6:.2f} MB, largest |ab| difference to PyTorch {diff}")
-    return 0
-
-
-def cmd_runtime(args: argparse.Namespace) -> int:
-    index = json.loads(copy_runtime(args.package, args.out).read_text(encoding="utf-8"))
-    if "unavailable" in index:
-        print(f"warning: {index['unavailable']}", file=sys.stderr)
-    else:
-        total = sum(f["bytes"] for f in index["files"])
-        print(f"onnxruntime-web {index['version']}: {len(index['files'])} files, {total / 1e6:.1f} MB")
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m colorlib.explorer.web`: a user's mistake is one line on stderr and exit status 2."""
-    args = build_parser().parse_args(argv)
-    return run_command(PROG, args.quiet, lambda: args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

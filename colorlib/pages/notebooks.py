@@ -15,15 +15,12 @@ skips training; what the notebooks write (the explorer's data, the results' tabl
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
-from collections.abc import Sequence
 from pathlib import Path
 
 from .. import TRAINED_MODELS
 from ..checkpoint import checkpoint_path, load_checkpoint
-from ..errors import UserError, run_command
+from ..errors import UserError
 from . import PAGE_PROFILES
 
 JUPYTER_DIR = "jupyter"  # inside the variant's folder
@@ -94,31 +91,3 @@ def write_notebooks(variant: Path, templates: Path = Path("notebooks")) -> Path:
             continue
         papermill.execute_notebook(str(source), str(copy), parameters=parameters, prepare_only=True, progress_bar=False)
     return folder
-
-
-def cmd_write(args: argparse.Namespace) -> int:
-    logging.getLogger("papermill").setLevel(logging.WARNING)  # its "Input Notebook: ..." lines, once per copy
-    print(write_notebooks(args.variant, args.templates))
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m colorlib.pages.notebooks",
-        description="Write the notebooks filled in for a built variant into VARIANT/jupyter and print that folder.",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="no info messages")
-    p.add_argument("variant", nargs="?", type=Path, default=Path("build/latest"), help="a variant's folder")
-    p.add_argument("--templates", type=Path, default=Path("notebooks"), help="the notebook templates")
-    p.set_defaults(func=cmd_write)
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m colorlib.pages.notebooks [VARIANT]`: a user's mistake is one line on stderr and exit status 2."""
-    args = build_parser().parse_args(argv)
-    return run_command("colorlib.pages.notebooks", args.quiet, lambda: args.func(args))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,9 +1,9 @@
 """Where every page of the rendered book came from, and nothing of the machine that built it.
 
 The book rule copies the executed notebooks into ``book/generated`` and then runs
-``python -m colorlib.workflow.variant``, which calls :func:`publish_pages`: each page gets a closing
-*Source* note (the notebook template it was executed from, the variant, the commit the book was
-built from, "modified" when the checkout had uncommitted changes); every figure and table gets a
+``colorlib publish`` (:func:`colorlib.workflow.variant.publish`), which calls :func:`publish_pages`:
+each page gets a closing *Source* note (the notebook template it was executed from, the variant, the commit
+the book was built from, "modified" when the checkout had uncommitted changes); every figure and table gets a
 small source line under it that links to the executed notebook itself and names the cell that drew
 it (the notebook the page was rendered from, which the built book keeps under ``_sources/`` for its
 download button, as showyourwork's margin links and Quarto's "Source: notebook" links do); and every

@@ -13,7 +13,7 @@ paper's manifest:
 Every new set avoids the validation and test photos and their duplicate groups. The study then trains every
 model over several seeds (and a second loss), and :func:`evaluate_study` scores all of them, their
 equal-weight ensembles and ensembles with non-negative least-squares weights fitted on calibration.
-``python -m colorlib.study prepare ...`` writes the study manifest (:mod:`.cli`).
+``colorlib study prepare ...`` writes the study manifest (:mod:`.manifest`).
 
 The modules, in the order the study runs: :mod:`.runs` (names, runs, checkpoint files),
 :mod:`.axes` (axis scores), :mod:`.manifest` (the study manifest), :mod:`.scoring` (predictions,

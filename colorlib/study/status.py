@@ -70,7 +70,7 @@ def study_status(
         return StudyStatus(False, {r.name: "missing" for r in runs}, len(runs))
     manifest = read_manifest(path)
     if not is_study_manifest(manifest):
-        raise UserError(f"{path} is not a study manifest: make it with `python -m colorlib.study prepare`")
+        raise UserError(f"{path} is not a study manifest: make it with `colorlib study prepare`")
     stale = ""
     if paper_manifest is not None and Path(paper_manifest).is_file():
         recorded = manifest["params"]["study"]["paper_manifest_hash"]

@@ -162,7 +162,7 @@ def _unpack(archive: Path, index: dict, build: Path, expected: str | None) -> tu
         raise UserError(f"{archive} names its variant {name!r}, which is no variant folder name (PROFILE-sSEED-KEY)")
     if expected is not None and name != expected:
         raise UserError(f"the archive holds variant {name}, but these settings make {expected}: give the settings "
-                        "of the archive's command (python -m colorlib.workflow.archive show ARCHIVE)")  # fmt: skip
+                        "of the archive's command (colorlib archive show ARCHIVE)")  # fmt: skip
     target = build / name
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise UserError(f"{target} exists and is not a folder: move it away to restore {archive}")
@@ -265,47 +265,3 @@ def expected_variant(settings: list[str]) -> str:
     from .plan import Plan
 
     return Plan.from_config({k: v for k, _, v in (s.partition("=") for s in settings)}).variant.name
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m colorlib.workflow.archive pack VARIANT OUT [--force]` | `restore ARCHIVE BUILD [--config
-    NAME=VALUE ...]` (prints the variant's name on stdout, what it did on stderr) | `show ARCHIVE`."""
-    import argparse
-
-    from ..errors import run_command
-
-    p = argparse.ArgumentParser(prog="python -m colorlib.workflow.archive", description=main.__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("pack", help="pack a built variant into one file")
-    s.add_argument("variant", type=Path)
-    s.add_argument("out", type=Path)
-    s.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
-    s = sub.add_parser("restore", help="unpack an archive into BUILD/<variant>, every hash checked")
-    s.add_argument("archive", type=Path)
-    s.add_argument("build", type=Path)
-    s.add_argument("--config", nargs="*", metavar="NAME=VALUE",
-                   help="the workflow's settings: the archive must hold the variant they make")  # fmt: skip
-    s = sub.add_parser("show", help="what an archive holds and the command that built it")
-    s.add_argument("archive", type=Path)
-    args = p.parse_args(argv)
-
-    def run() -> int:
-        if args.command == "pack":
-            index = pack(args.variant, args.out, args.force)
-            size = args.out.stat().st_size / 1e6
-            print(f"{args.out}: variant {index['variant']}, {len(index['files'])} files, {size:.1f} MB, "
-                  f"code {index['code_fingerprint']} at {index['commit']}")  # fmt: skip
-        elif args.command == "show":
-            index = read_index(args.archive)
-            print(f"variant {index['variant']}: {len(index['files'])} files; built with `{index['command']}` from "
-                  f"commit {index['commit']}, training code {index['code_fingerprint']}")  # fmt: skip
-        else:
-            expected = None if args.config is None else expected_variant(args.config)
-            print(restore(args.archive, args.build, expected).name)
-        return 0
-
-    return run_command("archive", False, run)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

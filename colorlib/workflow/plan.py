@@ -155,7 +155,7 @@ class Plan:
         if settings["restored"] and settings["restored"] != variant.name:
             raise UserError(
                 f"the archive holds variant {settings['restored']}, but these settings make {variant.name}: "
-                "give the settings of the archive's command (python -m colorlib.workflow.archive show ARCHIVE)"
+                "give the settings of the archive's command (colorlib archive show ARCHIVE)"
             )
         profile = PROFILES[variant.profile]
         study = {"image_size": profile["beyond"]["image_size"], "iterations": profile["beyond"]["iterations"]}
@@ -268,7 +268,7 @@ class Plan:
         elif step == "web":  # the export of the models for the page
             files = set(code_files(self.root, "colorlib.explorer.web"))
         elif step == "study_prepare":  # what draws the study's sets, and the command line that calls it
-            files = set(code_files(self.root, "colorlib.study.manifest")) | {package / "study" / "cli.py"}
+            files = set(code_files(self.root, "colorlib.study.manifest")) | {package / "build_commands.py"}
         else:
             raise ValueError(f"no step {step!r}")
         return sorted(p.relative_to(self.root).as_posix() for p in files)

@@ -250,35 +250,22 @@ def variant_line(info: dict, commit: str = "unknown") -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m colorlib.workflow.variant VARIANT_DIR OUT_DIR`, run in the checkout: the book's
-    variant.md and variant-line.md, and the executed pages in OUT_DIR stamped with their source and
-    cleared of this machine's paths (colorlib.pages.provenance)."""
-    import sys
-
+def publish(folder: Path, out: Path, checkout: Path) -> None:
+    """The book's variant.md and variant-line.md, and the executed pages in `out` stamped with their source
+    and cleared of this machine's paths (colorlib.pages.provenance); `colorlib publish` (the book rule)."""
     from .. import TRAINED_MODELS
     from ..checkpoint import load_checkpoint
     from ..fingerprint import code_commit
     from ..pages.provenance import publish_pages
 
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2 or not (Path(args[0]) / "variant.json").is_file():
-        print(
-            "usage: python -m colorlib.workflow.variant VARIANT_DIR OUT_DIR (VARIANT_DIR holds variant.json)",
-            file=sys.stderr,
-        )
-        return 2
-    folder, out = Path(args[0]), Path(args[1])
+    folder, out = Path(folder), Path(out)
+    if not (folder / "variant.json").is_file():
+        raise UserError(f"{folder} holds no variant.json: name a built variant's folder")
     info = json.loads((folder / "variant.json").read_text(encoding="utf-8"))
     paths = [folder / "checkpoints" / f"{m}.pt" for m in TRAINED_MODELS]
     states = [load_checkpoint(p) for p in paths if p.is_file()]
     out.mkdir(parents=True, exist_ok=True)
-    commit = code_commit(Path.cwd())
+    commit = code_commit(checkout)
     (out / "variant.md").write_text(variant_markdown(info, states), encoding="utf-8")
     (out / "variant-line.md").write_text(variant_line(info, commit), encoding="utf-8")
-    publish_pages(out, Path.cwd(), folder, info, commit)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    publish_pages(out, checkout, folder, info, commit)

@@ -10,13 +10,12 @@ alone. The retrained checkpoint goes to a folder of its own; the variant is neve
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from pathlib import Path
 
 import torch
 
-from ..errors import UserError, run_command
+from ..errors import UserError
 
 
 def _validation_mse(checkpoint: Path, model: str, val) -> float:
@@ -77,18 +76,3 @@ def verify(variant: Path | str, model: str, out_dir: Path | str | None = None, p
     if comparable and band is not None and band.width > 0:
         return text + f", {abs(b - a) / band.width:.2f} of the measured band's width {band.fmt()} ({band.runs} runs)"
     return text + " (no measured band at these settings: the reference builds are paper-scale)"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m colorlib.workflow.verify VARIANT MODEL [OUT_DIR]`."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) not in (2, 3):
-        print("usage: python -m colorlib.workflow.verify VARIANT MODEL [OUT_DIR]", file=sys.stderr)
-        return 2
-    return run_command(
-        "verify", False, lambda: print(verify(args[0], args[1], args[2] if len(args) > 2 else None)) or 0
-    )
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -24,7 +24,7 @@ rule book:
         " && cp -r {MATHJAX}/input/tex/extensions {params.mathjax}/input/tex/;"
         " else echo 'warning: no MathJax in node_modules (make web needs npm): the formulas show as TeX' >&2; fi"
         " && cp -r {PAGES}/. book/generated/"
-        " && python -m colorlib.workflow.variant {V} book/generated"
+        " && colorlib publish {V} book/generated"
         " && jupyter-book build . --path-output . {params.jb}"
         " && ln -sfn {plan.variant.name} {params.build}/latest && touch {output}"
 

@@ -50,7 +50,7 @@ rule web_models:
     float16), each checked against PyTorch by onnxruntime; the book publishes the folder as colorize/."""
     input: plan.paper_logs(), plan.code("web")
     output: [WEB / "models" / f"{m}.onnx" for m in TRAINED_MODELS], index=WEB / "models" / "models.json"
-    shell: "python -m colorlib.explorer.web -q models {V}/checkpoints {WEB}"
+    shell: "colorlib -q web models {V}/checkpoints {WEB}"
 
 
 rule web_runtime:
@@ -58,7 +58,7 @@ rule web_runtime:
     installed); without them runtime.json says so, and so does the page. Runs again once they appear."""
     input: plan.code("web"), plan.web_runtime_inputs()
     output: WEB / "runtime.json"
-    shell: "python -m colorlib.explorer.web -q runtime node_modules/onnxruntime-web {WEB}"
+    shell: "colorlib -q web runtime node_modules/onnxruntime-web {WEB}"
 
 
 rule check_page:

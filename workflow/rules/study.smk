@@ -11,7 +11,7 @@ rule beyond_prepare:
         split=plan.study_split, draws=" ".join(map(str, plan.study_seeds)), seed=plan.variant.seed,
         cache=plan.settings["cache"]
     shell:
-        "python -m colorlib.study prepare {PHOTOS:q} --paper-manifest {MANIFEST} --out {output.manifest}"
+        "colorlib study prepare {PHOTOS:q} --paper-manifest {MANIFEST} --out {output.manifest}"
         " --calibration {params.split[calibration]} --baseline {params.split[baseline]} --seeds {params.draws:q}"
         " --per-axis {params.split[per_axis]} --seed {params.seed} --cache {params.cache:q} > {output.report}"
         " && cat {output.report}"
