@@ -213,6 +213,7 @@ def snakemake(*config: str, target: str = "book") -> subprocess.CompletedProcess
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (VENV / "bin" / "snakemake").exists(), reason="snakemake is not installed here")
 @pytest.mark.parametrize(
     ("config", "message"),
@@ -232,6 +233,7 @@ def test_workflow_refuses_bad_settings_in_one_line(config, message, tmp_path):
     assert not any(tmp_path.iterdir())  # nothing was made
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (VENV / "bin" / "snakemake").exists(), reason="snakemake is not installed here")
 def test_a_dry_run_in_a_clean_clone_writes_nothing(tmp_path):
     """Reading the workflow computes every folder and key without writing: `snakemake -n` leaves the
@@ -270,8 +272,9 @@ def small_folder(tmp_path_factory) -> Path:
     return folder
 
 
-def test_documented_reruns_work_in_sequence(smoke_book, small_folder):
+def test_documented_reruns_work_in_sequence(smoke_copy, small_folder):
     """make book; SEED=1; PM_ARGS=...; back to the default (nothing retrained); DATA=another folder."""
+    smoke_book = smoke_copy  # its own copy: it builds other variants and books
     build = smoke_book / "build"
     default = (build / "latest").resolve()
     before = checkpoints(default)
@@ -299,7 +302,6 @@ def test_documented_reruns_work_in_sequence(smoke_book, small_folder):
 
 def test_same_table_one_job_at_a_time_or_two(smoke_book):
     """The smoke book's Table I is byte-identical built with CORES=1 and with every core (the fixture)."""
-    make(smoke_book, "book")  # the default variant again (a test before may have built another)
     two = table(smoke_book)
     proc = make(smoke_book, "pipeline", "CORES=1", "BUILD=build-one-job")
     assert jobs_run(proc)["train"] == 6
@@ -314,7 +316,6 @@ def test_same_table_one_job_at_a_time_or_two(smoke_book):
 def test_training_runs_as_slurm_jobs_give_the_local_numbers(smoke_book):
     from .slurm_cluster import slurm_cluster
 
-    make(smoke_book, "book")
     local = table(smoke_book)
     variant = (smoke_book / "build/latest").resolve().name
     with slurm_cluster() as cluster:
