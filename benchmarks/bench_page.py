@@ -92,7 +92,8 @@ def slider_moves(driver, n: int) -> list[float]:
 
 def colorize_times(photo: Path, checkpoints: Path, repeats: int) -> tuple[list[float], list[float]]:
     """(the command's wall times, in-process times) for the six models' blend of one photo."""
-    command = [sys.executable, "-m", "colorlib", "-q", "colorize", str(photo), "--models", *TRAINED_MODELS]
+    command = [sys.executable, "-m", "colorlib", "-q", "colorize", str(photo), "--overwrite"]
+    command += ["--models", *TRAINED_MODELS]  # --overwrite: every repeat writes into the same folder
     cli = []
     with tempfile.TemporaryDirectory() as out:
         for _ in range(repeats):

@@ -16,7 +16,8 @@ Grouped by concern, each layer importing only the ones above it:
   provenance, Markdown output, notebooks filled in for Jupyter);
 - :mod:`colorlib.workflow`: what defines a build and its folder, read by the Snakemake workflow.
 
-The command line (:mod:`colorlib.cli`) sits on top; nothing in the package imports it.
+The command line (:mod:`colorlib.cli`, with :mod:`colorlib.colorize`) sits on top; nothing in the package
+imports it.
 """
 
 __version__ = "0.1.0"

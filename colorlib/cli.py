@@ -8,14 +8,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import ALL_MODELS, TRAINED_MODELS, __version__
 from .build_commands import add_commands
 from .errors import UserError, run_command
-from .files import atomic_write, atomic_write_text
+from .files import atomic_write_text
 
 log = logging.getLogger("colorlib")
 
@@ -150,56 +149,33 @@ def _make_out_dir(path: Path) -> None:
         raise UserError(f"cannot make --out-dir {path} ({exc.strerror or exc})") from None
 
 
-def output_names(photos: Sequence[Path], label: str) -> list[str]:
-    """One distinct output name per input, `STEM.LABEL.png`: a stem met before gets -2, -3... (in input order)."""
-    names: list[str] = []
-    taken: set[str] = set()
-    for photo in photos:
-        name, n = f"{photo.stem}.{label}.png", 1
-        while name.casefold() in taken:  # casefold: distinct on case-insensitive file systems too
-            n += 1
-            name = f"{photo.stem}-{n}.{label}.png"
-        taken.add(name.casefold())
-        names.append(name)
-    return names
-
-
 def cmd_colorize(args: argparse.Namespace) -> int:
-    from PIL import Image
-
-    from .data import load_image
+    from .colorize import RECORD, collect_photos, colorize_all, make_rule, output_names, write_record
     from .ensemble import load_colorizer
+    from .explorer.rules import MEAN
 
-    colorizer = load_colorizer(args.models, args.checkpoints, args.weights, args.device, args.precision)
-    outs = [args.out_dir / name for name in output_names(args.photos, colorizer.name)]
+    rule_name = args.rule or MEAN
+    rule, temperature = make_rule(rule_name, args.temperature)
+    jobs = collect_photos(args.photos, args.out_dir)
+    colorizer = load_colorizer(
+        args.models, args.checkpoints, args.weights, args.device, args.precision, rule, args.vividness
+    )
+    outs = [args.out_dir / name for name in output_names([sub for _, sub in jobs], colorizer.name)]
     # every name is planned and checked before anything is written: never a result overwritten silently
-    clash = [o for o in outs if os.path.lexists(o) and not (args.overwrite and o.is_file() and not o.is_symlink())]
+    planned = [*outs, args.out_dir / RECORD]
+    clash = [o for o in planned if os.path.lexists(o) and not (args.overwrite and o.is_file() and not o.is_symlink())]
     if clash:
         raise UserError(
-            f"{clash[0]} already exists ({len(clash)} of {len(outs)} outputs do): "
+            f"{clash[0]} already exists ({len(clash)} of {len(planned)} outputs do): "
             "pass --overwrite to replace files, or choose another --out-dir"
         )
     _make_out_dir(args.out_dir)
-    failed = 0
-    jobs = list(zip(args.photos, outs, strict=True))
-    for start in range(0, len(jobs), args.batch_size):
-        batch = []
-        for photo, out in jobs[start : start + args.batch_size]:
-            try:
-                batch.append((photo, out, load_image(photo)))
-            except UserError as exc:
-                print(f"skipped {exc}", file=sys.stderr)
-                failed += 1
-        if not batch:
-            continue
-        for (photo, out, rgb), out_rgb in zip(batch, colorizer.colorize_many([b[2] for b in batch]), strict=True):
-            try:
-                atomic_write(out, lambda file, rgb=out_rgb: Image.fromarray(rgb).save(file, format="PNG"))
-            except OSError as exc:
-                raise UserError(f"cannot write {out} ({exc.strerror or exc})") from None
-            print(f"{photo} -> {out} ({rgb.shape[1]}x{rgb.shape[0]})")
-    if failed:
-        raise UserError(f"{failed} of {len(args.photos)} files could not be read as photos")
+    pairs = [(photo, out) for (photo, _), out in zip(jobs, outs, strict=True)]
+    done, skipped = colorize_all(colorizer, pairs, args.batch_size, not args.quiet)
+    record = write_record(args.out_dir, colorizer, args.models, args.weights, rule_name, temperature, done, skipped)
+    print(f"{len(done)} photos colorized into {args.out_dir}; how: {record}")
+    if skipped:
+        raise UserError(f"{len(skipped)} of {len(jobs)} files could not be read as photos")
     return 0
 
 
@@ -280,18 +256,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_evaluate)
 
-    s = sub.add_parser("colorize", help="colorize photos with one model or a weighted blend")
-    s.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    s = sub.add_parser("colorize", help="colorize photos and folders with one model or a weighted blend")
+    s.add_argument("photos", nargs="+", type=Path, metavar="PATH", help="a photo, or a folder: every file in it")
     s.add_argument(
         "--models", nargs="+", default=["bgy-combined"], metavar="MODEL", help=f"from {', '.join(ALL_MODELS)}"
     )
     s.add_argument("--weights", nargs="+", type=float, help="one non-negative weight per model (default equal)")
+    s.add_argument(
+        "--rule",
+        metavar="NAME",
+        help="how the models combine, a rule of the explorer page (an unknown name lists them); default the "
+        "weighted mean (the paper's); other rules combine the models of weight above zero as equals",
+    )
+    s.add_argument(
+        "--temperature",
+        type=float,
+        help="T of the rule that has one, Lab chroma units (0: most saturated, inf: the mean)",
+    )
+    s.add_argument(
+        "--vividness",
+        type=float,
+        default=1.0,
+        metavar="K",
+        help="the combined colours times K, clipped to the colour range (1: as they are)",
+    )
     s.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINTS)
     s.add_argument(
         "--out-dir",
         type=Path,
         default=Path("colorized"),
-        help="folder of the results (colorized), one PHOTO.MODEL.png each, PHOTO-2.MODEL.png... for a repeated name",
+        help="folder of the results (colorized): PHOTO.MODEL.png each (at its sub-path for a folder's photos; "
+        "PHOTO-2.MODEL.png... for a repeated name) and colorize.json, the record of how they were made",
     )
     s.add_argument("--overwrite", action="store_true", help="replace results already in --out-dir (default: refuse)")
     s.add_argument("--device", default="cpu")

@@ -3,11 +3,14 @@
 Every colorizer maps L (N, 1, S, S) in [0, 1] to ab (N, 2, S, S) in [-1, 1] through the same
 `predict_ab` method, so a combined model is used exactly like a trained one. Blending is linear in
 the members' predictions, which is what lets the explorer re-blend without re-running a network.
+An ensemble may instead combine its members by a rule (:mod:`colorlib.rules`), and scale the
+result's colours by a vividness k.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +21,8 @@ from .checkpoint import checkpoint_path, load_model
 from .device import autocast, resolve_precision
 from .errors import UserError
 from .lab import postprocess, preprocess_lightness_batch
+
+VIVIDNESS_RANGE = (0.0, 3.0)  # k: the blend's ab times k, clipped (1: the blend itself)
 
 
 def normalize_weights(
@@ -49,6 +54,19 @@ def blend(predictions: np.ndarray | torch.Tensor, weights: Sequence[float]):
     return np.tensordot(w, np.asarray(predictions), axes=1)
 
 
+def check_vividness(k: float) -> float:
+    """A vividness k in VIVIDNESS_RANGE, else a UserError (NaN and infinity included)."""
+    low, high = VIVIDNESS_RANGE
+    if not (math.isfinite(k) and low <= k <= high):
+        raise UserError(f"the vividness must be a number from {low:g} to {high:g} (1: the blend itself), got {k:g}")
+    return float(k)
+
+
+def vivid(ab: torch.Tensor, k: float) -> torch.Tensor:
+    """The vividness step after the blend or rule: ab times k, clipped to [-1, 1]; k = 1 leaves ab as it is."""
+    return ab if k == 1 else (ab * k).clamp(-1.0, 1.0)
+
+
 class Colorizer:
     """Base interface: `predict_ab` on a batch of L tensors."""
 
@@ -78,6 +96,7 @@ class TrainedColorizer(Colorizer):
     """One trained network from a checkpoint."""
 
     def __init__(self, checkpoint: Path, name: str | None = None, device: str = "cpu", precision: str = "fp32"):
+        self.checkpoint = Path(checkpoint)
         self.device = torch.device(device)
         self.model, self.state = load_model(checkpoint, self.device)
         self.name = name or self.state["train_config"]["dataset"]
@@ -100,9 +119,21 @@ class TrainedColorizer(Colorizer):
 
 
 class Ensemble(Colorizer):
-    """A weighted average of members' ab predictions (equal weights: the paper's combined models)."""
+    """A weighted average of members' ab predictions (equal weights: the paper's combined models).
 
-    def __init__(self, members: Sequence[Colorizer], weights: Sequence[float] | None = None, name: str = "ensemble"):
+    With a `rule` (a stack of member predictions -> one), the members whose weight is above zero
+    are combined by it as equals, the explorer's way (:mod:`colorlib.explorer.rules`). The result,
+    by either, is scaled by the vividness (:func:`vivid`).
+    """
+
+    def __init__(
+        self,
+        members: Sequence[Colorizer],
+        weights: Sequence[float] | None = None,
+        name: str = "ensemble",
+        rule: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        vividness: float = 1.0,
+    ):
         if not members:
             raise UserError("an ensemble needs at least one model")
         sizes = {m.image_size for m in members}
@@ -112,10 +143,14 @@ class Ensemble(Colorizer):
         self.weights = normalize_weights([1.0] * len(members) if weights is None else weights, len(members))
         self.name = name
         self.image_size = sizes.pop()
+        self.rule = rule
+        self.vividness = check_vividness(vividness)
 
     def predict_ab(self, lightness: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
         preds = torch.stack([m.predict_ab(lightness, batch_size) for m in self.members])
-        return blend(preds, self.weights)
+        if self.rule is None:
+            return vivid(blend(preds, self.weights), self.vividness)
+        return vivid(self.rule(preds[torch.from_numpy(self.weights > 0)]), self.vividness)
 
 
 def expand_model_names(names: Sequence[str]) -> list[str]:
@@ -140,13 +175,15 @@ def load_colorizer(
     weights: Sequence[float] | None = None,
     device: str = "cpu",
     precision: str = "fp32",
-) -> Colorizer:
-    """One model, a combined model, or a weighted blend of several, from a checkpoint folder."""
-    if len(names) == 1 and weights is None and names[0] in TRAINED_MODELS:
-        return TrainedColorizer(checkpoint_path(checkpoint_dir, names[0]), names[0], device, precision)
+    rule: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    vividness: float = 1.0,
+) -> Ensemble:
+    """One model, a combined model, or a weighted blend of several, from a checkpoint folder (see
+    :class:`Ensemble` for the rule and the vividness)."""
     if weights is not None:
         normalize_weights(weights, len(names))  # the user's own weights must be valid as given
-    expand_model_names(names)  # fail on a bad name before loading anything
+    expand_model_names(names)  # fail on a bad name or setting before loading anything
+    check_vividness(vividness)
     members: list[Colorizer] = []
     member_weights: list[float] = []
     for i, name in enumerate(names):
@@ -156,4 +193,4 @@ def load_colorizer(
             members.append(TrainedColorizer(checkpoint_path(checkpoint_dir, part), part, device, precision))
             member_weights.append(w / len(parts))
     label = "+".join(names) if len(names) > 1 else names[0]
-    return Ensemble(members, member_weights, name=label)
+    return Ensemble(members, member_weights, label, rule, vividness)

@@ -260,11 +260,11 @@ def test_colorize_gives_each_photo_its_own_output_and_never_overwrites(workspace
     out = tmp_path / "out"
     args = ["-q", "colorize", *map(str, photos), "--models", "green", "--checkpoints", str(ckpt), "--out-dir", str(out)]
     assert main(args) == 0
-    sizes = {p.name: Image.open(p).size for p in out.iterdir()}
+    sizes = {p.name: Image.open(p).size for p in out.glob("*.png")}
     assert sizes == {"p.green.png": (40, 40), "p-2.green.png": (48, 48), "p-3.green.png": (56, 56)}
     before = {p: p.read_bytes() for p in out.iterdir()}
     assert user_error(capsys, *args) == (
-        f"{out / 'p.green.png'} already exists (3 of 3 outputs do): pass --overwrite to replace files, "
+        f"{out / 'p.green.png'} already exists (4 of 4 outputs do): pass --overwrite to replace files, "
         "or choose another --out-dir"
     )
     assert {p: p.read_bytes() for p in out.iterdir()} == before
@@ -320,3 +320,124 @@ def test_evaluate_refuses_checkpoints_of_another_manifest(workspace, tmp_path, c
     assert main([*evaluate, "--allow-other-manifest"]) == 0
     assert "| by-combined |" in capsys.readouterr().out
     assert "WARNING: blue, yellow trained on another manifest" in caplog.text
+
+
+def colorize_args(ckpt, out, *photos, models=("by-combined",)):
+    """`colorlib -q colorize` of photos into out, in fp32 (the same numbers as the Python API's default)."""
+    return ["-q", "colorize", *map(str, photos), "--models", *models, "--checkpoints", str(ckpt), "--out-dir", str(out)]
+
+
+def picture(rgb, ab, size=32):
+    """The colorized picture of rgb from a predicted ab map at the networks' working size (colorize's way)."""
+    from colorlib.lab import postprocess, preprocess_lightness_batch
+
+    _, (info,) = preprocess_lightness_batch([rgb], size)
+    return postprocess(rgb, np.asarray(ab), info)
+
+
+def test_colorize_a_folder_keeps_every_photo_and_records_how(workspace, tmp_path, capsys):
+    import json
+
+    from colorlib.fingerprint import file_sha256
+
+    _, _, _, ckpt = workspace
+    folder = tmp_path / "photos"
+    sizes = {"a/p.jpg": 40, "b/p.jpg": 48, "p.jpg": 56, "p.png": 64}
+    for i, (name, size) in enumerate(sizes.items()):
+        save_photo(folder / name, textured(i, GOLD, SKY_BLUE, size=size))
+    save_photo(folder / ".hidden.png", textured(9, GOLD, GRASS, size=32))
+    out = tmp_path / "out"
+    args = [*colorize_args(ckpt, out, folder), "--precision", "fp32", "--vividness", "1.5", "--weights", "2"]
+    assert main(args) == 0
+    made = {p.relative_to(out).as_posix(): Image.open(p).size[0] for p in out.rglob("*.png")}
+    assert made == {
+        "a/p.by-combined.png": 40,
+        "b/p.by-combined.png": 48,
+        "p.by-combined.png": 56,
+        "p-2.by-combined.png": 64,
+    }
+    record = json.loads((out / "colorize.json").read_text())
+    assert record["vividness"] == 1.5 and record["rule"] == "mean" and record["temperature"] is None
+    assert record["models"] == ["by-combined"] and record["weights"] == [2.0] and record["weights_normalised"] == [1.0]
+    assert record["precision"] == "fp32" and record["device"] == "cpu" and record["commit"]
+    assert [(m["model"], m["weight"], m["sha256"]) for m in record["members"]] == [
+        (name, 0.5, file_sha256(ckpt / f"{name}.pt")) for name in ("blue", "yellow")
+    ]
+    assert {o["input"]: o["output"] for o in record["outputs"]} == {
+        str(folder / "a/p.jpg"): "a/p.by-combined.png",
+        str(folder / "b/p.jpg"): "b/p.by-combined.png",
+        str(folder / "p.jpg"): "p.by-combined.png",
+        str(folder / "p.png"): "p-2.by-combined.png",
+    }
+    # another photo into the same folder: the record would be replaced, so it is refused like a picture
+    other = save_photo(tmp_path / "q.png", textured(5, GOLD, GRASS, size=40))
+    assert user_error(capsys, *colorize_args(ckpt, out, other)) == (
+        f"{out / 'colorize.json'} already exists (1 of 2 outputs do): pass --overwrite to replace files, "
+        "or choose another --out-dir"
+    )
+    assert json.loads((out / "colorize.json").read_text()) == record
+
+
+def test_vividness_scales_the_blend_and_clips(workspace, tmp_path):
+    import torch
+
+    from colorlib.ensemble import load_colorizer
+    from colorlib.lab import preprocess_lightness_batch
+
+    _, _, _, ckpt = workspace
+    rgb = textured(11, GOLD, SKY_BLUE, size=48)
+    photo = save_photo(tmp_path / "v.png", rgb)
+    models = ("blue", "yellow")
+    args = [*colorize_args(ckpt, tmp_path / "out", photo, models=models), "--weights", "1", "3", "--precision", "fp32"]
+    assert main([*args, "--vividness", "1.5"]) == 0
+    lightness, _ = preprocess_lightness_batch([rgb], 32)
+    ab = load_colorizer(models, ckpt, [1, 3]).predict_ab(torch.from_numpy(lightness))[0]
+    got = np.asarray(Image.open(tmp_path / "out" / "v.blue+yellow.png"))
+    np.testing.assert_array_equal(got, picture(rgb, (ab * 1.5).clamp(-1, 1)))
+    assert not np.array_equal(got, picture(rgb, ab))
+
+
+@pytest.mark.parametrize("k", ["-1", "4", "nan"])
+def test_vividness_out_of_range_is_one_line(workspace, tmp_path, capsys, k):
+    _, _, _, ckpt = workspace
+    photo = save_photo(tmp_path / "x.png", textured(1, GOLD, GRASS, size=40))
+    assert user_error(capsys, *colorize_args(ckpt, tmp_path / "out", photo), "--vividness", k) == (
+        f"the vividness must be a number from 0 to 3 (1: the blend itself), got {float(k):g}"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_rule_most_saturated_is_the_rule_on_the_members(workspace, tmp_path):
+    import torch
+
+    from colorlib import rules
+    from colorlib.ensemble import TrainedColorizer
+    from colorlib.lab import preprocess_lightness_batch
+
+    _, _, _, ckpt = workspace
+    rgb = textured(12, GOLD, SKY_BLUE, size=48)
+    photo = save_photo(tmp_path / "r.png", rgb)
+    args = [*colorize_args(ckpt, tmp_path, photo, models=["bgy-combined"]), "--precision", "fp32"]
+    assert main([*args, "--out-dir", str(tmp_path / "mean")]) == 0
+    assert main([*args, "--out-dir", str(tmp_path / "sat"), "--rule", "most-saturated"]) == 0
+    lightness = torch.from_numpy(preprocess_lightness_batch([rgb], 32)[0])
+    stack = torch.stack([TrainedColorizer(ckpt / f"{m}.pt").predict_ab(lightness) for m in ("blue", "green", "yellow")])
+    got = np.asarray(Image.open(tmp_path / "sat" / "r.bgy-combined.png"))
+    np.testing.assert_array_equal(got, picture(rgb, rules.most_saturated(stack)[0]))
+    assert not np.array_equal(got, np.asarray(Image.open(tmp_path / "mean" / "r.bgy-combined.png")))
+
+
+def test_unknown_rule_and_stray_temperature_are_one_line(workspace, tmp_path, capsys):
+    from colorlib.explorer.rules import RULES
+
+    _, _, _, ckpt = workspace
+    photo = save_photo(tmp_path / "x.png", textured(1, GOLD, GRASS, size=40))
+    args = colorize_args(ckpt, tmp_path / "out", photo)
+    assert user_error(capsys, *args, "--rule", "purple") == f"unknown rule 'purple'; choose from: {', '.join(RULES)}"
+    assert user_error(capsys, *args, "--temperature", "3") == (
+        "--temperature applies to --rule softmax only, not to mean"
+    )
+    assert user_error(capsys, *args, "--rule", "softmax", "--temperature", "-1") == (
+        "the temperature must be 0 or more (inf: the plain mean), got -1"
+    )
+    assert not (tmp_path / "out").exists()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from colorlib.ensemble import Colorizer, Ensemble, blend, expand_model_names, normalize_weights
+from colorlib.ensemble import Colorizer, Ensemble, blend, expand_model_names, load_colorizer, normalize_weights
 from colorlib.errors import UserError
 
 
@@ -65,3 +65,31 @@ def test_model_names_expand_and_unknown_names_fail():
     assert expand_model_names(["bgy-combined", "baseline"]) == ["blue", "green", "yellow", "baseline"]
     with pytest.raises(UserError, match="unknown model"):
         expand_model_names(["purple"])
+
+
+def test_vividness_scales_after_the_blend_and_clips():
+    lightness = torch.zeros(1, 1, 32, 32)
+    scaled = Ensemble([Constant(0.2), Constant(0.4)], vividness=2.5).predict_ab(lightness)
+    assert torch.allclose(scaled, torch.tensor(0.75))
+    assert torch.all(Ensemble([Constant(0.5), Constant(0.9)], vividness=3).predict_ab(lightness) == 1.0)
+    assert torch.all(Ensemble([Constant(-0.6)], vividness=2).predict_ab(lightness) == -1.0)
+    for k in (-0.5, 3.5, float("nan"), float("inf")):
+        with pytest.raises(UserError, match="vividness must be a number from 0 to 3"):
+            Ensemble([Constant(0.2)], vividness=k)
+
+
+def test_a_rule_combines_the_members_of_weight_above_zero_then_vividness():
+    seen = []
+
+    def largest(stack):
+        seen.append(len(stack))
+        return stack.max(dim=0).values
+
+    ens = Ensemble([Constant(0.2), Constant(0.9), Constant(0.3)], [1, 0, 2], rule=largest, vividness=2)
+    out = ens.predict_ab(torch.zeros(2, 1, 32, 32))
+    assert seen == [2] and torch.allclose(out, torch.full_like(out, 0.6))
+
+
+def test_bad_vividness_fails_before_loading_a_checkpoint(tmp_path):
+    with pytest.raises(UserError, match="vividness"):
+        load_colorizer(["blue"], tmp_path / "no such folder", vividness=4)

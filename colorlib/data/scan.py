@@ -85,7 +85,7 @@ def describe_photo(name: str, data: bytes) -> PhotoRecord:
     )
 
 
-def _list_files(folder: Path) -> list[str]:
+def list_files(folder: Path) -> list[str]:
     """Relative POSIX names of every non-hidden file under folder (recursive, sorted)."""
     names = []
     for root, dirs, files in os.walk(folder):
@@ -218,7 +218,7 @@ def scan_folder(folder: Path, *, progress: bool = True, cache_dir: Path | None =
     """
     folder = Path(folder)
     check_folder(folder)
-    names = _list_files(folder)
+    names = list_files(folder)
     cache_file = _cache_path(cache_dir, folder) if cache_dir is not None else None
     cache = _read_cache(cache_file) if cache_file else {}
     entries, records, skipped, from_cache = {}, [], [], 0
