@@ -62,9 +62,12 @@ def check_vividness(k: float) -> float:
     return float(k)
 
 
-def vivid(ab: torch.Tensor, k: float) -> torch.Tensor:
-    """The vividness step after the blend or rule: ab times k, clipped to [-1, 1]; k = 1 leaves ab as it is."""
-    return ab if k == 1 else (ab * k).clamp(-1.0, 1.0)
+def vivid(ab, k: float):
+    """The vividness step after the blend or rule, for torch and numpy alike: ab times k, clipped to [-1, 1].
+
+    k = 1 returns ``ab`` itself, untouched: the blend exactly as it was before this control existed. The
+    explorer's reference arithmetic (float64) and its page (explorer-core.js) do the same."""
+    return ab if k == 1 else (ab * k).clip(-1.0, 1.0)
 
 
 class Colorizer:

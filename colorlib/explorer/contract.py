@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from .. import COMBINED_MODELS
 from ..data.photos import MAX_PIXELS
+from ..ensemble import VIVIDNESS_RANGE
 from ..lab import AB_SCALE, L_SCALE
 from .rules import INITIAL_TEMPERATURE, LEARNED_NOTE, MAPS_NOTE, RULES, TEMPERATURES, format_temperature, rule_note
 
@@ -28,7 +29,8 @@ ZERO_MESSAGE = "All weights are zero: move a slider above zero to blend (weights
 
 # The vividness k, after the rule: the blend's normalised ab times k, clipped to [-1, 1]
 # (colorlib.explorer.reference.vivid); k = 1 is the blend itself.
-VIVIDNESS_MIN, VIVIDNESS_MAX, VIVIDNESS_STEP, VIVIDNESS_INITIAL = 0.0, 3.0, 0.05, 1.0
+VIVIDNESS_MIN, VIVIDNESS_MAX = VIVIDNESS_RANGE  # colorize checks the same range
+VIVIDNESS_STEP, VIVIDNESS_INITIAL = 0.05, 1.0
 VIVIDNESS_LABEL = "vividness k"
 VIVIDNESS_NOTE = "the blend's colours times k, clipped to the colour range (1: the blend itself)"
 # The weighted mean's MSE comes from moments (MseStats), which cannot see the clipping; the truth

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..ensemble import normalize_weights
+from ..ensemble import normalize_weights, vivid
 from ..errors import UserError
 from ..lab import AB_SCALE, L_SCALE, bilinear_taps, lab_planes_to_rgb_fast, planes_to_uint8
 from ..scoring.metrics import colourfulness
@@ -98,16 +98,6 @@ def blend_ab(ab_members: np.ndarray, weights: Sequence[float]) -> np.ndarray:
     for wi, member in zip(w, ab_members, strict=True):
         out = out + wi * member
     return out
-
-
-def vivid(ab: np.ndarray, k: float) -> np.ndarray:
-    """The vividness step: normalised ab times k, clipped to [-1, 1] (float64).
-
-    k = 1 returns ``ab`` itself, untouched: the blend exactly as it was before this control existed.
-    """
-    if k == 1:
-        return ab
-    return np.clip(np.asarray(ab, np.float64) * k, -1.0, 1.0)
 
 
 def in_colour(ab: np.ndarray) -> bool:
