@@ -35,9 +35,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 GIVEN := $(filter-out $(MAKE_OWN),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
-lower = $(shell echo '$(1)' | tr A-Z a-z)
+# A value typed on the command line is passed on as text, never expanded by make ($(value): a `$(shell ...)` in
+# PM_ARGS or DATA, say from a command copied out of a stranger's archive, runs nothing) and quoted for the shell.
+lower = $(subst A,a,$(subst B,b,$(subst C,c,$(subst D,d,$(subst E,e,$(subst F,f,$(subst G,g,$(subst H,h,$(subst \
+  I,i,$(subst J,j,$(subst K,k,$(subst L,l,$(subst M,m,$(subst N,n,$(subst O,o,$(subst P,p,$(subst Q,q,$(subst \
+  R,r,$(subst S,s,$(subst T,t,$(subst U,u,$(subst V,v,$(subst W,w,$(subst X,x,$(subst Y,y,$(subst \
+  Z,z,$(1)))))))))))))))))))))))))))
 quoted = '$(subst ','"'"',$(1))'
-CONFIG = $(foreach v,$(GIVEN),$(call lower,$(v))=$(call quoted,$($(v))))
+CONFIG = $(foreach v,$(GIVEN),$(call quoted,$(call lower,$(v))=$(value $(v))))
 SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake -s workflow/Snakefile --cores $(CORES) \
   --rerun-incomplete --show-failed-logs $(if $(CLUSTER),--profile workflow/profiles/$(CLUSTER)) $(SNAKE_ARGS) \
   $(1) $(if $(strip $(GIVEN) $(2)),--config $(CONFIG) $(2))

@@ -328,3 +328,15 @@ def test_training_runs_as_slurm_jobs_give_the_local_numbers(smoke_book):
         ids = cluster.job_ids_from(proc.stdout + proc.stderr)
     assert len(ids) >= 6, proc.stdout[-3000:]  # one SLURM job per training run
     assert (smoke_book / "build-slurm" / variant / "pages/table1.md").read_text() == local
+
+
+def test_make_passes_values_on_as_text_and_never_expands_them(tmp_path):
+    """A `$(shell ...)` in a value (say in a command copied from a stranger's archive) runs nothing: make hands
+    the text to the workflow as it is, quoted, where the plan refuses it in one line."""
+    marker = tmp_path / "marker"
+    payload = f"-p lr $(shell touch {marker})0.001"
+    cmd = ["make", "-n", "-C", str(REPO), "-o", f"{VENV}/.installed", "book", f"PM_ARGS={payload}", "Seed'x=1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+    assert f"'pm_args={payload}'" in proc.stdout and "'seed'\"'\"'x=1'" in proc.stdout  # a name is quoted too
