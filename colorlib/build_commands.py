@@ -24,12 +24,18 @@ def cmd_archive(args: argparse.Namespace) -> int:
               f"code {index['code_fingerprint']} at {index['commit']}")  # fmt: skip
     elif args.action == "show":
         index = archive.read_index(args.archive)
-        print(f"variant {index['variant']}: {len(index['files'])} files; built with `{index['command']}` from "
-              f"commit {index['commit']}, training code {index['code_fingerprint']}")  # fmt: skip
+        said = {k: printable(index.get(k)) for k in ("variant", "command", "commit", "code_fingerprint")}
+        print(f"variant {said['variant']}: {len(index['files'])} files; built, its maker says, with "
+              f"`{said['command']}` from commit {said['commit']}, code {said['code_fingerprint']}")  # fmt: skip
     else:
         expected = None if args.config is None else archive.expected_variant(args.config)
         print(archive.restore(args.archive, args.build, expected).name)
     return 0
+
+
+def printable(value: object) -> str:
+    """A stranger's text as it may be shown on a terminal: control characters (escape sequences too) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

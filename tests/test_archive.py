@@ -83,11 +83,11 @@ def listing(members) -> dict:
     return {i.name: {"size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for i, d in members}
 
 
-def hand_made(path: Path, variant: object = NAME, members=(), listed: dict | None = None) -> Path:
+def hand_made(path: Path, variant: object = NAME, members=(), listed: dict | None = None, **more) -> Path:
     """A tar archive written by hand: an index naming `variant` and listing `listed` (by default each member
-    with its size and sha256), then the `members` ((TarInfo, bytes) pairs)."""
+    with its size and sha256), then the `members` ((TarInfo, bytes) pairs); `more` goes into the index."""
     listed = listing(members) if listed is None else listed
-    index = {"format": archive.ARCHIVE_FORMAT, "variant": variant, "modules": modules(), "files": listed}
+    index = {"format": archive.ARCHIVE_FORMAT, "variant": variant, "modules": modules(), "files": listed, **more}
     with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
         for info, data in [regular(archive.INDEX, json.dumps(index).encode()), *members]:
             tar.addfile(info, io.BytesIO(data) if info.isreg() else None)
@@ -105,8 +105,11 @@ def packed(tmp_path) -> tuple[Path, Path]:
 def test_a_restored_variant_is_the_packed_one(packed, tmp_path):
     variant, out = packed
     target = archive.restore(out, tmp_path / "build", expected=NAME)
-    assert target == tmp_path / "build" / NAME and files(target) == files(variant)
+    packed = {name: data for name, data in files(variant).items() if name != "variant.json"}
+    assert target == tmp_path / "build" / NAME and files(target) == packed  # variant.json: the workflow writes it
     assert archive.restore(out, tmp_path / "build") == target  # again: the same files, nothing to do
+    (target / "variant.json").write_text("{}")  # as the workflow writes it from the reader's own settings
+    assert archive.restore(out, tmp_path / "build") == target
     assert archive.read_index(out)["files"]["checkpoints/blue.pt"]["size"] == 10240
     assert [p.name for p in (tmp_path / "build").iterdir()] == [NAME]  # no temporary folder left
 
@@ -245,7 +248,17 @@ def test_a_hand_made_archive_is_refused_and_changes_nothing(case, tmp_path):
 def test_the_good_hand_made_archive_restores(tmp_path):
     """The control of the cases above: the same members, well formed, are restored."""
     target = archive.restore(hand_made(tmp_path / "good.tar", members=GOOD), tmp_path / "build", expected=NAME)
-    assert files(target) == {"variant.json": b"{}", "pages/table1.csv": b"model,mse\n"}
+    assert files(target) == {"pages/table1.csv": b"model,mse\n"}  # variant.json checked, never placed
+
+
+def test_show_escapes_a_strangers_text(tmp_path, capsys):
+    """`colorlib archive show` prints the maker's command as data: a terminal escape sequence in it is escaped."""
+    from colorlib.cli import main
+
+    index = {"command": "make book \x1b]0;owned\x07\x1b[2J", "commit": "c\x1b[31m", "code_fingerprint": "f"}
+    assert main(["archive", "show", str(hand_made(tmp_path / "a.tar", members=GOOD, **index))]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b]0;owned\\x07" in out and "its maker says" in out
 
 
 def test_a_dangling_symlink_at_the_variant_folder_is_refused_before_any_work(packed, tmp_path):

@@ -232,14 +232,18 @@ def restore(archive: Path | str, build: Path | str, expected: str | None = None)
         raise UserError(f"{archive} is truncated or damaged ({_why(exc)})") from None
     except (OSError, ValueError) as exc:  # ValueError: a name this file system cannot encode
         raise UserError(f"cannot restore {archive} into {build} ({_why(exc)})") from None
+    # variant.json is checked like every member but never placed: the workflow writes it anew from the reader's
+    # own settings, so the command the book offers to copy is never a stranger's text.
+    kept = {n: f for n, f in files.items() if n != "variant.json"}
     try:
+        (temp / "variant.json").unlink(missing_ok=True)
         if target.is_dir():
-            have = {p.relative_to(target).as_posix() for p in _members(target)}
-            if have != set(files) or any(file_sha256(target / n) != files[n]["sha256"] for n in files):
+            have = {p.relative_to(target).as_posix() for p in _members(target)} - {"variant.json"}
+            if have != set(kept) or any(file_sha256(target / n) != kept[n]["sha256"] for n in kept):
                 raise UserError(f"{target} already holds a build that differs from {archive}; move it away to restore")
             log.info("%s already holds %s (the archive read in full, every sha256 checked)", target, archive)
             return target
-        _date_in_build_order(temp, files)
+        _date_in_build_order(temp, kept)
         temp.chmod(build.stat().st_mode & 0o777)  # mkdtemp's folder is private: make it like its siblings
         os.replace(temp, target)
     except OSError as exc:
