@@ -72,7 +72,12 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     folder = _data_dir(args.data_dir, download=args.download)
     report = scan_folder(folder, progress=not args.quiet, cache_dir=args.cache)
     params = SplitParams(
-        per_colour=args.per_colour, baseline=args.baseline, validation=args.validation, seed=args.seed, test=args.test
+        per_colour=args.per_colour,
+        baseline=args.baseline,
+        validation=args.validation,
+        seed=args.seed,
+        test=args.test,
+        calibration=args.calibration,
     )
     manifest = make_manifest(report, params, str(folder))
     try:
@@ -212,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--validation", type=_positive_int, default=32, help="validation photos (32)")
     s.add_argument("--seed", type=int, default=0, help="seed of the random draws (0)")
     s.add_argument("--test", type=int, default=0, help="held-out test photos, drawn after every other set (0: none)")
+    s.add_argument(
+        "--calibration", type=int, default=0, help="calibration photos for fitted scales, drawn after test (0: none)"
+    )
     s.add_argument("--cache", type=Path, default=Path(".colorlib-cache"), help="scan cache folder")
     s.add_argument("--download", action="store_true", help="download the Kaggle dataset if no folder is given")
     s.set_defaults(func=cmd_prepare)

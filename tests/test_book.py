@@ -41,11 +41,13 @@ def test_table_one_is_a_table_with_all_eight_models(smoke_book):
     secs = sections(html(smoke_book, "book/generated/results.html"))
     matching = [body for title, body in secs.items() if title.startswith("Table I")]
     assert matching, "no Table I heading"
-    table = re.search(r"<table.*?</table>", matching[0], flags=re.S)
-    assert table, "Table I is not an HTML table"
+    tables = re.findall(r"<table.*?</table>", matching[0], flags=re.S)
+    assert len(tables) == 2, "Table I is not two HTML tables (the paper's loss, then the other measures)"
+    loss, measures = tables
     for model in ("blue", "yellow", "green", "by", "bgy", "baseline", "by-combined", "bgy-combined"):
-        assert re.search(rf">\s*{re.escape(model)}\s*<", table.group(0)), model
-    assert "0.2780" in table.group(0)  # the paper's blue loss, quoted beside ours
+        assert re.search(rf">\s*{re.escape(model)}\s*<", loss), model
+    assert "0.2780" in loss and len(re.findall(r"<th[ >]", loss)) == 4  # the paper's blue loss beside ours; 4 columns
+    assert re.search(r">\s*baseline ×\d\.\d\d \(vivid\)\s*<", loss) and "colourfulness" in measures
 
 
 def test_book_has_all_parts(smoke_book):
@@ -64,8 +66,10 @@ def test_book_has_all_parts(smoke_book):
     assert "This part was not built" in beyond and "make beyond PROFILE=smoke" in beyond  # says how to build it
     assert "url=book/index.html" in html(smoke_book, "index.html")
     front = html(smoke_book, "book/index.html")
-    assert "hero.png" in front and "What we found" in front
-    assert "<table" in html(smoke_book, "book/discussion.html")  # the generated claims table
+    assert "hero.png" in front and "trade-off.png" in front and "What we found" in front
+    discussion = html(smoke_book, "book/discussion.html")
+    assert "<table" in discussion and "trade-off.png" in discussion  # the generated claims table, the figure
+    assert "Turning up its colours by k traces the curve" in discussion  # and the words written from its numbers
     references = html(smoke_book, "book/references.html")
     assert "Hasler" in references and "Klefbom" in references and "Zhang" in references
 

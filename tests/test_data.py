@@ -386,6 +386,24 @@ def test_a_test_set_changes_no_other_set_and_shares_no_group(split_report):
         data.make_manifest(split_report, replace(SMALL, test=50), "split")
 
 
+def test_a_calibration_set_changes_no_other_set_and_shares_no_group(split_report):
+    """Calibration is drawn after every other set (test included) from a stream of its own: the sets,
+    their photos and the report's other numbers stay as they were, and a manifest without it reads as before."""
+    from dataclasses import replace
+
+    before = data.make_manifest(split_report, replace(SMALL, test=3), "split")
+    after = data.make_manifest(split_report, replace(SMALL, test=3, calibration=2), "split")
+    assert {k: v for k, v in after["sets"].items() if k != "calibration"} == before["sets"]
+    assert list(after["sets"])[-2:] == ["test", "calibration"] and len(after["sets"]["calibration"]) == 2
+    assert "calibration" not in before["params"] and after["params"]["calibration"] == 2
+    assert {k: v for k, v in after["photos"].items() if k not in after["sets"]["calibration"]} == before["photos"]
+    group = {n: p["group"] for n, p in after["photos"].items()}
+    others = {group[n] for k, names in after["sets"].items() if k != "calibration" for n in names}
+    assert not others & {group[n] for n in after["sets"]["calibration"]}
+    with pytest.raises(UserError, match="need at least 21: .*--calibration"):
+        data.make_manifest(split_report, replace(SMALL, test=3, calibration=5), "split")
+
+
 def test_manifest_sets(split_report):
     manifest = data.make_manifest(split_report, SMALL, "split")
     sets = manifest["sets"]
@@ -615,6 +633,18 @@ def test_real_colour_sets_are_biased(landscapes):
         assert report["set_mean_scores"][colour][colour] > 2 * folder_mean
     colour_groups = [set_groups(landscapes.manifest, c) for c in ("blue", "yellow", "green")]
     assert len(set().union(*colour_groups)) == 72
+
+
+@pytest.mark.shared_data
+def test_real_calibration_set_leaves_every_other_set_as_it_was(landscapes):
+    """The paper profile's sets with and without the 32 calibration photos: every other set the same."""
+    with_test = data.make_manifest(landscapes.report, data.SplitParams(test=300), "landscapes")
+    both = data.make_manifest(landscapes.report, data.SplitParams(test=300, calibration=32), "landscapes")
+    assert {k: v for k, v in both["sets"].items() if k != "calibration"} == with_test["sets"]
+    assert len(both["sets"]["calibration"]) == 32
+    assert not set_groups(both, "calibration") & {
+        both["photos"][n]["group"] for k, names in both["sets"].items() if k != "calibration" for n in names
+    }
 
 
 @pytest.mark.shared_data

@@ -17,7 +17,9 @@ from colorlib.lab import preprocess
 from colorlib.model import ColorNet, ModelConfig
 from colorlib.pages import markdown
 from colorlib.paper import PAPER_TABLE_I, claims, diagrams, figures, picks
-from colorlib.paper.evaluate import Evaluation, ValidationSet
+from colorlib.paper.evaluate import Boost, Evaluation, ValidationSet
+from colorlib.paper.references import load_references
+from colorlib.scoring.intervals import Interval
 from colorlib.scoring.metrics import PhotoScores
 
 SIZE = 32
@@ -154,7 +156,18 @@ def test_figures_have_their_panels():
         "fig9": (figures.fig9_grid(*photos[:4]), 4),
         "loss": (figures.loss_curve({"blue": np.linspace(1, 0.1, 80), "by": np.linspace(1, 0.2, 80)}, smooth=10), 1),
         "bar": (figures.table_loss_bar(table_rows(ev)), 1),
-        "scatter": (figures.vividness_scatter(ev.summary, ev.originals), 1),
+        "trade-off": (
+            figures.trade_off(
+                {
+                    m: (Interval(20.0 + i, 19.0 + i, 21.0 + i), Interval(0.02, 0.01, 0.03))
+                    for i, m in enumerate(ev.summary)
+                },
+                [(k, 25.0 * k, 0.02 + 0.01 * (k - 1) ** 2) for k in (0.0, 0.5, 1.0, 2.0, 3.0)],
+                41.5,
+                {"×2.00 (k_vivid)": (50.0, 0.03)},
+            ),
+            1,
+        ),
         "scores": (
             figures.colour_score_bars(
                 {
@@ -266,7 +279,9 @@ def test_claims_on_the_papers_own_numbers():
     colour = {m: 20.0 for m in ALL_MODELS} | {"baseline": 10.0}
     rows = claims.claims(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)))
     assert len(rows) == 6
-    assert all(set(r) == {"claim", "paper", "ours", "holds"} for r in rows)
+    assert all(set(r) == {"id", "claim", "paper", "ours", "holds"} for r in rows)
+    known = load_references().claim_ids()  # the ids the reference builds' verdicts are kept under
+    assert all(known[r["claim"]] == r["id"] for r in rows)
     assert [r["holds"] for r in rows] == [True] * 6
     assert "0.0156 < 0.0238" in rows[0]["paper"]
 
@@ -350,18 +365,58 @@ def test_notebook_runs_on_smoke_artefacts(name, tmp_path):
         assert {"table1.md", "table1.csv", "claims.md", "findings.md", "hero.png"} <= written
 
 
-def test_vividness_scatter_labels_overlap_neither_each_other_nor_the_originals_label():
+def test_trade_off_labels_overlap_neither_each_other_nor_the_originals_label():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     # at the paper's scale yellow sat right under the originals' label, and the two overlapped
-    summary = {m: {"colourfulness": 30.0 + 3 * i, "mse": 0.02 + 0.001 * i} for i, m in enumerate(ALL_MODELS)}
-    summary["yellow"] = {"colourfulness": 41.8, "mse": 0.05}
-    fig = figures.vividness_scatter(summary, {"colourfulness": 41.5})
+    points = {m: (30.0 + 3 * i, 0.02 + 0.001 * i) for i, m in enumerate(ALL_MODELS)} | {"yellow": (41.8, 0.05)}
+    marks = {"×0.90 (k_mse)": (28.0, 0.019), "×1.50 (k_vivid)": (41.0, 0.024)}
+    fig = figures.trade_off(
+        {m: (Interval(c, c - 1, c + 1), Interval(e, e - 0.001, e + 0.001)) for m, (c, e) in points.items()},
+        [(k, 30.0 * k, 0.02 + 0.005 * (k - 0.9) ** 2) for k in np.linspace(0, 3, 13)],
+        41.5,
+        marks,
+    )
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw_without_rendering()
-    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
-    assert len(boxes) == len(ALL_MODELS) + 1
+    named = [t for t in fig.axes[0].texts if t.get_text() in {*points, *marks} or t.get_text().startswith("originals")]
+    boxes = [t.get_window_extent(renderer) for t in named]
+    assert len(boxes) == len(points) + len(marks) + 1
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def _boosted(ev: Evaluation, bgy_colour: np.ndarray, boosted_colour: np.ndarray, k_same: float | None = 1.3):
+    """ev with the boosted baseline's fit and its test photos' numbers set by hand."""
+    n = len(bgy_colour)
+    ev.boost = Boost(n_photos=4, originals=40.0, k_mse=0.9, k_vivid=1.5, same_error=0.02, k_same=k_same)
+    ev.test_mse = {m: np.full(n, 0.02) for m in ALL_MODELS}
+    ev.test_colour = {m: np.full(n, 30.0) for m in ALL_MODELS} | {"bgy-combined": bgy_colour}
+    ev.curve = {k: (np.full(n, 0.02), boosted_colour) for k in (0.9, 1.3, 1.5)}
+    return ev
+
+
+def test_the_boosted_baseline_claim_follows_its_numbers():
+    """bgy-combined against the baseline boosted to its error: holds iff the paired interval of the
+    colourfulness difference on the test photos lies above 0; a k that cannot be found says so."""
+    colour = {m: 20.0 for m in ALL_MODELS} | {"baseline": 10.0}
+    rng = np.random.default_rng(0)
+    photos = rng.uniform(10, 60, 50)  # per-photo colourfulness: a wide spread shared by both models
+    vivid = claims.claims(_boosted(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)), photos + 2, photos))
+    assert len(vivid) == 7 and vivid[-1]["id"] == "bgy-combined-more-colourful-than-boosted-baseline"
+    assert vivid[-1]["holds"] and "paired difference (95 % CI) 2.0 [2.0, 2.0]" in vivid[-1]["ours"]
+    assert "baseline ×1.30" in vivid[-1]["ours"] and "on 50 test photos" in vivid[-1]["ours"]
+    dull = claims.claims(_boosted(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)), photos - 2, photos))
+    assert not dull[-1]["holds"] and "-2.0 [-2.0, -2.0]" in dull[-1]["ours"]
+    noisy = photos + rng.normal(0, 20, 50)  # more colourful on average, by less than the noise: not shown
+    assert not claims.claims(_boosted(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)), noisy, photos))[-1][
+        "holds"
+    ]
+    unreachable = claims.claims(
+        _boosted(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)), photos + 2, photos, None)
+    )
+    assert not unreachable[-1]["holds"] and "no k from k_mse 0.90 to 4" in unreachable[-1]["ours"]
+    text = claims.findings(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)), vivid)
+    assert "the same error, holds: baseline ×1.30" in text
 
 
 def test_claims_and_findings_say_how_the_models_compare_with_grey():

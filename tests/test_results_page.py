@@ -19,8 +19,10 @@ from .helpers import train_config
 
 @pytest.fixture
 def six_models(split_folder, tmp_path):
-    """A manifest over the split folder's photos and the six paper models, one batch each."""
-    manifest = make_manifest(scan_folder(split_folder, progress=False), SplitParams(2, 4, 3, seed=0), str(split_folder))
+    """A manifest over the split folder's photos (with test and calibration photos) and the six paper
+    models, one batch each."""
+    params = SplitParams(2, 4, 3, seed=0, test=3, calibration=2)
+    manifest = make_manifest(scan_folder(split_folder, progress=False), params, str(split_folder))
     write_manifest(manifest, tmp_path / "manifest.json")
     for m in TRAINED_MODELS:
         cfg = train_config(dataset=m, iterations=1, batch_size=2)
@@ -50,12 +52,22 @@ def test_every_figure_table_and_file_of_the_page(six_models):
     panels = {"fig1": 4, "fig5": 3, "fig6": 3, "fig7": 2, "fig8": 2, "fig9": 4, "hero": 4}
     for name, n in panels.items():
         assert len(getattr(page, name)().axes) == n, name
-    for name in ("fig2", "fig3", "fig4", "table1_chart", "vividness", "loss_curves"):
+    for name in ("fig2", "fig3", "fig4", "table1_chart", "trade_off", "loss_curves"):
         assert getattr(page, name)().axes, name
+    boosted = list(page.evaluation.boost.rows())  # the baseline ×k rows, k fitted on the 2 calibration photos
+    assert any(label.endswith("(MSE)") for label in boosted)
     table = page.table1()
-    assert all(f"| {m} |" in table for m in (*ALL_MODELS, "grey", "constant", "originals"))
+    rows = (*ALL_MODELS, *boosted, "grey", "constant", "originals")
+    assert [line.split(" | ")[0][2:] for line in table.splitlines()[2:]] == list(rows)
+    loss, measures = page.table1_loss(), page.table1_measures()  # the page's two views of it
+    assert loss.splitlines()[0] == "| model | loss (ours, MSE), 95 % CI | loss (paper) | test loss, 95 % CI |"
+    assert measures.splitlines()[0].startswith("| model | skill vs grey | PSNR dB |")
+    assert all(f"| {m} |" in loss and f"| {m} |" in measures for m in rows)
     claims = page.claims_table().splitlines()[2:]  # one row a claim, each with its verdict
     assert len(claims) == len(page.claims) and all(row.endswith(("| yes |", "| no |")) for row in claims)
+    assert page.claims[-1]["id"] == "bgy-combined-more-colourful-than-boosted-baseline"
+    assert "on 3 test photos" in page.claims[-1]["ours"] or "no k from k_mse" in page.claims[-1]["ours"]
+    assert "On the 3 test photos the baseline scores" in page.trade_off_findings()
     assert "| model | photos | batches |" in page.provenance() and "Profile `custom`" in page.provenance()
     assert page.versions().endswith(f"photo folder: {page.data_dir}")
 
@@ -66,5 +78,8 @@ def test_every_figure_table_and_file_of_the_page(six_models):
     assert (folder / "table1.csv").read_text() == to_csv(page.rows)
     assert (folder / "claims.md").read_text() == page.claims_table()
     assert (folder / "findings.md").read_text() == page.findings() + "\n"
+    assert (folder / "trade-off.md").read_text() == page.trade_off_findings() + "\n"
     with Image.open(folder / "hero.png") as hero:
         assert hero.format == "PNG" and hero.width > 2 * hero.height  # four photos side by side
+    with Image.open(folder / "trade-off.png") as figure:
+        assert figure.format == "PNG"

@@ -147,6 +147,20 @@ def test_new_sets_avoid_validation_and_calibration_avoids_every_training_set(man
     assert manifest["sets"]["baseline-1"] != manifest["sets"]["baseline-2"]
 
 
+def test_the_paper_manifests_calibration_is_taken_verbatim_and_is_the_draw_it_replaces(manifests, study_folder):
+    """With calibration in the paper manifest the study takes it as it is; drawn from the same stream as
+    the study drew it before, it is the same photos, so every set of the study (and its numbers) stays."""
+    paper, manifest, _ = manifests
+    report = scan_folder(study_folder, progress=False)
+    params = SplitParams(per_colour=2, baseline=4, validation=4, seed=0, test=4, calibration=2)
+    with_calibration = make_manifest(report, params, str(study_folder))
+    assert with_calibration["sets"]["calibration"] == manifest["sets"]["calibration"]
+    study_params = study.StudyParams(calibration=3, baseline=3, baseline_seeds=(1, 2), per_axis=2, seed=0)
+    taken = study.make_study_manifest(with_calibration, report, study_params)  # its size 3 is not used
+    assert taken["sets"] == manifest["sets"] and taken["params"]["study"]["calibration"] == 2
+    assert taken["report"]["study"]["overlap_with_paper_sets"]["calibration"] == {}
+
+
 def test_the_test_photos_share_no_group_with_any_other_set(manifests):
     """The study's own sets (calibration, baseline draws, axis sets) avoid the paper's test photos
     and their duplicate groups too, so scoring the study on them is clean."""
@@ -480,7 +494,12 @@ def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
     assert written == page.findings_list() and written.count("\n- ") == len(lines) - 1
     # the references, the rules, their believability and the verdict
     rules = study.rule_models(r)
-    assert rules[0] == "bgy-combined" and rules[-1] == study.LEARNED_RULE and len(rules) == 9
+    combining = [m for m in rules if m not in study.BOOSTED]  # the boosted baseline is a contender, not a rule
+    assert combining[0] == "bgy-combined" and combining[-1] == study.LEARNED_RULE and len(combining) == 9
+    assert rules[: len(combining)] == combining and set(rules[len(combining) :]) <= set(study.BOOSTED)
+    assert [b["seed"] for b in r.boosts if b["loss"] == "mse"] == [0, 1]
+    for b in r.boosts:  # each scale fitted where it exists, and its model scored with it
+        assert all(r.value(m, b["seed"], "mse", b["loss"]) >= 0 for m in study.BOOSTED if m in b)
     for seed in (0, 1):
         assert r.value("grey", seed, "skill") == 0.0 and r.value("grey", seed, "colourfulness") < 0.01
         assert r.value("grey", seed, "patchiness") == 0.0 and r.value("constant", seed, "patchiness") == 0.0
@@ -501,7 +520,7 @@ def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
             for seed in (0, 1)
         )
 
-    winners = [m for m in rules if wins(m)]
+    winners = [m for m in combining if wins(m)]
     verdict = page.rules_verdict()
     assert verdict.startswith("**Yes**" if winners else "**No**"), (winners, verdict)
     assert all(m in verdict.split(" is ")[0].split(" are ")[0] for m in winners)
@@ -523,15 +542,16 @@ def test_the_page_from_a_tiny_study(tiny_study, study_folder, tmp_path):
     assert r.value("grey", 0, "mse") != next(x["mse"] for x in r.test_rows if x["model"] == "grey" and x["seed"] == 0)
     stats = {s["model"]: s for s in page.test_rules}
     assert set(stats) == {*rules, "baseline", "grey", "constant"}
+    fitted = {m: [b["seed"] for b in r.boosts if b["loss"] == "mse" and m in b] for m in study.BOOSTED}
     for s in stats.values():
-        assert s["seeds"] == [0, 1]
+        assert s["seeds"] == fitted.get(s["model"], [0, 1])  # a scale no k up to K_MAX gives is left out
         assert_estimates_inside(s)
         assert (s["model"] == "baseline") == ("ratio" not in s)
     test_table = page.test_rules_table()
     assert "| bgy-hue-bands | 2 |" in test_table and "| originals |" in test_table and "[" in test_table
     # the verdict expected from the intervals' own calls: yes if a rule is shown both, no if every rule is
     # shown not both, else not settled
-    calls = [s["both"] for s in page.test_rules if s.get("rule") and "both" in s]
+    calls = [s["both"] for s in page.test_rules if s["model"] in combining and "both" in s]
     expected = "**Yes**" if "yes" in calls else "**No**" if set(calls) == {"no"} else "**Not settled**"
     assert calls and page.test_rules_verdict().startswith(f"{expected} on the 4 test photos"), calls
     assert page.test_rules_plot().axes

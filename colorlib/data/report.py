@@ -75,4 +75,9 @@ def selection_rule(manifest: Mapping) -> str:
             "stream of their own, so no other set depends on it) from the groups no other set uses; only "
             "scored, never trained or fitted on."
         )
+    if n.get("calibration"):
+        steps.append(
+            f"**Calibration set.** {n['calibration']} more photos, drawn the same way after the test set: never "
+            "trained on, only used to fit the boosted baseline's scales (and the study's blend weights)."
+        )
     return "".join(f"{i}. {step}\n" for i, step in enumerate(steps, start=1))

@@ -36,6 +36,7 @@ class SplitParams:
     validation: int = 32
     seed: int = 0
     test: int = 0  # a further held-out set, drawn after all the others (0: none, as before)
+    calibration: int = 0  # photos for fitting scales and weights, drawn after test (0: none, as before)
 
 
 @dataclass
@@ -71,7 +72,7 @@ def make_pool(report: ScanReport) -> Pool:
 
 def _check_params(params: SplitParams) -> None:
     """UserError for a negative set size."""
-    for key in ("per_colour", "baseline", "validation", "test"):
+    for key in ("per_colour", "baseline", "validation", "test", "calibration"):
         if getattr(params, key) < 0:
             raise UserError(f"{key} must be 0 or more, got {getattr(params, key)}")
 
@@ -107,13 +108,13 @@ def pick_top(
 # How to ask for smaller sets, in words that work for `colorlib prepare` and for `make` alike.
 SMALLER_SETS = (
     "add photos, or ask for smaller sets (make: PROFILE=smoke; colorlib prepare: --per-colour, --baseline, "
-    "--validation, --test)"
+    "--validation, --test, --calibration)"
 )
 
 
 def _check_size(pool: Pool, params: SplitParams, folder: object) -> None:
     """UserError, before any draw, when the folder has fewer usable photos than the sets take."""
-    needed = 3 * params.per_colour + params.baseline + params.validation + params.test
+    needed = 3 * params.per_colour + params.baseline + params.validation + params.test + params.calibration
     if len(pool.usable) < needed:
         raise UserError(
             f"{folder} has {len(pool.usable)} usable photos, but the sets need at least {needed}: {SMALLER_SETS}"
@@ -155,20 +156,23 @@ def _pick_random_sets(pool: Pool, taken: set[int], params: SplitParams) -> tuple
     return validation, baseline
 
 
-TEST_STREAM = 7  # the test draw's own random stream: the other sets do not depend on it
+# The sets drawn after the paper's seven, in this order, each from a random stream of its own so that no
+# other set depends on it: test, then calibration. Calibration's stream, 1, is the one the study manifest
+# drew its calibration photos from before the paper manifest had them: the same seed, the same photos.
+HELD_OUT_STREAMS = {"test": 7, "calibration": 1}
 
 
-def _pick_test(pool: Pool, sets: Mapping[str, list[int]], params: SplitParams) -> list[int]:
-    """params.test random usable photos of groups no other set uses, drawn after all of them from a
-    stream of their own, so adding a test set changes no other set."""
+def draw_held_out(pool: Pool, sets: Mapping[str, list[int]], size: int, seed: int, stream: int, what: str) -> list[int]:
+    """size random usable photos of groups no set in `sets` uses, drawn after all of them from a random
+    stream of their own, so adding such a set changes no other set."""
     used = {pool.group_of[i] for idx in sets.values() for i in idx}
     rest = [i for i in pool.usable if pool.group_of[i] not in used]
-    return draw(rest, params.test, np.random.default_rng([params.seed, TEST_STREAM]), "test")
+    return draw(rest, size, np.random.default_rng([seed, stream]), what)
 
 
 def _make_sets(pool: Pool, params: SplitParams) -> dict[str, list[int]]:
-    """All seven sets as record indices, and test when asked for; by and bgy keep the order blue,
-    (green,) yellow."""
+    """All seven sets as record indices, then test and calibration when asked for, in that order;
+    by and bgy keep the order blue, (green,) yellow."""
     colour = _pick_colour_sets(pool, params.per_colour)
     taken = {pool.group_of[i] for picks in colour.values() for i in picks}
     validation, baseline = _pick_random_sets(pool, taken, params)
@@ -179,8 +183,9 @@ def _make_sets(pool: Pool, params: SplitParams) -> dict[str, list[int]]:
         "baseline": baseline,
         "validation": validation,
     }
-    if params.test:
-        sets["test"] = _pick_test(pool, sets, params)
+    for name, stream in HELD_OUT_STREAMS.items():
+        if getattr(params, name):
+            sets[name] = draw_held_out(pool, sets, getattr(params, name), params.seed, stream, name)
     return sets
 
 
@@ -243,8 +248,9 @@ def make_manifest(report: ScanReport, params: SplitParams, data_dir_label: str) 
     _check_size(pool, params, report.folder)
     sets = _make_sets(pool, params)
     in_sets = sorted({i for idx in sets.values() for i in idx})
-    names = [*SETS, *(["test"] if "test" in sets else [])]
-    test = {"test": params.test} if params.test else {}  # a manifest without a test set reads as before
+    names = [*SETS, *(k for k in HELD_OUT_STREAMS if k in sets)]
+    # a manifest without a test or calibration set reads as before
+    held_out = {k: getattr(params, k) for k in HELD_OUT_STREAMS if getattr(params, k)}
     return {
         "format": MANIFEST_FORMAT,
         "colorlib_version": colorlib.__version__,
@@ -254,7 +260,7 @@ def make_manifest(report: ScanReport, params: SplitParams, data_dir_label: str) 
             "baseline": params.baseline,
             "validation": params.validation,
             "seed": params.seed,
-            **test,
+            **held_out,
             **_split_settings(),
         },
         "sets": {name: [pool.records[i].name for i in sets[name]] for name in names},

@@ -1,6 +1,7 @@
 """Table I: every model scored on the validation photos, next to the paper's numbers, with the
-trivial references grey and constant (:mod:`.references`) and the believability measures
-(:mod:`.believability`) beside the paper's loss."""
+trivial references grey and constant (:mod:`.references`), the baseline boosted by the scales fitted
+on the calibration photos (:mod:`.vividness`) and the believability measures (:mod:`.believability`)
+beside the paper's loss."""
 
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ from ..checkpoint import checkpoint_path, load_checkpoint
 from ..data import load_set, manifest_hash
 from ..ensemble import TrainedColorizer, blend, expand_model_names
 from ..errors import UserError
-from ..lab import PadInfo, preprocess_batch, unpad
+from ..lab import PadInfo, preprocess_batch
 from ..pages.markdown import markdown_table
 from ..scoring.believability import believability
 from ..scoring.intervals import mean_interval
-from ..scoring.metrics import METRICS, PhotoScores, mse_ab, original_scores, score_set, summarize
+from ..scoring.metrics import METRICS, PhotoScores, original_scores, score_set, summarize
 from ..scoring.references import constant_prediction, grey_prediction, mean_ab, skill
+from ..scoring.vividness import boost, fit_k_mse, fit_k_same, fit_k_vivid, photo_colourfulness, photo_mse
 from . import PAPER_TABLE_I
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,49 @@ def predict_models(
     return {m: preds[m] for m in models}
 
 
+BOOSTED = "baseline"  # the model the boosted rows scale
+SAME_ERROR = "bgy-combined"  # the boosted baseline is also compared with this model at the same error
+K_CURVE = tuple(np.linspace(0.0, 3.0, 13))  # the scales of the boosted baseline's curve on the test photos
+
+
+@dataclass(frozen=True)
+class Boost:
+    """The baseline's scales, fitted on the calibration photos (:mod:`colorlib.scoring.vividness`)."""
+
+    n_photos: int
+    originals: float  # the calibration photos' own mean colourfulness: k_vivid's target
+    k_mse: float
+    k_vivid: float | None  # None: no k up to K_MAX is that colourful
+    same_error: float  # SAME_ERROR's mean MSE on the calibration photos: k_same's target
+    k_same: float | None  # None: no k from k_mse up to K_MAX has that error
+
+    def rows(self) -> dict[str, float]:
+        """Table I's rows of the boosted baseline: label -> k."""
+        scales = {"vivid": self.k_vivid, "MSE": self.k_mse}
+        return {f"{BOOSTED} ×{k:.2f} ({why})": k for why, k in scales.items() if k is not None}
+
+    def scales(self) -> list[float]:
+        """Every k scored on the test photos: the curve's and the fitted ones."""
+        return sorted({*K_CURVE, *(k for k in (self.k_mse, self.k_vivid, self.k_same) if k is not None)})
+
+
+def fit_boost(manifest: dict, data_dir: Path, checkpoint_dir: Path, size: int, device: str = "cpu") -> Boost:
+    """k_mse, k_vivid and k_same of the baseline, fitted on the manifest's calibration photos only."""
+    cal = load_validation(manifest, data_dir, size, "calibration")
+    preds = predict_models(checkpoint_dir, cal.lightness, (BOOSTED, SAME_ERROR), device)
+    base = preds[BOOSTED]
+    originals = float(photo_colourfulness(cal.lightness, cal.ab, cal.infos).mean())
+    same = float(photo_mse(preds[SAME_ERROR], cal.ab, cal.infos).mean())
+    return Boost(
+        n_photos=len(cal.names),
+        originals=originals,
+        k_mse=fit_k_mse(base, cal.ab, cal.infos),
+        k_vivid=fit_k_vivid(base, cal.lightness, cal.infos, originals),
+        same_error=same,
+        k_same=fit_k_same(base, cal.ab, cal.infos, same),
+    )
+
+
 @dataclass
 class Evaluation:
     validation: ValidationSet
@@ -86,6 +131,10 @@ class Evaluation:
     summary: dict[str, dict[str, float]]
     originals: dict[str, float]
     test_mse: dict[str, np.ndarray] = field(default_factory=dict)  # per-photo MSE on the test set, if any
+    test_colour: dict[str, np.ndarray] = field(default_factory=dict)  # per-photo colourfulness, the same
+    test_originals: np.ndarray | None = None  # the test photos' own colourfulness
+    boost: Boost | None = None  # the baseline's fitted scales, when the manifest has calibration photos
+    curve: dict[float, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # k -> test (MSE, colour)
 
 
 def reference_predictions(lightness: torch.Tensor, constant_ab: np.ndarray) -> dict:
@@ -97,23 +146,39 @@ TEST_CHUNK = 32  # test photos predicted at once (a few hundred photos do not fi
 
 
 def score_test(
-    manifest: dict, data_dir: Path, checkpoint_dir: Path, models, size: int, constant_ab, device: str = "cpu"
-) -> dict[str, np.ndarray]:
-    """Per-photo MSE of every model (and the references, given constant_ab) on the test set."""
+    manifest: dict,
+    data_dir: Path,
+    checkpoint_dir: Path,
+    models,
+    size: int,
+    constant_ab,
+    device: str = "cpu",
+    boosted: Boost | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
+    """Per-photo MSE and colourfulness of every model (and the references, given constant_ab) on the
+    test set, the photos' own colourfulness, and (given the fitted scales) the boosted baseline's
+    (MSE, colourfulness) at every k of boosted.scales(): (mse, colour, originals, curve)."""
     named = load_set(manifest, "test", data_dir)
-    out: dict[str, list[float]] = defaultdict(list)
+    ks = boosted.scales() if boosted is not None else []
+    mse: dict = defaultdict(list)
+    colour: dict = defaultdict(list)
+    originals: list[float] = []
     for start in range(0, len(named), TEST_CHUNK):
         lightness, ab, infos = preprocess_batch([rgb for _, rgb in named[start : start + TEST_CHUNK]], size)
-        light = torch.from_numpy(lightness)
-        preds = predict_models(checkpoint_dir, light, models, device)
+        light, true = torch.from_numpy(lightness), torch.from_numpy(ab)
+        preds: dict = predict_models(checkpoint_dir, light, models, device)
         if constant_ab is not None:
             preds.update(reference_predictions(light, constant_ab))
+        preds.update({k: boost(preds[BOOSTED], k) for k in ks})
         for m, p in preds.items():
-            out[m] += [
-                mse_ab(unpad(p[i].numpy().transpose(1, 2, 0), info), unpad(ab[i].transpose(1, 2, 0), info))
-                for i, info in enumerate(infos)
-            ]
-    return {m: np.array(v) for m, v in out.items()}
+            mse[m] += list(photo_mse(p, true, infos))
+            colour[m] += list(photo_colourfulness(light, p, infos))
+        originals += list(photo_colourfulness(light, true, infos))
+    curve = {k: (np.array(mse.pop(k)), np.array(colour.pop(k))) for k in ks}
+    for label, k in (boosted.rows() if boosted is not None else {}).items():
+        mse[label], colour[label] = curve[k]
+    arrays = ({m: np.array(v) for m, v in d.items()} for d in (mse, colour))
+    return *arrays, np.array(originals), curve
 
 
 def summarize_set(pred: torch.Tensor, split: ValidationSet, scores: list[PhotoScores]) -> dict[str, float]:
@@ -134,18 +199,27 @@ def evaluate(
     """Score every model (and, unless told not to, grey and constant) on the validation set, and on
     the test set when the manifest has one and `test` is on (the explorer needs validation only).
 
+    With the references, when the manifest has calibration photos and the baseline and bgy-combined
+    are scored, the baseline boosted by its scales fitted there gets rows too (:class:`Boost`).
+
     Every row gets its skill, 1 − MSE / MSE(grey), when grey is scored. Checkpoints trained on another
     manifest are refused unless other_manifest (:func:`checked_image_size`).
     """
     size = checked_image_size(manifest, checkpoint_dir, models, other_manifest)
     val = load_validation(manifest, data_dir, size)
     preds = predict_models(checkpoint_dir, val.lightness, models, device)
+    fitted = None
+    if references and manifest["sets"].get("calibration") and {BOOSTED, SAME_ERROR} <= set(models):
+        fitted = fit_boost(manifest, data_dir, checkpoint_dir, size, device)
+        preds.update({label: boost(preds[BOOSTED], k) for label, k in fitted.rows().items()})
     constant_ab = mean_ab(manifest, data_dir, size) if references else None
     if references:
         preds.update(reference_predictions(val.lightness, constant_ab))
     ev = score_predictions(val, preds)
+    ev.boost = fitted
     if test and manifest["sets"].get("test"):
-        ev.test_mse = score_test(manifest, data_dir, checkpoint_dir, models, size, constant_ab, device)
+        scored = score_test(manifest, data_dir, checkpoint_dir, models, size, constant_ab, device, fitted)
+        ev.test_mse, ev.test_colour, ev.test_originals, ev.curve = scored
     return ev
 
 
@@ -243,6 +317,27 @@ def _fmt(key: str, value) -> str:
 def to_markdown(rows: list[dict]) -> str:
     """Table I as a Markdown table (the model column left-aligned, the numbers right-aligned)."""
     return markdown_table(list(COLUMNS.values()), [[_fmt(k, r[k]) for k in COLUMNS] for r in rows])
+
+
+def loss_markdown(rows: list[dict]) -> str:
+    """Table I as the results page shows it first: the paper's quantity, our validation loss with its
+    interval beside the paper's, and the test loss with its interval (four columns, one line a row)."""
+
+    def ours(r: dict) -> str:
+        return _fmt("mse", r["mse"]) + ("" if r["mse_ci"] == "–" else f" {r['mse_ci']}")
+
+    body = [[r["model"], ours(r), _fmt("paper_loss", r["paper_loss"]), r["test_mse"]] for r in rows]
+    return markdown_table(["model", "loss (ours, MSE), 95 % CI", "loss (paper)", COLUMNS["test_mse"]], body)
+
+
+MEASURES = ("skill", "psnr", "delta_e", "colourfulness", "chroma", "hist_distance", "patchiness")
+
+
+def measures_markdown(rows: list[dict]) -> str:
+    """Table I's other measures (skill, fidelity, vividness, believability) in a table of their own."""
+    return markdown_table(
+        ["model", *(COLUMNS[k] for k in MEASURES)], [[_fmt(k, r[k]) for k in ("model", *MEASURES)] for r in rows]
+    )
 
 
 def to_csv(rows: list[dict]) -> str:

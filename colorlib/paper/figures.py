@@ -21,6 +21,7 @@ from PIL import Image
 
 from ..data import COLOURS, load_set
 from ..lab import grayscale, join_lab, rgb_to_lab, rgb_to_uint8
+from ..scoring.intervals import Interval
 from . import PAPER_TABLE_I
 
 THUMB_PX = 256  # contact-sheet thumbnails: longer side in pixels
@@ -193,24 +194,45 @@ def table_loss_bar(rows: Sequence[Mapping]) -> Figure:
     return fig
 
 
-def vividness_scatter(summary: Mapping[str, Mapping[str, float]], originals: Mapping[str, float]) -> Figure:
-    """Colourfulness (x) against validation MSE (y), one point per model; a line at the originals'."""
-    fig = Figure(figsize=(7, 4.5), layout="constrained")
+def trade_off(
+    points: Mapping[str, tuple[Interval, Interval]],
+    curve: Sequence[tuple[float, float, float]],
+    originals: float,
+    marks: Mapping[str, tuple[float, float]],
+    where: str = "test",
+) -> Figure:
+    """Error (y) against colourfulness (x): each model and reference a point with its 95 % intervals
+    ({name: (colourfulness, MSE)}), the boosted baseline a curve of (k, colourfulness, MSE) with its
+    fitted scales marked ({label: (colourfulness, MSE)}), and a line at the originals' colourfulness."""
+    fig = Figure(figsize=(8, 5.5), layout="constrained")
     ax = fig.subplots()
-    for name, scores in summary.items():
-        ax.scatter(
-            scores["colourfulness"],
-            scores["mse"],
-            s=40,
-            color=MODEL_COLOURS.get(name, "0.6"),
-            edgecolor="0.2",
-            zorder=3,
-        )
-    line = mark_originals(ax, originals["colourfulness"], "originals")
-    ax.set_xlabel("colourfulness (Hasler–Süsstrunk, mean over validation photos)")
-    ax.set_ylabel("validation MSE")
-    ax.set_title("Colourfulness against loss, one point per model")
-    label_points(fig, ax, [(n, s["colourfulness"], s["mse"]) for n, s in summary.items()], avoid=[line])
+    steps = []  # the curve's whole-number scales, labelled (k = 1 is the baseline's own point)
+    if curve:
+        _, xs, ys = np.array(curve).T
+        ax.plot(xs, ys, color="#525252", lw=1.2, ls="--", zorder=2, label="the baseline ×k (★: the fitted scales)")
+        for k, x, y in curve:
+            if float(k).is_integer() and k != 1:
+                steps.append(
+                    ax.annotate(f"×{k:g}", (x, y), xytext=(4, -11), textcoords="offset points", fontsize=7, color="0.4")
+                )
+        for x, y in marks.values():
+            ax.scatter(x, y, marker="*", s=140, color="#525252", edgecolor="white", zorder=4)
+    for name, (colour, error) in points.items():
+        ax.errorbar(
+            colour.estimate, error.estimate,
+            xerr=[[colour.estimate - colour.low], [colour.high - colour.estimate]],
+            yerr=[[error.estimate - error.low], [error.high - error.estimate]],
+            fmt="o", color=MODEL_COLOURS.get(name, "0.7"), mec="0.2", ecolor="0.5", capsize=2, zorder=3,
+        )  # fmt: skip
+    line = mark_originals(ax, originals, f"originals {originals:.1f}")
+    ax.set_xlabel(f"colourfulness (Hasler–Süsstrunk), mean over the {where} photos")
+    ax.set_ylabel(f"{where} MSE of normalised ab")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"Error against colourfulness on the {where} photos (95 % intervals)")
+    if curve:
+        fig.legend(loc="outside lower center", fontsize=8)
+    labels = [(n, c.estimate, e.estimate) for n, (c, e) in points.items()]
+    label_points(fig, ax, labels + [(label, x, y) for label, (x, y) in marks.items()], avoid=[line, *steps])
     return fig
 
 

@@ -1,6 +1,7 @@
-"""The results page (notebooks/results.ipynb): Table I, the claims, the findings and Figures 1-9 from one
-evaluation of the six checkpoints, and the files the other pages read (each piece is computed in the
-modules it imports; this one puts them together, as colorlib.study.page does for the study's page).
+"""The results page (notebooks/results.ipynb): Table I, the claims, the findings, the trade-off of error
+against colourfulness and Figures 1-9 from one evaluation of the six checkpoints, and the files the
+other pages read (each piece is computed in the modules it imports; this one puts them together, as
+colorlib.study.page does for the study's page).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from ..data import manifest_hash
 from ..files import atomic_write_text
 from ..lab import grayscale
 from ..pages import check_generated_dir, check_profile, resolve_inputs, training_table
-from . import claims, diagrams, figures, picks
-from .evaluate import evaluate, table_rows, to_csv, to_markdown
+from . import claims, diagrams, figures, picks, tradeoff
+from .evaluate import evaluate, loss_markdown, measures_markdown, table_rows, to_csv, to_markdown
 
 # The files the results page writes for the book's other pages (the front page, the discussion, the check).
-GENERATED_FILES = ("table1.md", "table1.csv", "claims.md", "findings.md", "hero.png")
+GENERATED_FILES = ("table1.md", "table1.csv", "claims.md", "findings.md", "hero.png", "trade-off.png", "trade-off.md")
 
 
 class ResultsPage:
@@ -121,13 +122,30 @@ class ResultsPage:
 
     # --- Table I, vividness, the claims and the findings ------------------------------------------
     def table1(self) -> str:
+        """Table I whole, as table1.md keeps it."""
         return to_markdown(self.rows)
+
+    def table1_loss(self) -> str:
+        """Table I as the page shows it first: the paper's quantity, ours and the paper's, and the test loss."""
+        return loss_markdown(self.rows)
+
+    def table1_measures(self) -> str:
+        """Table I's other measures, in a second table."""
+        return measures_markdown(self.rows)
 
     def table1_chart(self) -> Figure:
         return figures.table_loss_bar(self.rows)
 
-    def vividness(self) -> Figure:
-        return figures.vividness_scatter(self.evaluation.summary, self.evaluation.originals)
+    def trade_off(self) -> Figure:
+        """Error against colourfulness on the test photos, the boosted baseline as a curve (the front page's answer)."""
+        ev = self.evaluation
+        where, _, _, originals = tradeoff.per_photo(ev)
+        return figures.trade_off(
+            tradeoff.points(ev), tradeoff.curve(ev), float(originals.mean()), tradeoff.marks(ev), where
+        )
+
+    def trade_off_findings(self) -> str:
+        return tradeoff.findings(self.evaluation)
 
     def claims_table(self) -> str:
         return claims.claims_markdown(self.claims)
@@ -149,7 +167,8 @@ class ResultsPage:
 
     # --- the files the other pages read --------------------------------------------------------------
     def write_files(self, folder: str | Path) -> list[Path]:
-        """Table I (Markdown and CSV), the claims, the findings and the hero image, into `folder`."""
+        """Table I (Markdown and CSV), the claims, the findings, the hero image and the trade-off figure with
+        its words, into `folder`."""
         folder = check_generated_dir(folder)
         folder.mkdir(parents=True, exist_ok=True)
         texts = {
@@ -157,8 +176,10 @@ class ResultsPage:
             "table1.csv": to_csv(self.rows),
             "claims.md": self.claims_table(),
             "findings.md": self.findings() + "\n",
+            "trade-off.md": self.trade_off_findings() + "\n",
         }
         for name, text in texts.items():
             atomic_write_text(folder / name, text)
         figures.save_figure(self.hero(), folder / "hero.png")
+        figures.save_figure(self.trade_off(), folder / "trade-off.png")
         return [folder / name for name in GENERATED_FILES]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lab import AB_SCALE, L_SCALE, join_lab, postprocess, unpad
-from ..scoring.metrics import colourfulness
+from ..lab import postprocess
+from ..scoring.vividness import photo_colourfulness
 from .claims import SAME_DATA_MODEL
 from .evaluate import Evaluation
 
@@ -43,12 +43,7 @@ def pick_showcase(ev: Evaluation) -> tuple[int, str]:
 def original_colourfulness(ev: Evaluation) -> np.ndarray:
     """Colourfulness of each validation photo as the models see it (working size, padding cut off)."""
     val = ev.validation
-    out = []
-    for i, info in enumerate(val.infos):
-        lightness = unpad(val.lightness[i, 0].numpy(), info) * L_SCALE
-        ab = unpad(val.ab[i].numpy().transpose(1, 2, 0), info) * AB_SCALE
-        out.append(colourfulness(join_lab(lightness, ab)))
-    return np.array(out)
+    return photo_colourfulness(val.lightness, val.ab, val.infos)
 
 
 def pick_desaturated(ev: Evaluation, exclude: int | None = None) -> tuple[int, str]:

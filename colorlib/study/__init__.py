@@ -5,7 +5,8 @@ of a larger study that tests their conclusions properly, on a *study manifest* t
 paper's manifest:
 
 - the paper's sets and validation photos, verbatim (so the paper's comparisons are repeated as is);
-- ``calibration``: photos for fitting blend weights, disjoint from validation and every training set;
+- ``calibration``: photos for fitting blend weights and the boosted baseline's scales, disjoint from
+  validation and every training set (the paper manifest's own calibration set where it has one);
 - ``baseline-1``, ``baseline-2``, ...: further random draws of the baseline's size, one per seed;
 - ``a+``, ``a-``, ``b+``, ``b-``: photos dominated by one half-axis of Lab's colour plane (magenta/red,
   green/cyan, yellow, blue; the follow-up the paper proposes) and ``ab``, their union.
@@ -52,6 +53,7 @@ from .runs import (
     AXIS_NAMES,
     AXIS_POOLED,
     AXIS_QUADRANTS,
+    BOOSTED,
     CALIBRATION,
     FITTED,
     LEARNED_RULE,
@@ -110,6 +112,7 @@ __all__ = [
     "AXIS_QUADRANTS",
     "BeyondPage",
     "BeyondParameters",
+    "BOOSTED",
     "CALIBRATION",
     "Claim",
     "FITTED",

@@ -13,7 +13,7 @@ import numpy as np
 import colorlib
 
 from ..data import ScanReport, manifest_hash, read_manifest, resolve_data_dir, scan_folder, write_manifest
-from ..data.splits import Pool, draw, make_pool, mean_scores, photo_entry, pick_top
+from ..data.splits import HELD_OUT_STREAMS, Pool, draw, draw_held_out, make_pool, mean_scores, photo_entry, pick_top
 from ..errors import UserError
 from .axes import score_axes
 from .runs import AXES, AXIS_NAMES, AXIS_POOLED, AXIS_QUADRANTS, CALIBRATION, MEMBERS, STUDY_FORMAT, baseline_set
@@ -38,7 +38,7 @@ class StudyParams:
 
 
 def _stream(seed: int, stream: int) -> np.random.Generator:
-    """An independent random stream per purpose, all from one seed (and none equal to the paper's)."""
+    """An independent random stream per purpose, all from one seed (none equal to the paper's streams)."""
     return np.random.default_rng([seed, stream])
 
 
@@ -83,21 +83,19 @@ def make_study_manifest(
     and the axis sets, all drawn from photos (and duplicate groups) that validation does not use.
 
     Deterministic for (paper manifest, photo folder, params). Calibration also avoids every training
-    set, so weights fitted on it are never fitted on a model's own training photos.
+    set, so weights fitted on it are never fitted on a model's own training photos: it is the paper
+    manifest's calibration set where that has one (params.calibration is then unused), else drawn as the
+    paper manifest draws it (the same photos for the same seed and size).
     """
     params.check()
     pool = make_pool(report)
     paper_idx = _paper_indices(paper, pool)
     group = pool.group_of
     val_groups = {group[i] for i in paper_idx["validation"]}
-    paper_groups = {group[i] for idx in paper_idx.values() for i in idx}
     colour_groups = {group[i] for c in MEMBERS for i in paper_idx[c]}
 
-    calibration = draw(
-        [i for i in pool.usable if group[i] not in paper_groups],
-        params.calibration,
-        _stream(params.seed, 1),
-        "calibration",
+    calibration = paper_idx.get(CALIBRATION) or draw_held_out(
+        pool, paper_idx, params.calibration, params.seed, HELD_OUT_STREAMS[CALIBRATION], CALIBRATION
     )
     test_groups = {group[i] for i in paper_idx.get("test", [])}
     held_out = val_groups | test_groups | {group[i] for i in calibration}
@@ -138,7 +136,8 @@ def make_study_manifest(
             for a in AXES
         },
         "overlap_with_paper_sets": _overlaps(
-            paper["sets"], {n: [pool.records[i].name for i in idx] for n, idx in new_sets.items()}
+            {k: v for k, v in paper["sets"].items() if k != CALIBRATION},
+            {n: [pool.records[i].name for i in idx] for n, idx in new_sets.items()},
         ),
     }
     return {
@@ -150,7 +149,7 @@ def make_study_manifest(
             "study": {
                 "format": STUDY_FORMAT,
                 "paper_manifest_hash": manifest_hash(paper),
-                "calibration": params.calibration,
+                "calibration": len(calibration),
                 "baseline": params.baseline,
                 "baseline_seeds": list(params.baseline_seeds),
                 "per_axis": params.per_axis,

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from ..paper.figures import MODEL_COLOURS, label_points, mark_originals
 from ..scoring.references import CLOSE_TO_BASELINE, REFERENCES
-from .runs import METRIC_LABELS, temperature_curve
+from .runs import BOOSTED, METRIC_LABELS, temperature_curve
 from .scoring import StudyResults
 from .statistics import rule_models, seed_stats
 
@@ -71,6 +71,7 @@ def _front(points: Mapping[str, tuple], rules: Sequence[str], originals: float, 
     ax.plot([points[m][0] for m in curve], [points[m][2] for m in curve], color="#e6550d", lw=1.2, zorder=2)
     labels, on_curve = [], set(curve)
     style = {"baseline": ("s", "#525252"), "grey": ("D", "0.75"), "constant": ("D", "#bcbddc")}
+    style |= dict.fromkeys(BOOSTED, ("*", "#969696"))  # the boosted baseline, a contender
     for m in [*rules, "baseline", *REFERENCES]:
         if m not in points:
             continue

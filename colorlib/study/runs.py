@@ -34,6 +34,10 @@ SECOND_LOSSES = tuple(k for k in LOSSES if k != "mse")  # the losses a second se
 # the mean is the paper's bgy-combined; T<t> is the softmax rule at temperature t (Lab chroma units).
 RULE_PREFIX = "bgy-"
 LEARNED_RULE = "bgy-hue-bands"  # fitted on the calibration photos only
+# Contenders beside the rules: the baseline's ab scaled by k and clipped (colorlib.scoring.vividness), k fitted
+# on the calibration photos so that it is as colourful as they are, or has bgy-combined's error there.
+BOOSTED_VIVID, BOOSTED_SAME = "baseline ×k_vivid", "baseline ×k_same"
+BOOSTED = (BOOSTED_VIVID, BOOSTED_SAME)
 
 
 def rule_model(rule: str) -> str:

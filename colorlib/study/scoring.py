@@ -1,6 +1,7 @@
 """Scoring the study: every run's predictions, the equal-weight ensembles and the ones with
 non-negative least-squares weights fitted on calibration, the combination rules of
-:mod:`colorlib.rules` over blue, yellow and green (the learned one fitted on calibration), and the
+:mod:`colorlib.rules` over blue, yellow and green (the learned one fitted on calibration), the
+baseline boosted by scales fitted on calibration (:mod:`colorlib.scoring.vividness`), and the
 references grey and constant, scored one (loss, seed) at a time on the validation photos and, when
 the manifest has a test set, on the test photos, keeping per-photo values for intervals there."""
 
@@ -27,11 +28,14 @@ from ..rules import HueBandWeights, fit_hue_bands, fixed_rules
 from ..scoring.believability import PhotoTerms, photo_terms, pooled_believability
 from ..scoring.metrics import PhotoScores, score_set, summarize
 from ..scoring.references import constant_prediction, grey_prediction, mean_ab, skill
+from ..scoring.vividness import boost, fit_k_same, fit_k_vivid, photo_colourfulness, photo_mse
 from .runs import (
     ALL_COMBINED,
     ALL_SIX,
     AXES,
     AXIS_COMBINED,
+    BOOSTED_SAME,
+    BOOSTED_VIVID,
     CALIBRATION,
     FITTED,
     LEARNED_RULE,
@@ -127,6 +131,7 @@ class StudyResults:
     n_calibration: int
     states: dict[str, dict] = field(default_factory=dict)  # run name -> checkpoint metadata (no weights)
     rule_fits: list[dict] = field(default_factory=list)  # {"loss", "seed", "models", "weights", "pixels"}
+    boosts: list[dict] = field(default_factory=list)  # {"loss", "seed", model: k} of the boosted baseline
     test_rows: list[dict] = field(default_factory=list)  # as rows, on the test photos
     test_photos: dict[tuple[str, str, int], PhotoValues] = field(default_factory=dict)  # as per_photo, all values
     test_names: list[str] = field(default_factory=list)  # the test photos, in the order of every per-photo array
@@ -160,11 +165,12 @@ class _Fits:
 
     nnls: dict[str, tuple[Sequence[str], np.ndarray, np.ndarray]]  # fit -> (members, raw, normalised)
     learned: HueBandWeights | None
+    scales: dict[str, float] = field(default_factory=dict)  # boosted model -> its k
 
 
 def _fit(models: Iterable[str], cal_preds: Mapping[str, torch.Tensor], cal, fits: list, learned: list) -> _Fits:
-    """NNLS blend weights and the hue-band rule, fitted on the calibration photos' predictions and
-    colours: the only data they are given (recorded in fits and learned)."""
+    """NNLS blend weights, the hue-band rule and the boosted baseline's scales, fitted on the calibration
+    photos' predictions and colours: the only data they are given (recorded in fits and learned)."""
     have = set(models)
     out = _Fits({}, None)
     if cal is None:
@@ -181,26 +187,34 @@ def _fit(models: Iterable[str], cal_preds: Mapping[str, torch.Tensor], cal, fits
         learned.append(
             {"models": list(MEMBERS), "weights": out.learned.weights.tolist(), "pixels": out.learned.pixels.tolist()}
         )
+    if "baseline" in cal_preds:
+        base, own = cal_preds["baseline"], photo_colourfulness(cal.lightness, cal.ab, cal.infos).mean()
+        out.scales[BOOSTED_VIVID] = fit_k_vivid(base, cal.lightness, cal.infos, own)
+        if all(m in cal_preds for m in MEMBERS):
+            mean = blend(torch.stack([cal_preds[m] for m in MEMBERS]), [1.0] * len(MEMBERS))
+            out.scales[BOOSTED_SAME] = fit_k_same(base, cal.ab, cal.infos, photo_mse(mean, cal.ab, cal.infos).mean())
+        out.scales = {m: k for m, k in out.scales.items() if k is not None}
     return out
 
 
 def _derived(preds: Mapping[str, torch.Tensor], fitted: _Fits) -> Iterator[tuple[str, torch.Tensor]]:
-    """The equal-weight and NNLS ensembles and every combination rule whose members are present, one
-    at a time (so only one derived prediction is held besides the members)."""
+    """The equal-weight and NNLS ensembles, every combination rule whose members are present and the
+    boosted baseline, one at a time (so only one derived prediction is held besides the members)."""
     for name, members in {**COMBINED_MODELS, ALL_COMBINED: ALL_SIX, AXIS_COMBINED: AXES}.items():
         if all(m in preds for m in members):
             yield name, blend(torch.stack([preds[m] for m in members]), [1.0] * len(members))
     for name, (members, raw, norm) in fitted.nnls.items():
         yield name, weighted_sum([preds[m] for m in members], raw)
         yield f"{name}-sum1", weighted_sum([preds[m] for m in members], norm)
-    if not all(m in preds for m in MEMBERS):
-        return
-    stack = torch.stack([preds[m] for m in MEMBERS])
-    for name, rule in fixed_rules().items():
-        if name != "mean":
-            yield rule_model(name), rule(stack)
-    if fitted.learned is not None:
-        yield LEARNED_RULE, fitted.learned(stack)
+    if all(m in preds for m in MEMBERS):
+        stack = torch.stack([preds[m] for m in MEMBERS])
+        for name, rule in fixed_rules().items():
+            if name != "mean":
+                yield rule_model(name), rule(stack)
+        if fitted.learned is not None:
+            yield LEARNED_RULE, fitted.learned(stack)
+    for name, k in fitted.scales.items():
+        yield name, boost(preds["baseline"], k)
 
 
 def _references(manifest: Mapping, data_dir: Path, size: int, split, seed: int, cache: dict) -> dict[str, torch.Tensor]:
@@ -256,7 +270,7 @@ def evaluate_study(
     true_terms = {name: photo_terms(split.ab, split.infos) for name, split in splits.items()}
     rows: dict[str, list[dict]] = {name: [] for name in splits}
     per_photo: dict[str, dict] = {name: {} for name in splits}
-    weights, rule_fits, means = [], [], {}
+    weights, rule_fits, boosts, means = [], [], [], {}
     bar = tqdm(total=len(runs) * len(splits), desc="predicting", unit="model", disable=not progress)
     for (loss, seed), group in _group_runs(runs).items():
         models = {r.model: TrainedColorizer(checkpoint_file(study_dir, r), r.model, device) for r in group}
@@ -265,6 +279,7 @@ def evaluate_study(
         learned: list[dict] = []
         fitted = _fit(models, cal_preds, cal, fits, learned)
         weights += [{"loss": loss, "seed": seed, **f} for f in fits]
+        boosts.append({"loss": loss, "seed": seed, **fitted.scales})
         rule_fits += [{"loss": loss, "seed": seed, **f} for f in learned]
         for split_name, split in splits.items():
             preds = {m: c.predict_ab(split.lightness) for m, c in models.items()}
@@ -299,5 +314,6 @@ def evaluate_study(
         n_calibration=len(cal.names) if cal is not None else 0,
         states=states,
         rule_fits=rule_fits,
+        boosts=boosts,
         **test,
     )

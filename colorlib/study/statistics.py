@@ -12,7 +12,7 @@ import numpy as np
 
 from ..rules import fixed_rules
 from ..scoring.references import CLOSE_TO_BASELINE
-from .runs import ALL_COMBINED, LEARNED_RULE, rule_model
+from .runs import ALL_COMBINED, BOOSTED, LEARNED_RULE, rule_model
 from .scoring import StudyResults
 
 
@@ -135,8 +135,9 @@ def blend_comparison(results: StudyResults, loss: str = "mse") -> list[dict]:
 
 
 def rule_models(results: StudyResults, loss: str = "mse") -> list[str]:
-    """The combination rules the study scored, the paper's mean first, the learned rule last."""
-    names = [rule_model(r) for r in fixed_rules()] + [LEARNED_RULE]
+    """The combination rules the study scored, the paper's mean first, the learned rule last, then the
+    contenders that combine nothing: the boosted baseline (runs.BOOSTED)."""
+    names = [rule_model(r) for r in fixed_rules()] + [LEARNED_RULE, *BOOSTED]
     return [m for m in names if results.seeds(m, loss)]
 
 

@@ -38,12 +38,12 @@ VARIANT_FORMAT = "colorlib-variant/1"
 # through the Makefile's variables or Snakemake's --config.
 PROFILES: dict[str, dict] = {
     "paper": {
-        "split": {"per_colour": 24, "baseline": 864, "validation": 32, "test": 300},
+        "split": {"per_colour": 24, "baseline": 864, "validation": 32, "test": 300, "calibration": 32},
         "train": {"image_size": 256, "iterations": 2000, "batch_size": 4},
         "beyond": {"image_size": 128, "iterations": 2000, "per_axis": 24, "calibration": 32},
     },
     "smoke": {
-        "split": {"per_colour": 4, "baseline": 16, "validation": 4, "test": 8},
+        "split": {"per_colour": 4, "baseline": 16, "validation": 4, "test": 8, "calibration": 4},
         "train": {"image_size": 64, "iterations": 30, "batch_size": 4},
         "beyond": {"image_size": 64, "iterations": 20, "per_axis": 4, "calibration": 4},
     },

@@ -19,4 +19,5 @@ rule prepare:
     shell:
         "colorlib prepare {PHOTOS:q} --out {output.manifest} --per-colour {params.split[per_colour]}"
         " --baseline {params.split[baseline]} --validation {params.split[validation]} --test {params.split[test]}"
+        " --calibration {params.split[calibration]}"
         " --seed {params.seed} --cache {params.cache:q} > {output.report} && cat {output.report}"

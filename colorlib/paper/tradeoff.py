@@ -1,0 +1,144 @@
+"""The boosted baseline as the yardstick of the paper's hope.
+
+The paper hopes that averaging colour-biased models gives colours more vivid than the baseline's,
+yet believable. Its obvious competitor is to turn up the baseline's own colours: clip(k·p, -1, 1)
+with k fitted on the calibration photos (:class:`colorlib.paper.evaluate.Boost`). This module puts
+every model on the plane of error against colourfulness on the test photos, with the boosted
+baseline as a curve over k (drawn by :func:`colorlib.paper.figures.trade_off`), checks the claim the
+hope turns on, and says in words what the numbers of this build show.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ALL_MODELS
+from ..scoring.intervals import Interval, mean_interval, paired_difference
+from ..scoring.references import CLOSE_TO_BASELINE, REFERENCES
+from ..scoring.vividness import K_MAX, photo_colourfulness
+from .evaluate import BOOSTED, SAME_ERROR, Evaluation
+
+BOOSTED_CLAIM = "bgy-combined-more-colourful-than-boosted-baseline"  # the claim's stable id
+
+
+def per_photo(ev: Evaluation) -> tuple[str, dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """(where, per-photo MSE, per-photo colourfulness, the originals' colourfulness) of every model and
+    reference: on the test photos when the manifest has them, else on the validation photos."""
+    if ev.test_mse and ev.test_colour and ev.test_originals is not None:
+        return "test", ev.test_mse, ev.test_colour, ev.test_originals
+    mse = {m: np.array([p.mse for p in v]) for m, v in ev.per_photo.items()}
+    colour = {m: np.array([p.colourfulness for p in v]) for m, v in ev.per_photo.items()}
+    val = ev.validation
+    return "validation", mse, colour, photo_colourfulness(val.lightness, val.ab, val.infos)
+
+
+def points(ev: Evaluation) -> dict[str, tuple[Interval, Interval]]:
+    """{name: (colourfulness, MSE)}, each a mean with its 95 % bootstrap interval over the photos, of
+    every model and reference (the boosted rows lie on the curve)."""
+    _, mse, colour, _ = per_photo(ev)
+    names = [m for m in (*ALL_MODELS, *REFERENCES) if m in mse and m in colour]
+    return {m: (mean_interval(colour[m]), mean_interval(mse[m])) for m in names}
+
+
+def curve(ev: Evaluation) -> list[tuple[float, float, float]]:
+    """(k, mean colourfulness, mean MSE) of the boosted baseline on the test photos, k rising."""
+    return [(k, float(c.mean()), float(e.mean())) for k, (e, c) in sorted(ev.curve.items())]
+
+
+def marks(ev: Evaluation) -> dict[str, tuple[float, float]]:
+    """The fitted scales on the curve: {label: (colourfulness, MSE)}."""
+    b, at = ev.boost, {k: (c, e) for k, c, e in curve(ev)}
+    if b is None or not at:
+        return {}
+    named = {f"×{b.k_mse:.2f} (k_mse)": b.k_mse}
+    if b.k_vivid is not None:
+        named[f"×{b.k_vivid:.2f} (k_vivid)"] = b.k_vivid
+    if b.k_same is not None:
+        named[f"×{b.k_same:.2f} ({SAME_ERROR}'s error)"] = b.k_same
+    return {label: at[k] for label, k in named.items()}
+
+
+def boosted_claim(ev: Evaluation) -> dict | None:
+    """Is bgy-combined more colourful than the baseline boosted to its error? k_same is fitted on the
+    calibration photos (the baseline's loss there equals bgy-combined's); on the test photos the claim
+    holds when the paired 95 % bootstrap interval of the mean colourfulness difference (bgy-combined
+    minus baseline ×k_same) lies wholly above 0. None without calibration or test photos."""
+    b = ev.boost
+    if b is None or not ev.curve or SAME_ERROR not in ev.test_colour:
+        return None
+    row = {
+        "id": BOOSTED_CLAIM,
+        "claim": f"{SAME_ERROR} (the average of the biased models) is more colourful than the baseline boosted "
+        "to the same error",
+        "paper": "the paper's hope; not checked",
+    }
+    fit = f"k fitted on {b.n_photos} calibration photos, where {SAME_ERROR}'s loss is {b.same_error:.4f}"
+    if b.k_same is None:
+        ours = f"no k from k_mse {b.k_mse:.2f} to {K_MAX:g} gives the baseline that loss ({fit}), so no comparison"
+        return row | {"ours": ours, "holds": False}
+    colour, boosted = ev.test_colour[SAME_ERROR], ev.curve[b.k_same][1]
+    diff = paired_difference(colour, boosted)
+    ours = (
+        f"baseline ×{b.k_same:.2f} ({fit}); on {len(colour)} test photos, loss {ev.test_mse[SAME_ERROR].mean():.4f} "
+        f"vs {ev.curve[b.k_same][0].mean():.4f}, colourfulness {colour.mean():.1f} vs {boosted.mean():.1f}, "
+        f"paired difference (95 % CI) {diff.fmt(1)}"
+    )
+    return row | {"ours": ours, "holds": bool(diff.low > 0)}
+
+
+def colour_at_error(ev: Evaluation, mse: float) -> float | None:
+    """The boosted baseline's colourfulness at a given test error, on the curve's rising side (k at
+    least k_mse), interpolated; None outside the curve's range."""
+    b = ev.boost
+    rising = [(e, c) for k, c, e in curve(ev) if b is not None and k >= b.k_mse]
+    if len(rising) < 2 or not rising[0][0] <= mse <= rising[-1][0]:
+        return None
+    errors, colours = np.array(rising).T
+    return float(np.interp(mse, errors, colours))
+
+
+def findings(ev: Evaluation) -> str:
+    """What the trade-off figure shows, in words, from this build's numbers (the discussion reads it)."""
+    b = ev.boost
+    where, mse, colour, originals = per_photo(ev)
+    if b is None or not ev.curve:
+        return (
+            "This build has no calibration or test photos, so the baseline is not boosted and the figure shows the "
+            f"models on the {where} photos only."
+        )
+    base_e, base_c, n = mse[BOOSTED].mean(), colour[BOOSTED].mean(), len(mse[BOOSTED])
+    at = {k: (c, e) for k, c, e in curve(ev)}
+    text = [
+        f"On the {n} test photos the baseline scores a loss of {base_e:.4f} with colourfulness {base_c:.1f}; the "
+        f"original photos' colourfulness is {originals.mean():.1f}. Turning up its colours by k traces the curve: "
+        f"the least-squares scale k_mse = {b.k_mse:.2f} (fitted on the {b.n_photos} calibration photos) gives "
+        f"a loss of {at[b.k_mse][1]:.4f} and colourfulness {at[b.k_mse][0]:.1f}."
+    ]
+    if b.k_vivid is not None:
+        c, e = at[b.k_vivid]
+        paper = "meets" if c > base_c and e <= (1 + CLOSE_TO_BASELINE) * base_e else "misses"
+        text.append(
+            f"Scaled by k_vivid = {b.k_vivid:.2f}, as colourful as the calibration photos ({b.originals:.1f}), it "
+            f"reaches colourfulness {c:.1f} at a loss of {e:.4f}, {e / base_e:.2f}× the baseline's: one "
+            f"multiplication that {paper} the paper's own criterion (more colourful than the baseline, within "
+            f"{CLOSE_TO_BASELINE:.0%} of its error)."
+        )
+    models = [m for m in ALL_MODELS if m in mse and m != BOOSTED]
+    found = {m: colour_at_error(ev, mse[m].mean()) for m in models}
+    sides = {
+        "less colourful": [m for m, c in found.items() if c is not None and colour[m].mean() <= c],
+        "more colourful": [m for m, c in found.items() if c is not None and colour[m].mean() > c],
+        "with a loss outside the curve's range": [m for m, c in found.items() if c is None],
+    }
+    said = [f"{len(names)} {side}" + (f" ({', '.join(names)})" if names else "") for side, names in sides.items()]
+    text.append(
+        f"Against the baseline boosted to the same loss, of the {len(models)} other models " + ", ".join(said) + "."
+    )
+    claim = boosted_claim(ev)
+    return " ".join(text + ([claim_sentence(claim)] if claim else []))
+
+
+def claim_sentence(claim: dict) -> str:
+    """The boosted-baseline claim's verdict as a sentence, with its numbers."""
+    verdict = "holds" if claim["holds"] else "does not hold"
+    return f"The claim the paper's hope turns on, that {claim['claim']}, {verdict}: {claim['ours']}."

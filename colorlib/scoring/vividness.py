@@ -1,0 +1,87 @@
+"""The boosted baseline: the baseline's predicted ab scaled by k and clipped to the ab range, the
+obvious competitor of the paper's hope (colours more vivid than the baseline's, yet believable).
+
+Two scales are fitted on calibration photos, never on the photos scored:
+
+- `fit_k_mse`: least squares, k = Σ p·t / Σ p² over every pixel of the photos and both channels
+  (normalised ab, clipping ignored): the scale that costs the least error; 0 where that sum is
+  negative (a negative k would turn every colour into its opposite; 0 is grey).
+- `fit_k_vivid`: the k at which the mean colourfulness of clip(k·p, -1, 1) equals the photos' own
+  (bisection: colourfulness grows with k).
+
+`fit_k_same` finds the k at which the boosted baseline's error equals another model's, on its rising
+side (k at least k_mse): the most colourful baseline that is no less accurate than that model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..lab import AB_SCALE, L_SCALE, PadInfo, join_lab, unpad
+from .metrics import colourfulness, mse_ab
+
+# The largest scale searched: the curve runs to 3, and far beyond it clipping and the sRGB gamut make
+# colourfulness level off (even fall), so a larger bracket would no longer hold a rising function.
+K_MAX = 4.0
+K_TOLERANCE = 1e-3  # bisection stops when the bracket is this narrow (Table I shows k to 2 digits)
+
+
+def boost(ab: torch.Tensor, k: float) -> torch.Tensor:
+    """clip(k·ab, -1, 1): normalised ab predictions scaled by k, kept inside the ab range."""
+    return (ab * float(k)).clamp(-1.0, 1.0)
+
+
+def _areas(ab: torch.Tensor, infos: Sequence[PadInfo]) -> list[np.ndarray]:
+    """Each photo's area of a (N, 2, S, S) ab batch, (h, w, 2) in float64 (padding cut off)."""
+    return [unpad(ab[i].numpy().transpose(1, 2, 0), info).astype(np.float64) for i, info in enumerate(infos)]
+
+
+def photo_mse(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInfo]) -> np.ndarray:
+    """Table I's loss of each photo: the MSE of normalised ab over the photo's area, (N,)."""
+    return np.array([mse_ab(p, t) for p, t in zip(_areas(pred, infos), _areas(true, infos), strict=True)])
+
+
+def photo_colourfulness(lightness: torch.Tensor, ab: torch.Tensor, infos: Sequence[PadInfo]) -> np.ndarray:
+    """Colourfulness of each photo (its own L joined to ab, on the photo's area), as Table I scores it, (N,)."""
+    out = []
+    for i, (info, area) in enumerate(zip(infos, _areas(ab, infos), strict=True)):
+        light = unpad(lightness[i, 0].numpy(), info) * L_SCALE
+        out.append(colourfulness(join_lab(light, area * AB_SCALE)))
+    return np.array(out)
+
+
+def fit_k_mse(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInfo]) -> float:
+    """Σ p·t / Σ p² over every pixel of the photos' areas and both channels: the least-squares k ≥ 0
+    (the error is a parabola in k, so a negative optimum makes 0 the best scale; 0 for an all-grey p)."""
+    p = np.concatenate([a.ravel() for a in _areas(pred, infos)])
+    t = np.concatenate([a.ravel() for a in _areas(true, infos)])
+    denominator = float(p @ p)
+    return max(float(p @ t) / denominator, 0.0) if denominator > 0 else 0.0
+
+
+def bisect_rising(f: Callable[[float], float], target: float, low: float, high: float) -> float | None:
+    """The k in [low, high] with f(k) = target for an f that rises with k; None when the target lies
+    outside [f(low), f(high)]."""
+    if low > high or not f(low) <= target <= f(high):
+        return None
+    while high - low > K_TOLERANCE:
+        mid = (low + high) / 2
+        low, high = (mid, high) if f(mid) < target else (low, mid)
+    return (low + high) / 2
+
+
+def fit_k_vivid(pred: torch.Tensor, lightness: torch.Tensor, infos: Sequence[PadInfo], target: float) -> float | None:
+    """The k at which the mean colourfulness of clip(k·pred) equals target (the photos' own mean);
+    None when even K_MAX is not colourful enough."""
+    return bisect_rising(lambda k: photo_colourfulness(lightness, boost(pred, k), infos).mean(), target, 0.0, K_MAX)
+
+
+def fit_k_same(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInfo], target: float) -> float | None:
+    """The k ≥ k_mse at which the mean per-photo MSE of clip(k·pred) equals target (another model's
+    error); None when no k up to K_MAX reaches it (the target is below the best boosted error, or
+    above the error at K_MAX)."""
+    start = fit_k_mse(pred, true, infos)
+    return bisect_rising(lambda k: photo_mse(boost(pred, k), true, infos).mean(), target, start, K_MAX)
