@@ -429,3 +429,34 @@ def test_every_page_of_the_book_loads_cleanly_from_the_book_alone(smoke_book, tm
             elsewhere = [u for u in urls if not u.startswith(root)]
             assert not elsewhere, f"{page} requested another host: {elsewhere}"
     assert typeset["book/method.html"] > 0 and typeset["book/discussion.html"] > 0
+
+
+_TABLE_FIT = """
+const head = (t) => (t.tHead ? t.tHead.textContent : '');
+return Array.from(document.querySelectorAll('table')).filter(
+  (t) => /loss \\(ours/.test(head(t)) || /skill vs grey/.test(head(t))
+).map((t) => {
+  let box = t.parentElement;
+  while (box && getComputedStyle(box).overflowX === 'visible' && box !== document.body) box = box.parentElement;
+  const line = parseFloat(getComputedStyle(t.querySelector('td')).lineHeight) || 24;
+  const cells = Array.from(t.querySelectorAll('td'));
+  return {head: t.tHead.textContent.trim().slice(0, 30), hidden: box.scrollWidth - box.clientWidth,
+          wrapped: cells.filter((c) => c.getClientRects().length && c.getBoundingClientRect().height > 1.8 * line)
+                        .map((c) => c.textContent.trim())};
+});
+"""
+
+
+def test_table_one_reads_at_a_glance_on_a_laptop_screen(smoke_book, tmp_path):
+    """Table I on the results page at 1366 x 768: the paper's quantity first, in a table that needs no scrolling
+    and whose intervals do not wrap; the other measures in a second table that fits as well."""
+    skip_without_chromium()
+    html = smoke_book / "_build" / "html"
+    with served_folder(html) as root, chromium(tmp_path / "profile") as driver:
+        driver.set_window_size(1366, 768)
+        driver.get(root + "book/generated/results.html")
+        tables = driver.execute_script(_TABLE_FIT)
+    assert len(tables) == 2 and tables[0]["head"].startswith("model") and "loss" in tables[0]["head"], tables
+    for table in tables:
+        assert table["hidden"] <= 1, f"{table['head']}: {table['hidden']} px hidden behind a scrollbar"
+        assert not table["wrapped"], f"{table['head']}: cells wrap over lines: {table['wrapped'][:3]}"

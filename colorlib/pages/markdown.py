@@ -38,7 +38,9 @@ class MarkdownOutput:
         return self.text
 
     def _repr_html_(self) -> str:
-        return MarkdownIt("commonmark").enable("table").render(self.text)
+        """The HTML copy, in a `colorlib-table` box: the book's style (book/_static/book.css) keeps a number
+        and its interval on one line there, so a table of numbers reads at a glance."""
+        return f'<div class="colorlib-table">\n{MarkdownIt("commonmark").enable("table").render(self.text)}</div>\n'
 
 
 _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
