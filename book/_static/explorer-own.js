@@ -19,10 +19,6 @@
   "use strict";
   var core = window.ColorlibExplorerCore, fill = core.fill;
 
-  function mb(bytes) {
-    return (bytes / 1e6).toFixed(1);
-  }
-
   function OwnPhoto(explorer, box) {
     var self = this, el = explorer.el;
     this.explorer = explorer;
@@ -100,7 +96,8 @@
             got += step.value.length;
             done += step.value.length;
             self.el.own_progress.value = Math.min(done / total, 1);
-            self.say(fill(text.own_fetching, { done: mb(done), total: mb(total) }), false);
+            var mb = { done: (done / 1e6).toFixed(1), total: (total / 1e6).toFixed(1) };
+            self.say(fill(text.own_fetching, mb), false);
             return next();
           });
         }

@@ -11,6 +11,7 @@ ids, the blank value and every word it shows from the data it is given and hard-
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import NamedTuple
 
 from .. import COMBINED_MODELS
@@ -86,7 +87,6 @@ OWN_SCORED = (
     "your photo is in colour: MSE and ΔE2000 score the blend against its own colours "
     "(at the models' working size, as Table I scores)"
 )
-OWN_LABEL = "your photo: {name} ({width}×{height})"
 # A photo is grey when at most OWN_GREY_SHARE of its pixels (at the working size) have a chroma above
 # OWN_GREY_CHROMA Lab units: a grey photo saved in colour (JPEG's rounding) stays far below.
 OWN_GREY_CHROMA, OWN_GREY_SHARE = 3.0, 0.01
@@ -109,8 +109,9 @@ TEXT = {
     "failed": "The explorer could not start: {error}", "no_rule_code": "this page has no code for the rule {rule}",
     "load_failed": "could not load {url} ({status})",
     # a reader's own photo
-    "no_truth": OWN_NO_TRUTH, "own_scored": OWN_SCORED, "own_label": OWN_LABEL, "own_unnamed": "photo",
-    "own_head": "Use your own photo:", "own_drop": "drop it here or", "own_pick": "choose a photo…",
+    "no_truth": OWN_NO_TRUTH, "own_scored": OWN_SCORED, "own_label": "your photo: {name} ({width}×{height})",
+    "own_unnamed": "photo", "own_head": "Use your own photo:", "own_drop": "drop it here or",
+    "own_pick": "choose a photo…",
     "own_runs": "The six models run in this browser{weight}; the photo never leaves it.",
     "own_weight": " ({mb} MB, fetched once)", "own_save": "save the blend as PNG", "own_saved_as": "{name}.blend.png",
     "own_off": "Not in this build: {reason}.", "own_reading": "reading {name}…",
@@ -129,19 +130,14 @@ TEXT = {
 # fmt: on
 
 
-def format_mse(value: float) -> str:
-    """How the readouts show an MSE (the page formats with the contract's digits)."""
-    return NO_VALUE if not math.isfinite(value) else f"{value:.{MSE_DIGITS}f}"
+def format_readout(value: float, digits: int) -> str:
+    """How a readout shows a number: to `digits` decimals, or NO_VALUE (the page: the same, in explorer.js)."""
+    return NO_VALUE if not math.isfinite(value) else f"{value:.{digits}f}"
 
 
-def format_colourfulness(value: float) -> str:
-    """How the readouts show a colourfulness (the page formats with the contract's digits)."""
-    return NO_VALUE if not math.isfinite(value) else f"{value:.{COLOURFULNESS_DIGITS}f}"
-
-
-def format_delta_e(value: float) -> str:
-    """How the ΔE2000 readout shows a mean colour difference."""
-    return NO_VALUE if not math.isfinite(value) else f"{value:.{DELTA_E_DIGITS}f}"
+format_mse = partial(format_readout, digits=MSE_DIGITS)
+format_colourfulness = partial(format_readout, digits=COLOURFULNESS_DIGITS)
+format_delta_e = partial(format_readout, digits=DELTA_E_DIGITS)  # a mean ΔE2000
 
 
 def contract() -> dict:

@@ -17,10 +17,6 @@ from .contract import DATA, ID_PREFIXES, IDS, NO_VALUE, ROOT, TEXT
 esc = html.escape
 
 
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name.lower())
-
-
 def controls_html(contract: Mapping) -> str:
     """The rule choice, its note, the temperature slider and, after the rule, the vividness slider."""
     rules, k = contract["rules"], contract["vividness"]
@@ -88,8 +84,9 @@ def explorer_html(bundle: Mapping | Path, web: Mapping | None = None) -> str:
     contract, initial, prefix = bundle["contract"], bundle["initial"], ID_PREFIXES
     options = "".join(f'<option value="{i}">{esc(p["name"])}</option>' for i, p in enumerate(bundle["photos"]))
     presets = "".join(
-        f'<button type="button" id="{prefix["preset"]}{_slug(name)}" data-preset="{esc(name)}">{esc(name)}</button>'
+        f'<button type="button" id="{prefix["preset"]}{slug}" data-preset="{esc(name)}">{esc(name)}</button>'
         for name in bundle["presets"]
+        for slug in ["".join(c if c.isalnum() else "-" for c in name.lower())]
     )
     sliders = "".join(
         f'<div class="cx-slider"><label for="{w}">{esc(m)}</label><input type="range" id="{w}" min="0"'

@@ -1,14 +1,12 @@
-"""The combination rules in the explorer: how each combines the stored maps, and the temperature stops.
+"""The combination rules in the explorer (the one registry of them is :data:`colorlib.rules.RULES`): how
+each combines the stored maps, and the temperature stops.
 
-Which rules there are, with their labels and flags, is :data:`colorlib.rules.RULES` (the one registry);
-the contract carries them to the page. The weighted mean (the paper's rule, the default) keeps using the
-weight sliders. Every other rule combines the models whose slider is above zero, with their weights
-ignored (so the ``bgy-combined`` preset gives each rule over blue, green and yellow, as the study scores
-it), in float64, as ``book/_static/explorer-core.js`` computes it. The temperature family has its own
-slider, from 0 (the most saturated member) to ∞ (the members' plain mean).
-
-The learned hue-band rule is not offered: its weights are fitted on calibration photos, which only
-the study beyond the paper has, for its own models, not for the six models the explorer blends.
+The weighted mean (the paper's rule, the default) keeps using the weight sliders. Every other rule
+combines the models whose slider is above zero as equals (so the ``bgy-combined`` preset gives each rule
+over blue, green and yellow, as the study scores it), in float64, as ``book/_static/explorer-core.js``
+does. The temperature family's slider runs from 0 (the most saturated member) to ∞ (the plain mean).
+The learned hue-band rule is not offered: its weights are fitted on calibration photos, which only the
+study beyond the paper has, for its own models.
 """
 
 from __future__ import annotations

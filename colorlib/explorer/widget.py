@@ -34,7 +34,6 @@ from .contract import (
     ID_PREFIXES,
     IDS,
     NO_VALUE,
-    OWN_LABEL,
     OWN_NO_TRUTH,
     OWN_SCORED,
     TEXT,
@@ -225,7 +224,7 @@ class WeightExplorer(widgets.VBox):
         self.own = own
         self._cache.pop(OWN, None)
         h, w = own.shape
-        label = OWN_LABEL.format(name=name, width=w, height=h)
+        label = TEXT["own_label"].format(name=name, width=w, height=h)
         options = [o for o in self.photo.options if o[1] != OWN] + [(label, OWN)]
         with self._hold():
             self.photo.options = options
