@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -83,14 +84,30 @@ def softmax(stack: torch.Tensor, temperature: float) -> torch.Tensor:
     return (weights * stack).sum(dim=0)
 
 
+class Rule(NamedTuple):
+    """A rule as the explorer, colorize and the study name it: its label, its arithmetic, its controls."""
+
+    label: str
+    combine: Callable[..., torch.Tensor]  # a stack (K, ..., 2, H, W), then the temperature if it uses one
+    uses_weights: bool = False  # True: the members weighted (the explorer's sliders); False: as equals
+    uses_temperature: bool = False
+
+
+# The one registry of the rules that need no fitting, for the study, colorize and the explorer: their names,
+# labels and flags reach the page through its contract, and explorer-core.js checks it has code for each.
+MEAN, SOFTMAX = "mean", "softmax"
+RULES: dict[str, Rule] = {
+    MEAN: Rule("weighted mean (the paper's)", mean, uses_weights=True),  # as equals: the plain mean
+    "chroma-mean": Rule("chroma-keeping mean", chroma_mean),
+    "median": Rule("median", median),
+    "most-saturated": Rule("most saturated", most_saturated),
+    SOFTMAX: Rule("softmax over chroma (temperature T)", softmax, uses_temperature=True),
+}
+
+
 def fixed_rules() -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
     """Every rule that needs no fitting, by the name the study gives it (temperatures as T<value>)."""
-    rules: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-        "mean": mean,
-        "chroma-mean": chroma_mean,
-        "median": median,
-        "most-saturated": most_saturated,
-    }
+    rules = {name: r.combine for name, r in RULES.items() if not r.uses_temperature}
     for t in RULE_TEMPERATURES:
         rules[f"T{t:g}"] = lambda s, t=t: softmax(s, t)
     return rules

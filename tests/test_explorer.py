@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import math
-import shutil
-import subprocess
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,16 +20,20 @@ from colorlib.errors import UserError
 from colorlib.explorer.bundle import explorer_data, export_explorer_data, from_bundle, load_explorer_data, to_bundle
 from colorlib.explorer.contract import (
     APPROXIMATE_MESSAGE,
+    DATA,
+    ID_PREFIXES,
+    IDS,
     OWN_NO_TRUTH,
     OWN_SCORED,
     PRESETS,
+    ROOT,
+    TEXT,
     VIVIDNESS_INITIAL,
     VIVIDNESS_MAX,
     VIVIDNESS_MIN,
     VIVIDNESS_STEP,
     ZERO_MESSAGE,
     Preset,
-    contract,
     format_colourfulness,
     format_delta_e,
     format_mse,
@@ -57,7 +61,7 @@ from colorlib.scoring.metrics import mse_ab
 
 from .helpers import REPO, fake_evaluation
 
-CORE = REPO / "book" / "_static" / "explorer-core.js"
+JS = ("explorer-core.js", "explorer.js", "explorer-own.js")
 
 
 @pytest.fixture(scope="module")
@@ -170,23 +174,36 @@ def test_presets_need_all_their_models(ev):
 
 
 def test_explorer_html_has_the_controls_and_inline_data(data):
+    """Every id and word of the contract, the presets and the data, which cannot break out of its tag."""
     bundle = to_bundle(data)
     bundle["photos"][0]["name"] = "a</script><b>.jpg"  # must not break out of the data tag
-    page = explorer_html(bundle)
-    assert page.startswith('<div id="colorlib-explorer"')
-    for m in TRAINED_MODELS:
-        assert f'id="w-{m}"' in page and 'type="range"' in page
+    page = explorer_html(bundle, web={"unavailable": "no Node"})
+    assert page.startswith(f'<div id="{ROOT}"') and 'type="range"' in page
+    for ident in [*IDS.values(), *(ID_PREFIXES["weight"] + m for m in TRAINED_MODELS)]:
+        assert f'id="{ident}"' in page
+    for key in ("photo", "presets", "rule", "temperature", "mse", "colourfulness", "own_head", "own_save", "notes"):
+        assert TEXT[key] in html.unescape(page), key
+    assert f"{TEXT['mse_all'].format(n=len(data.photos))} <span" in page
     for name in PRESETS:
         assert f'data-preset="{name}"' in page
-    for ident in ("photo-select", "mse-readout", "mse-all-readout", "colourfulness-readout", "explorer-message"):
-        assert f'id="{ident}"' in page
     assert page.count("</script>") == 1 and "a&lt;/script&gt;&lt;b&gt;.jpg" in page
-    start = page.index('class="colorlib-explorer-data">') + len('class="colorlib-explorer-data">')
+    start = page.index(f'class="{DATA}">') + len(f'class="{DATA}">')
     assert json.loads(page[start : page.index("</script>")]) == json.loads(json.dumps(bundle))
-    linked = explorer_html(bundle, data_src="explorer-data/explorer.json", inline=False)
-    assert 'data-src="explorer-data/explorer.json"' in linked and "colorlib-explorer-data" not in linked
-    with pytest.raises(UserError):
-        explorer_html(bundle, inline=False)
+
+
+def test_the_scripts_hard_code_no_id_or_word_of_the_contract():
+    """They read the bundle's contract; only the two classes explorer.js finds the root and data by are written
+    in it, and they are the contract's."""
+    scripts = {name: (REPO / "book" / "_static" / name).read_text(encoding="utf-8") for name in JS}
+    for name, text in scripts.items():
+        code = re.sub(r"/\*.*?\*/|//[^\n]*", "", text, flags=re.S)  # comments may name them
+        strings = " | ".join(re.findall(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', code))
+        for ident in [*IDS.values(), *ID_PREFIXES.values()]:
+            assert not re.search(f"[\"'#]{re.escape(ident)}[\"']", strings), (name, ident)
+        for word in TEXT.values():
+            fixed = max(re.split(r"\{\w+\}", word), key=len)  # its longest part without a field
+            assert len(fixed) < 6 or fixed not in strings, (name, word)
+    assert f'var ROOT = "{ROOT}", DATA = "{DATA}";' in scripts["explorer.js"]
 
 
 # --- the Jupyter widget ------------------------------------------------------------------------------
@@ -407,108 +424,3 @@ def test_a_grey_photo_has_nothing_to_score_against(ev):
         assert (w.delta_e_box.layout.display == "none") == (score is None)
         w.photo.value = 0
         w.vividness.value = 1.0
-
-
-# --- explorer-core.js under Node: the same arithmetic ----------------------------------------------------
-
-
-def _node(script: str) -> str:
-    node = shutil.which("node")
-    if not node:
-        pytest.skip("Node.js is not installed")
-    run = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    return run.stdout
-
-
-def _core(body: str, **inputs) -> dict:
-    """Run `body` under Node with explorer-core.js as `core` and `inputs` as `input`; it prints JSON."""
-    return json.loads(
-        _node(f"const core = require({json.dumps(str(CORE))});\nconst input = {json.dumps(inputs)};\n{body}")
-    )
-
-
-def test_core_vividness_and_exact_mse_are_colorlibs_to_the_bit(data):
-    stats = [
-        {"gram": p.stats.gram, "cross": p.stats.cross, "energy": p.stats.energy, "peak": p.stats.peak}
-        for p in data.photos
-    ]
-    cases = [([1, 1, 1, 0, 0, 0], k) for k in (0.0, 0.35, 1.0, 1.5, 2.2, 3.0)] + [([3, 0, 7, 1, 0, 20], 1.85)]
-    ab = np.random.default_rng(2).uniform(-1, 1, 200)
-    got = _core(
-        """
-        const out = input.cases.map(([raw, k]) => {
-          const w = core.normalize(raw);
-          return {mse: input.stats.map(s => core.mse(s, w, k)), clip: input.stats.map(s => core.mayClip(s, w, k)),
-                  ab: Array.from(core.vivid(Float64Array.from(input.ab), k))};
-        });
-        console.log(JSON.stringify(out));
-        """,
-        stats=stats,
-        cases=cases,
-        ab=ab.tolist(),
-    )
-    for (weights, k), page in zip(cases, got, strict=True):
-        assert page["mse"] == [p.stats.mse(weights, k) for p in data.photos], (weights, k)
-        assert page["clip"] == [p.stats.may_clip(weights, k) for p in data.photos], (weights, k)
-        assert page["ab"] == vivid(ab, k).tolist(), k
-    assert any(any(page["clip"]) for page in got) and not any(got[2]["clip"])  # k = 1: never
-
-
-def test_core_ciede2000_is_scikit_images():
-    """Golden pairs: Sharma's published ones (hue wrap-around, grey, near-grey) and random Lab colours."""
-    sharma = [
-        (50, 2.6772, -79.7751, 50, 0, -82.7485), (50, -1, 2, 50, 0, 0), (50, 2.49, -0.001, 50, -2.49, 0.0009),
-        (50, 2.5, 0, 50, 0, -2.5), (50, 2.5, 0, 73, 25, -18), (50, 0, 0, 50, -1, 2),
-        (60.2574, -34.0099, 36.2677, 60.4626, -34.1751, 39.4387),
-        (22.7233, 20.0904, -46.694, 23.0331, 14.973, -42.5619), (2.0776, 0.0795, -1.135, 0.9033, -0.0636, -0.5514),
-        (50, 0, 0, 50, 0, 0), (50, 0, 0, 60, 0, 0),
-    ]  # fmt: skip
-    rng = np.random.default_rng(7)
-    random = np.column_stack(
-        [
-            rng.uniform(0, 100, 300),
-            rng.uniform(-128, 127, (300, 2)),
-            rng.uniform(0, 100, 300),
-            rng.uniform(-128, 127, (300, 2)),
-        ]
-    )
-    pairs = np.vstack([np.asarray(sharma, float), random])
-    got = np.asarray(
-        _core("console.log(JSON.stringify(input.pairs.map(p => core.deltaE2000(...p))));", pairs=pairs.tolist())
-    )
-    want = deltaE_ciede2000(pairs[:, :3], pairs[:, 3:])
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    assert got[0] == pytest.approx(2.0425, abs=1e-4) and got[-1] != got[-2]
-
-
-def test_core_scores_a_photo_in_colour_as_colorlib_does(ev, tmp_path):
-    """The photo's own colours (core.ownTruth), in_colour, and the MSE and mean ΔE2000 of a blend against them."""
-    rgb = ev.validation.photos[2]
-    own = _own(rgb)
-    h, w = rgb.shape[:2]
-    rgba = np.concatenate([rgb, np.full((h, w, 1), 255, np.uint8)], axis=-1)
-    (tmp_path / "in.bin").write_bytes(rgba.tobytes())
-    weights, k = [1, 0, 1, 0, 0, 2], 1.5
-    pred = own.combined_ab(weights, MEAN, 1.0, k)[(slice(None), *own.info.box)]
-    got = _core(
-        f"""
-        const rgba = new Uint8Array(require('fs').readFileSync({json.dumps(str(tmp_path / "in.bin"))}));
-        const prepared = core.workingInput(rgba, {w}, {h}, 64, 100.0);
-        const truth = core.ownTruth(prepared, 100.0, 128.0), n = truth.L.length, pred = Float64Array.from(input.pred);
-        console.log(JSON.stringify({{L: Array.from(truth.L), ab: Array.from(truth.ab),
-          colour: core.inColour(truth.ab, n, 128.0, input.own),
-          grey: core.inColour(new Float64Array(2 * n), n, 128.0, input.own),
-          mse: core.mapsMse(pred, truth.ab), deltaE: core.meanDeltaE(truth.L, pred, truth.ab, 128.0)}}));
-        """,
-        pred=pred.astype(np.float64).ravel().tolist(),
-        own=contract()["own"],
-    )
-    lightness, ab = own.truth()
-    box = (slice(None), *own.info.box)
-    assert np.array_equal(np.asarray(got["ab"]), ab[box].astype(np.float64).ravel())
-    assert np.array_equal(np.asarray(got["L"]), (lightness[box][0] * 100.0).astype(np.float64).ravel())
-    assert got["colour"] == own.in_colour is True and got["grey"] is False
-    score = own.score(weights, MEAN, 1.0, k)
-    assert got["mse"] == pytest.approx(score.mse, rel=1e-12)
-    assert got["deltaE"] == pytest.approx(score.delta_e, rel=1e-5)  # scikit-image computes float32 Lab in float32

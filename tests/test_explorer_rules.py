@@ -117,8 +117,8 @@ def test_page_offers_every_rule_and_a_temperature_slider(data):
     offered = bundle["contract"]["rules"]
     assert [r["name"] for r in offered] == list(RULES)
     for r in offered:
-        rule = RULES[r["name"]]
-        assert (r["label"], r["uses_weights"], r["uses_temperature"]) == rule
+        rule = RULES[r["name"]]  # colorlib.rules' registry
+        assert (r["label"], r["uses_weights"], r["uses_temperature"]) == (rule.label, *rule[-2:])
         assert r["note"] == rule_note(r["name"])
         assert f'<option value="{r["name"]}">{html.escape(r["label"])}</option>' in page
     assert "hue-band" not in "".join(RULES) and LEARNED_NOTE.split(":")[0] in page

@@ -1,5 +1,5 @@
-"""The explorer page's models and runtime (colorlib.explorer.web), and its arithmetic (explorer-core.js)
-under Node: the same numbers as colorlib, checked without a browser. The page itself is tested in
+"""The explorer page's models and runtime (colorlib.explorer.web), checked without a browser; its
+arithmetic (explorer-core.js) under Node is tests/test_explorer_core.py, the page itself is tested in
 headless Chromium (tests/test_browser.py, tests/test_browser_own.py)."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from colorlib import train as T
 from colorlib.checkpoint import load_model
@@ -28,12 +27,9 @@ from colorlib.explorer.web import (
     probe_input,
     web_config,
 )
-from colorlib.lab import lab_lightness, pad_info, resize_and_pad
 from colorlib.model import ColorNet, ModelConfig
 
 from .helpers import REPO, tiny_folder, train_config
-
-CORE = REPO / "book" / "_static" / "explorer-core.js"
 
 
 @pytest.fixture(scope="module")
@@ -162,78 +158,6 @@ def test_own_photo_from_bad_bytes_is_one_line(checkpoints):
     for data, reason in ((b"", "empty file"), (b"not a photo", "not an image")):
         with pytest.raises(ImageLoadError, match=reason):
             OwnPhoto.from_bytes("x.jpg", data, colorizers)
-
-
-# --- explorer-core.js under Node ------------------------------------------------------------------------
-
-
-def _node(script: str) -> str:
-    node = shutil.which("node")
-    if not node:
-        pytest.skip("Node.js is not installed")
-    run = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    return run.stdout
-
-
-@pytest.mark.parametrize(
-    "height, width, size",
-    [(300, 300, 256), (768, 1024, 256), (37, 500, 256), (200, 90, 64), (1000, 60, 256), (12, 10, 64)],
-)
-def test_core_prepares_the_networks_input_exactly_as_colorlib(tmp_path, height, width, size):
-    """Pillow's bicubic resize (to the bit, both pass orders), pad_info's placement and lab_lightness."""
-    rng = np.random.default_rng(height * width)
-    rgb = np.asarray(Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)))
-    rgba = np.concatenate([rgb, np.full((height, width, 1), 255, np.uint8)], axis=-1)
-    (tmp_path / "in.bin").write_bytes(rgba.tobytes())
-    out = _node(
-        f"""
-        const core = require({json.dumps(str(CORE))});
-        const fs = require('fs');
-        const rgba = new Uint8Array(fs.readFileSync({json.dumps(str(tmp_path / "in.bin"))}));
-        const r = core.workingInput(rgba, {width}, {height}, {size}, 100.0);
-        const inner = core.resizeBicubic(rgba, {width}, {height}, r.info.innerWidth, r.info.innerHeight);
-        fs.writeFileSync({json.dumps(str(tmp_path / "x.bin"))}, Buffer.from(r.input.buffer));
-        fs.writeFileSync({json.dumps(str(tmp_path / "inner.bin"))}, Buffer.from(inner.buffer));
-        const L = core.lightness(rgba, {height * width});
-        fs.writeFileSync({json.dumps(str(tmp_path / "L.bin"))}, Buffer.from(L.buffer));
-        console.log(JSON.stringify(r.info));
-        """
-    )
-    info = json.loads(out)
-    square, expected = resize_and_pad(rgb, size)
-    assert info["top"] == expected.top and info["left"] == expected.left
-    assert (info["innerHeight"], info["innerWidth"]) == (expected.inner_height, expected.inner_width)
-    assert pad_info(height, width, size) == expected
-    inner = np.frombuffer((tmp_path / "inner.bin").read_bytes(), np.uint8).reshape(*square[expected.box].shape[:2], 4)
-    assert np.array_equal(inner[..., :3], square[expected.box])
-    x = np.frombuffer((tmp_path / "x.bin").read_bytes(), np.float32)
-    assert np.array_equal(x, (lab_lightness(square) / 100).astype(np.float32).ravel())
-    lightness = np.frombuffer((tmp_path / "L.bin").read_bytes(), np.float32)
-    assert np.array_equal(lightness, lab_lightness(rgb).astype(np.float32).ravel())
-
-
-def test_core_rounds_linear_light_to_the_byte_the_formula_gives():
-    """The table of thresholds gives, for every value tried, the byte sRGB's formula rounds to."""
-    out = _node(
-        f"""
-        const core = require({json.dumps(str(CORE))});
-        let bad = 0, n = 0;
-        for (let i = -100; i <= 1100000; i++) {{
-          const v = i / 1000000;
-          n++;
-          if (core.toByte(v) !== core.byteOfLinear(v)) bad++;
-        }}
-        for (let k = 0; k < 200000; k++) {{
-          const v = Math.random();
-          n++;
-          if (core.toByte(v) !== core.byteOfLinear(v)) bad++;
-        }}
-        console.log(JSON.stringify({{bad, n}}));
-        """
-    )
-    result = json.loads(out)
-    assert result["n"] > 1_000_000 and result["bad"] == 0
 
 
 def test_make_web_without_npm_warns_and_goes_on(tmp_path):

@@ -2,7 +2,8 @@
  * The explorer's arithmetic, with no page behind it (explorer.js draws, explorer-own.js brings a
  * reader's photo): window.ColorlibExplorerCore in a browser, module.exports under Node.
  *
- * What it reproduces, and how closely (the browser test and tests/test_explorer_core.py measure it):
+ * What it reproduces, and how closely (tests/test_explorer_core.py measures it under Node against golden
+ * vectors from colorlib's Python reference, the browser tests on the page):
  * - colorlib.explorer.reference: the taps of upsample_bilinear, the weighted blend summed member by
  *   member, the vividness step (vivid), MseStats.mse and may_clip with the same loops in the same
  *   order, in_colour, and the combination rules of colorlib.rules. These run in float64 on the
@@ -10,7 +11,7 @@
  *   mean's readouts to the last digit shown).
  * - A reader's photo in colour is scored as colorlib.scoring.metrics.score_photo scores: its own ab
  *   (scikit-image's rgb2lab) and the MSE and mean CIEDE2000 (scikit-image's deltaE_ciede2000, in
- *   float64; tests/test_explorer.py holds both to scikit-image's numbers under Node).
+ *   float64; held to scikit-image's numbers).
  * - The picture: Lab -> sRGB by scikit-image's lab2rgb formulas in float64. colorlib draws its
  *   pictures with its own float32 conversion (colorlib.lab.lab_planes_to_rgb_fast), so a rare pixel
  *   lies one level apart. The sRGB curve is applied through a table of the exact thresholds between
@@ -18,8 +19,8 @@
  * - A reader's photo (colorlib colorize's way in): Pillow's bicubic resize with its fixed-point
  *   coefficients and 8-bit passes (colorlib.lab.resize_and_pad), pad_info's placement, and
  *   colorlib.lab.lab_lightness, so the networks get the same input to the last bit or so.
- * Every scale, step and name comes from the bundle's contract (colorlib.explorer.contract); only the
- * constants of the colour space itself live here.
+ * Every scale, step, name and word comes from the bundle's contract (colorlib.explorer.contract); only
+ * the constants of the colour space itself live here.
  */
 (function (root, factory) {
   "use strict";
@@ -414,8 +415,8 @@
     return out;
   }
 
-  // The rules other than the weighted mean, by the names colorlib.explorer.rules gives them (the
-  // contract lists which the page offers; explorer.js refuses to start if one of them is missing here).
+  // The code of the rules other than the weighted mean, by their names in colorlib.rules.RULES (the
+  // contract lists them, with their labels and flags; explorer.js refuses to start if one is missing here).
   var RULES = {
     "chroma-mean": chromaMean,
     median: median,
@@ -431,8 +432,9 @@
     return RULES[rule](chosen, plane, new Float64Array(2 * plane), t, abScale);
   }
 
-  function format(v, digits) {
-    return isFinite(v) ? v.toFixed(digits) : "\u2013";
+  // A word of the contract with its {fields} filled in.
+  function fill(text, fields) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return key in fields ? String(fields[key]) : all; });
   }
 
   // --- a reader's photo: colorlib.lab's way in -------------------------------------------------------
@@ -572,7 +574,7 @@
   return {
     rint: rint, byteOfLinear: byteOfLinear, toByte: toByte, labToRgb: labToRgb, taps: taps, render: render,
     colourfulness: colourfulness, mse: mse, mayClip: mayClip, vivid: vivid, mapsMse: mapsMse, normalize: normalize,
-    blendMean: blendMean, RULES: RULES, combine: combine, format: format, padInfo: padInfo,
+    blendMean: blendMean, RULES: RULES, combine: combine, fill: fill, padInfo: padInfo,
     resizeBicubic: resizeBicubic, lightness: lightness, workingInput: workingInput, cropAb: cropAb,
     ownTruth: ownTruth, inColour: inColour, deltaE2000: deltaE2000, meanDeltaE: meanDeltaE,
   };

@@ -13,41 +13,30 @@
  * mean ΔE2000); a grey one has nothing to score against. Photos above the contract's preview size are
  * shown smaller while the sliders move; the saved PNG is always the full resolution. The models and
  * the runtime are fetched only when the reader picks a photo, with a progress bar. Markup:
- * colorlib.explorer.html.own_photo_html.
+ * colorlib.explorer.html.own_photo_html; its ids and every word said here: the contract's.
  */
 (function () {
   "use strict";
-  var core = window.ColorlibExplorerCore;
-
-  function fmtMB(bytes) {
-    return (bytes / 1e6).toFixed(1) + " MB";
-  }
+  var core = window.ColorlibExplorerCore, fill = core.fill;
 
   function OwnPhoto(explorer, box) {
-    var self = this;
+    var self = this, el = explorer.el;
     this.explorer = explorer;
     this.contract = explorer.contract;
+    this.text = explorer.contract.text;
     this.box = box;
     this.web = JSON.parse(box.getAttribute("data-web") || "{}");
-    this.input = box.querySelector("#own-file");
-    this.progress = box.querySelector("#own-progress");
-    this.status = box.querySelector("#own-status");
-    this.save = box.querySelector("#own-save");
+    this.el = el;
     this.sessions = null; // promise of {name: InferenceSession}
     this.busy = false;
     this.timings = null; // ms since the photo was chosen: decoded, models, predicted, shown (the benchmark reads it)
     this.photo = null;
     var off = box.getAttribute("data-unavailable");
-    if (off) return this.disable("Not in this build: " + off + ".");
-    if (location.protocol === "file:") {
-      return this.disable(
-        "This page was opened from a file, and a browser does not let such a page load its models. " +
-          "Serve the book instead: run `make serve` in the repository and open the address it prints."
-      );
-    }
-    this.input.addEventListener("change", function () {
-      if (self.input.files.length) self.choose(self.input.files[0]);
-      self.input.value = ""; // the same file again is a new choice
+    if (off) return this.disable(fill(this.text.own_off, { reason: off }));
+    if (location.protocol === "file:") return this.disable(this.text.own_from_file);
+    this.el.own_file.addEventListener("change", function () {
+      if (self.el.own_file.files.length) self.choose(self.el.own_file.files[0]);
+      self.el.own_file.value = ""; // the same file again is a new choice
     });
     ["dragenter", "dragover"].forEach(function (type) {
       box.addEventListener(type, function (e) {
@@ -63,38 +52,38 @@
       var files = e.dataTransfer && e.dataTransfer.files;
       if (files && files.length) self.choose(files[0]);
     });
-    this.save.addEventListener("click", function () { self.download(); });
+    this.el.own_save.addEventListener("click", function () { self.download(); });
     explorer.root.addEventListener("input", function () { self.refreshSave(); });
-    explorer.select.addEventListener("change", function () { self.refreshSave(); });
+    el.photo.addEventListener("change", function () { self.refreshSave(); });
     this.say("", false);
   }
 
   OwnPhoto.prototype.disable = function (text) {
-    this.input.disabled = true;
+    this.el.own_file.disabled = true;
     this.box.classList.add("cx-own-off");
     this.say(text, false);
   };
 
   OwnPhoto.prototype.say = function (text, error) {
-    this.status.textContent = text;
-    this.status.classList.toggle("cx-own-error", !!error);
+    this.el.own_status.textContent = text;
+    this.el.own_status.classList.toggle("cx-own-error", !!error);
     this.box.dataset.state = error ? "error" : this.busy ? "busy" : this.photo ? "ready" : "idle";
   };
 
   OwnPhoto.prototype.refreshSave = function () {
-    this.save.disabled = this.busy || !this.explorer.current || !this.explorer.controls().w;
+    this.el.own_save.disabled = this.busy || !this.explorer.current || !this.explorer.controls().w;
   };
 
   // The models, once: the runtime's script, its WebAssembly and the six files, with one progress bar.
   OwnPhoto.prototype.models = function () {
     if (this.sessions) return this.sessions;
-    var self = this, web = this.web, base = document.baseURI;
+    var self = this, web = this.web, base = document.baseURI, text = this.text;
     var total = web.runtime.wasm_bytes + web.models.reduce(function (s, m) { return s + m.bytes; }, 0);
     var done = 0;
-    this.progress.hidden = false;
+    this.el.own_progress.hidden = false;
     function fetchBytes(url) {
       return fetch(url).then(function (r) {
-        if (!r.ok) throw new Error("could not load " + url + " (" + r.status + ")");
+        if (!r.ok) throw new Error(fill(text.load_failed, { url: url, status: r.status }));
         var reader = r.body.getReader(), parts = [], got = 0;
         function next() {
           return reader.read().then(function (step) {
@@ -106,8 +95,9 @@
             parts.push(step.value);
             got += step.value.length;
             done += step.value.length;
-            self.progress.value = Math.min(done / total, 1);
-            self.say("fetching the models: " + fmtMB(done) + " of " + fmtMB(total), false);
+            self.el.own_progress.value = Math.min(done / total, 1);
+            var mb = { done: (done / 1e6).toFixed(1), total: (total / 1e6).toFixed(1) };
+            self.say(fill(text.own_fetching, mb), false);
             return next();
           });
         }
@@ -120,7 +110,7 @@
       var tag = document.createElement("script");
       tag.src = runtimeBase + web.runtime.script;
       tag.onload = resolve;
-      tag.onerror = function () { reject(new Error("could not load the runtime " + tag.src)); };
+      tag.onerror = function () { reject(new Error(fill(text.own_no_runtime, { url: tag.src }))); };
       document.head.appendChild(tag);
     });
     this.sessions = script
@@ -141,35 +131,34 @@
             .then(function (session) { sessions[m.name] = session; });
         });
         return chain.then(function () {
-          self.progress.hidden = true;
+          self.el.own_progress.hidden = true;
           return sessions;
         });
       });
-    this.sessions.catch(function () { self.sessions = null; self.progress.hidden = true; });
+    this.sessions.catch(function () { self.sessions = null; self.el.own_progress.hidden = true; });
     return this.sessions;
   };
 
   // The photo's pixels as stored (no colour management, EXIF orientation applied), after checking its
   // size from its header; transparency is put over white, as colorlib.data.photos does.
   OwnPhoto.prototype.decode = function (file) {
-    var name = file.name || "photo", limit = this.contract.own.max_pixels;
-    if (!file.size) return Promise.reject(new Error(name + ": empty file"));
+    var text = this.text, name = file.name || text.own_unnamed, limit = this.contract.own.max_pixels;
+    function error(key, fields) { // said: in the reader's words already
+      return Object.assign(new Error(fill(text[key], Object.assign({ name: name }, fields))), { said: true });
+    }
+    if (!file.size) return Promise.reject(error("own_empty"));
     var url = URL.createObjectURL(file);
     var header = new Promise(function (resolve, reject) {
       var img = new Image();
       img.onload = function () { resolve(img); };
-      img.onerror = function () { reject(new Error(name + ": not an image (format not recognised)")); };
+      img.onerror = function () { reject(error("own_unknown")); };
       img.src = url;
     });
     return header
       .then(function (img) {
         var w = img.naturalWidth, h = img.naturalHeight;
-        if (!w || !h) throw new Error(name + ": not an image (no size)");
-        if (w * h > limit) {
-          throw new Error(
-            name + ": too large (" + w + "x" + h + " pixels, the limit is " + limit.toLocaleString("en") + ")"
-          );
-        }
+        if (!w || !h) throw error("own_no_size");
+        if (w * h > limit) throw error("own_too_large", { width: w, height: h, limit: limit.toLocaleString("en") });
         return createImageBitmap(file, {
           colorSpaceConversion: "none", premultiplyAlpha: "none", imageOrientation: "from-image",
         });
@@ -187,8 +176,8 @@
         return { rgba: data, width: canvas.width, height: canvas.height };
       })
       .catch(function (err) {
-        if (err.message.indexOf(name + ": ") === 0) throw err;
-        throw new Error(name + ": cannot decode (" + err.message + ")");
+        if (err.said) throw err;
+        throw error("own_undecodable", { error: err.message });
       })
       .finally(function () { URL.revokeObjectURL(url); });
   };
@@ -202,7 +191,8 @@
         feeds[web.input] = new ort.Tensor("float32", input.input, [1, 1, size, size]);
         return sessions[name].run(feeds).then(function (out) {
           members.push(core.cropAb(out[web.output].data, input.info));
-          self.say("colorizing: " + members.length + " of " + self.explorer.models.length + " models", false);
+          var count = { done: members.length, total: self.explorer.models.length };
+          self.say(fill(self.text.own_model_done, count), false);
         });
       });
     });
@@ -230,18 +220,18 @@
       view = Explorer.makeView(vh, vw, vL, info.innerHeight, info.innerWidth);
     }
     return {
-      name: name, label: "your photo: " + name + " (" + w + "\u00d7" + h + ")", height: h, width: w,
+      name: name, label: fill(this.text.own_label, { name: name, width: w, height: h }), height: h, width: w,
       abHeight: info.innerHeight, abWidth: info.innerWidth, members: members, truth: null, stats: null,
       score: score, view: view, full: full, originalRgba: original,
     };
   };
 
   OwnPhoto.prototype.choose = function (file) {
-    var self = this, t0 = performance.now(), marks = {};
+    var self = this, t0 = performance.now(), marks = {}, text = this.text, name = file.name || text.own_unnamed;
     if (this.busy) return Promise.resolve();
     this.busy = true;
     this.refreshSave();
-    this.say("reading " + (file.name || "the photo") + "\u2026", false);
+    this.say(fill(text.own_reading, { name: name }), false);
     var size = this.explorer.bundle.size, lScale = this.contract.scales.L, pixels;
     return this.decode(file)
       .then(function (decoded) {
@@ -251,13 +241,13 @@
       })
       .then(function (sessions) {
         marks.models = performance.now() - t0;
-        self.say("colorizing\u2026", false);
+        self.say(text.own_colorizing, false);
         var input = core.workingInput(pixels.rgba, pixels.width, pixels.height, size, lScale);
         var abScale = self.contract.scales.ab, truth = core.ownTruth(input, lScale, abScale);
         var score = core.inColour(truth.ab, truth.L.length, abScale, self.contract.own) ? truth : null;
         return self.predict(sessions, input, size).then(function (members) {
           marks.predicted = performance.now() - t0;
-          return self.build(file.name || "photo", pixels, input.info, members, score);
+          return self.build(name, pixels, input.info, members, score);
         });
       })
       .then(function (photo) {
@@ -268,11 +258,7 @@
         marks.shown = performance.now() - t0;
         self.timings = marks;
         self.busy = false;
-        self.say(
-          "Your photo, colorized by the six models in this browser in " + (marks.shown / 1000).toFixed(1) +
-            " s; the sliders, presets and rules blend it.",
-          false
-        );
+        self.say(fill(text.own_done, { seconds: (marks.shown / 1000).toFixed(1) }), false);
         self.refreshSave();
       })
       .catch(function (err) {
@@ -291,9 +277,9 @@
     canvas.height = blend.height;
     canvas.getContext("2d").putImageData(new ImageData(blend.rgba, blend.width, blend.height), 0, 0);
     canvas.toBlob(function (png) {
-      var a = document.createElement("a"), base = (self.explorer.current.name || "photo").replace(/\.[^.]*$/, "");
+      var a = document.createElement("a"), name = self.explorer.current.name || self.text.own_unnamed;
       a.href = URL.createObjectURL(png);
-      a.download = base + ".blend.png";
+      a.download = fill(self.text.own_saved_as, { name: name.replace(/\.[^.]*$/, "") });
       document.body.appendChild(a);
       a.click();
       a.remove();
@@ -301,13 +287,13 @@
     }, "image/png");
   };
 
-  function attach(root, explorer) {
-    var box = root.querySelector("#own-photo");
+  function attach(explorer) {
+    var box = explorer.el.own;
     if (box && !explorer.ownPhoto) explorer.ownPhoto = new OwnPhoto(explorer, box);
   }
 
-  document.addEventListener("colorlib-explorer-ready", function (e) { attach(e.target, e.detail); }, true);
-  document.querySelectorAll(".colorlib-explorer").forEach(function (root) {
-    if (root.colorlibExplorer) attach(root, root.colorlibExplorer);
+  document.addEventListener("colorlib-explorer-ready", function (e) { attach(e.detail); }, true);
+  document.querySelectorAll("." + window.ColorlibExplorer.ROOT).forEach(function (root) {
+    if (root.colorlibExplorer) attach(root.colorlibExplorer);
   });
 })();

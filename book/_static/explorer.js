@@ -4,8 +4,9 @@
  * page; arithmetic: explorer-core.js; a reader's own photo: explorer-own.js.
  *
  * Per validation photo the bundle holds the quantised lightness and each trained model's ab
- * prediction, and its contract (colorlib.explorer.contract) holds every scale, step, rule, caption
- * and message: this file names none of them. After the rule, the vividness k scales the blend's
+ * prediction, and its contract (colorlib.explorer.contract) holds every scale, step, rule, element id,
+ * caption and word: this file names none of them (but the classes of the page's root and data, found
+ * before the contract is read). After the rule, the vividness k scales the blend's
  * colours and clips them (core.vivid), on the validation photos and on a reader's own. Moving a
  * control reads the controls (controls()), computes the blend and its readouts from them (compute(),
  * no page access) and draws the result (paint()). How closely this matches colorlib is said, and
@@ -41,16 +42,7 @@
     });
   }
 
-  function loadBundle(root) {
-    var inline = root.querySelector("script.colorlib-explorer-data");
-    if (inline) return Promise.resolve(JSON.parse(inline.textContent));
-    var src = root.getAttribute("data-src");
-    if (!src) return Promise.reject(new Error("no data in the page and no data-src"));
-    return fetch(new URL(src, document.baseURI)).then(function (r) {
-      if (!r.ok) throw new Error("could not load " + src + " (" + r.status + ")");
-      return r.json();
-    });
-  }
+  var ROOT = "colorlib-explorer", DATA = "colorlib-explorer-data"; // the contract's ROOT and DATA
 
   // A photo's view: the pixels drawn and where each samples the photo's ab map.
   function makeView(height, width, L, abHeight, abWidth) {
@@ -58,14 +50,14 @@
   }
 
   function Explorer(root, bundle) {
-    var c = bundle.contract, self = this;
+    var c = bundle.contract, self = this, el = (this.el = {});
     this.root = root;
     this.bundle = bundle;
     this.contract = c;
     this.models = bundle.models;
     this.rules = {};
     c.rules.forEach(function (r) {
-      if (!r.uses_weights && !core.RULES[r.name]) throw new Error("this page has no code for the rule " + r.name);
+      if (!r.uses_weights && !core.RULES[r.name]) throw new Error(core.fill(c.text.no_rule_code, { rule: r.name }));
       self.rules[r.name] = r;
     });
     this.photos = []; // promises of decoded validation photos, by index
@@ -77,48 +69,33 @@
     this.version = 0;
     this.lastAb = null; // the shown photo's combined ab at its map's size (read by the browser test)
     this.lastMs = null; // how long the last update took, in ms (read by the benchmark)
-    function $(sel) { return root.querySelector(sel); }
-    this.sliders = this.models.map(function (m) { return root.querySelector('input[data-model="' + m + '"]'); });
-    this.shares = this.models.map(function (m) { return root.querySelector("#share-" + CSS.escape(m)); });
-    this.select = $("#photo-select");
+    function byId(id) { return root.querySelector("#" + CSS.escape(id)); }
+    Object.keys(c.ids).forEach(function (key) { el[key] = byId(c.ids[key]); }); // the own part's: null without it
+    this.sliders = this.models.map(function (m) { return byId(c.id_prefixes.weight + m); });
+    this.shares = this.models.map(function (m) { return byId(c.id_prefixes.share + m); });
     this.canvases = {};
-    root.querySelectorAll("canvas[data-role]").forEach(function (cv) { self.canvases[cv.dataset.role] = cv; });
-    this.readouts = {
-      mse: $("#mse-readout"),
-      mseAll: $("#mse-all-readout"),
-      colourfulness: $("#colourfulness-readout"),
-      original: $("#colourfulness-original"),
-      deltaE: $("#delta-e-readout"),
-      deltaEBox: $("#delta-e-box"),
-      note: $("#score-note"),
-    };
-    this.message = $("#explorer-message");
-    this.status = $("#explorer-status");
-    this.ruleSelect = $("#rule-select");
-    this.ruleNote = $("#rule-note");
-    this.temperature = $("#temperature");
-    this.temperatureBox = $("#temperature-box");
-    this.temperatureValue = $("#temperature-value");
-    this.vividness = $("#vividness");
-    this.vividnessValue = $("#vividness-value");
-    this.temperature.addEventListener("input", function () { self.update(); });
-    this.vividness.addEventListener("input", function () { self.update(); });
-    this.ruleSelect.addEventListener("change", function () { self.update(); });
-    this.sliders.forEach(function (s) {
-      s.addEventListener("input", function () { self.update(); });
+    Object.keys(c.captions).forEach(function (role) { self.canvases[role] = byId(c.id_prefixes.canvas + role); });
+    [el.temperature, el.vividness].concat(this.sliders).forEach(function (input) {
+      input.addEventListener("input", function () { self.update(); });
     });
+    el.rule.addEventListener("change", function () { self.update(); });
     root.querySelectorAll("button[data-preset]").forEach(function (button) {
       button.addEventListener("click", function () { self.applyPreset(button.getAttribute("data-preset")); });
     });
-    this.select.addEventListener("change", function () { self.show(self.select.value); });
+    el.photo.addEventListener("change", function () { self.show(el.photo.value); });
   }
+
+  // A readout's text: the value to `digits` decimals, or the contract's word for none.
+  Explorer.prototype.format = function (v, digits) {
+    return isFinite(v) ? v.toFixed(digits) : this.contract.text.none;
+  };
 
   Explorer.prototype.applyPreset = function (name) {
     var preset = this.bundle.presets[name];
     if (!preset) return;
     var self = this;
     this.models.forEach(function (m, i) { self.sliders[i].value = String(preset.weights[m] || 0); });
-    this.vividness.value = String(preset.vividness);
+    this.el.vividness.value = String(preset.vividness);
     this.update();
   };
 
@@ -144,7 +121,7 @@
     });
     promise.then(function (photo) { self.decoded[index] = photo; });
     this.photos[index] = promise;
-    promise.catch(function (err) { self.fail(err); });
+    promise.catch(function (err) { fail(self.root, self.contract, err); });
     return promise;
   };
 
@@ -155,10 +132,10 @@
   // vividness k.
   Explorer.prototype.controls = function () {
     var raw = this.sliders.map(function (s) { return Number(s.value); });
-    var stop = this.contract.temperatures[Number(this.temperature.value)];
+    var el = this.el, stop = this.contract.temperatures[Number(el.temperature.value)];
     return {
-      raw: raw, w: core.normalize(raw), rule: this.rules[this.ruleSelect.value], t: stop.value, stop: stop,
-      k: Number(this.vividness.value),
+      raw: raw, w: core.normalize(raw), rule: this.rules[el.rule.value], t: stop.value, stop: stop,
+      k: Number(el.vividness.value),
     };
   };
 
@@ -223,15 +200,15 @@
   };
 
   Explorer.prototype.paint = function (photo, ctl, result) {
-    var c = this.contract, self = this, d = c.digits, dash = "\u2013";
-    this.ruleNote.textContent = ctl.rule.note;
-    this.temperature.disabled = !ctl.rule.uses_temperature;
-    this.temperatureBox.hidden = !ctl.rule.uses_temperature;
-    this.temperatureValue.textContent = ctl.stop.label;
-    this.vividnessValue.textContent = ctl.k.toFixed(2);
+    var c = this.contract, self = this, d = c.digits, text = c.text, el = this.el;
+    el.rule_note.textContent = ctl.rule.note;
+    el.temperature.disabled = !ctl.rule.uses_temperature;
+    el.temperature_box.hidden = !ctl.rule.uses_temperature;
+    el.temperature_value.textContent = ctl.stop.label;
+    el.vividness_value.textContent = ctl.k.toFixed(2);
     this.shares.forEach(function (out, i) {
-      if (ctl.rule.uses_weights) out.textContent = ctl.w ? (100 * ctl.w[i]).toFixed(0) + "%" : dash;
-      else out.textContent = ctl.raw[i] > 0 ? "in" : dash;
+      if (ctl.rule.uses_weights) out.textContent = ctl.w ? (100 * ctl.w[i]).toFixed(0) + "%" : text.none;
+      else out.textContent = ctl.raw[i] > 0 ? text.share_in : text.none;
     });
     this.root.querySelectorAll("button[data-preset]").forEach(function (button) {
       var preset = self.bundle.presets[button.getAttribute("data-preset")];
@@ -239,19 +216,19 @@
         self.models.every(function (m, i) { return ctl.raw[i] === (preset.weights[m] || 0); });
       button.setAttribute("aria-pressed", match ? "true" : "false");
     });
-    this.message.textContent = ctl.w ? "" : c.messages.zero;
+    el.message.textContent = ctl.w ? "" : text.zero;
     this.root.classList.toggle("cx-zero", !ctl.w);
-    this.readouts.mseAll.textContent = result.pending ? "\u2026" : core.format(result.mseAll, d.mse);
-    this.readouts.mse.textContent = core.format(result.mse, d.mse);
-    this.readouts.deltaE.textContent = core.format(result.deltaE, d.delta_e);
-    this.readouts.deltaEBox.hidden = !(photo && photo.score);
-    var notes = result.approximate ? [c.messages.approximate] : [];
-    if (photo && !photo.stats) notes.push(photo.score ? c.messages.own_scored : c.messages.no_truth);
-    this.readouts.note.textContent = notes.join(" ");
+    el.mse_all.textContent = result.pending ? text.pending : this.format(result.mseAll, d.mse);
+    el.mse.textContent = this.format(result.mse, d.mse);
+    el.delta_e.textContent = this.format(result.deltaE, d.delta_e);
+    el.delta_e_box.hidden = !(photo && photo.score);
+    var notes = result.approximate ? [text.approximate] : [];
+    if (photo && !photo.stats) notes.push(photo.score ? text.own_scored : text.no_truth);
+    el.score_note.textContent = notes.join(" ");
     this.lastAb = result.ab;
     if (!photo) return;
     var rgba = this.draw(this.canvases.blend, photo, result.ab);
-    this.readouts.colourfulness.textContent = result.ab ? core.format(core.colourfulness(rgba), d.colourfulness) : dash;
+    el.colourfulness.textContent = result.ab ? this.format(core.colourfulness(rgba), d.colourfulness) : text.none;
   };
 
   Explorer.prototype.update = function () {
@@ -278,7 +255,7 @@
     this.showing = key;
     var found = key === "own" ? Promise.resolve(this.own) : this.photo(Number(key));
     return found.then(function (photo) {
-      if (self.select.value !== String(key)) return; // another photo was picked meanwhile
+      if (self.el.photo.value !== String(key)) return; // another photo was picked meanwhile
       self.showing = null;
       self.current = photo;
       self.root.classList.toggle("cx-own-shown", key === "own");
@@ -286,7 +263,7 @@
         ? self.put(self.canvases.original, photo.view, photo.originalRgba)
         : self.draw(self.canvases.original, photo, photo.truth);
       self.draw(self.canvases.gray, photo, new Float64Array(2 * photo.abHeight * photo.abWidth));
-      self.readouts.original.textContent = core.format(core.colourfulness(original), self.contract.digits.colourfulness);
+      self.el.original.textContent = self.format(core.colourfulness(original), self.contract.digits.colourfulness);
       self.update(); // it says when the explorer is ready
     });
   };
@@ -302,14 +279,14 @@
   // The reader's photo (explorer-own.js): offered in the photo list and shown.
   Explorer.prototype.showOwn = function (photo) {
     this.own = photo;
-    var option = this.select.querySelector('option[value="own"]');
+    var select = this.el.photo, option = select.querySelector('option[value="own"]');
     if (!option) {
       option = document.createElement("option");
       option.value = "own";
-      this.select.appendChild(option);
+      select.appendChild(option);
     }
     option.textContent = photo.label;
-    this.select.value = "own";
+    select.value = "own";
     return this.show("own");
   };
 
@@ -330,35 +307,37 @@
     if (photo) this.root.dataset.state = pending || this.showing != null ? "loading" : "ready";
   };
 
-  Explorer.prototype.fail = function (err) {
-    this.root.dataset.state = "error";
-    if (this.message) this.message.textContent = "The explorer could not start: " + err.message;
-  };
+  // Say on the page that the explorer could not start (where its contract, and so its message, is known).
+  function fail(root, c, err) {
+    root.dataset.state = "error";
+    var message = c && root.querySelector("#" + CSS.escape(c.ids.message));
+    if (message) message.textContent = core.fill(c.text.failed, { error: err.message });
+  }
 
   Explorer.makeView = makeView;
+  Explorer.ROOT = ROOT;
   window.ColorlibExplorer = Explorer;
 
   function init(root) {
     if (root.dataset.initialised) return;
     root.dataset.initialised = "true";
     root.dataset.state = "loading";
-    loadBundle(root)
-      .then(function (bundle) {
+    var contract = null;
+    Promise.resolve()
+      .then(function () {
+        var bundle = JSON.parse(root.querySelector("script." + DATA).textContent);
+        contract = bundle.contract;
         var explorer = new Explorer(root, bundle);
         root.colorlibExplorer = explorer;
-        if (explorer.status) explorer.status.hidden = true;
+        explorer.el.status.hidden = true;
         root.dispatchEvent(new CustomEvent("colorlib-explorer-ready", { detail: explorer }));
-        return explorer.show(explorer.select.value || "0");
+        return explorer.show(explorer.el.photo.value || "0");
       })
-      .catch(function (err) {
-        root.dataset.state = "error";
-        var msg = root.querySelector("#explorer-message");
-        if (msg) msg.textContent = "The explorer could not start: " + err.message;
-      });
+      .catch(function (err) { fail(root, contract, err); });
   }
 
   function initAll() {
-    document.querySelectorAll(".colorlib-explorer").forEach(init);
+    document.querySelectorAll("." + ROOT).forEach(init);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initAll);

@@ -182,10 +182,15 @@ def _shrink(ab: np.ndarray, size: int, ab_size: int) -> np.ndarray:
 # --- the bundle: one JSON file with PNGs inside ---------------------------------------------------
 
 
-def _png(arr: np.ndarray) -> str:
+def to_png(arr: np.ndarray) -> bytes:
+    """A uint8 image (grey or RGB) as PNG bytes (the widget shows its pictures so too)."""
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(arr, np.uint8)).save(buf, format="PNG", compress_level=6)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def _png(arr: np.ndarray) -> str:
+    return base64.b64encode(to_png(arr)).decode("ascii")
 
 
 def _unpng(text: str) -> np.ndarray:

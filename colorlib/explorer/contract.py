@@ -1,15 +1,17 @@
-"""The explorer's contract: every constant the book's page and the Jupyter widget share.
+"""The explorer's contract: every constant, element id and word the book's page and the Jupyter widget share.
 
 The bundle (:mod:`colorlib.explorer.bundle`) carries :func:`contract` as its ``contract`` entry, so the
 page (``book/_static/explorer*.js``) reads the scales, the quantisation, the rules with their labels
-and notes, the temperature stops, the captions, the blank value and the messages from the data it
-is given and hard-codes none of them; the widget (:mod:`colorlib.explorer.widget`) imports the same
-names from here. A change here reaches both.
+and notes (from the one registry, :data:`colorlib.rules.RULES`), the temperature stops, the element
+ids, the blank value and every word it shows from the data it is given and hard-codes none of them;
+:mod:`colorlib.explorer.html` writes the markup from the same names and the widget
+(:mod:`colorlib.explorer.widget`) imports them from here. A change here reaches all three.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import NamedTuple
 
 from .. import COMBINED_MODELS
@@ -18,7 +20,7 @@ from ..ensemble import VIVIDNESS_RANGE
 from ..lab import AB_SCALE, L_SCALE
 from .rules import INITIAL_TEMPERATURE, LEARNED_NOTE, MAPS_NOTE, RULES, TEMPERATURES, format_temperature, rule_note
 
-BUNDLE_FORMAT = "colorlib-explorer/3"
+BUNDLE_FORMAT = "colorlib-explorer/4"
 AB_ZERO, AB_STEPS = 128, 127  # ab in [-1, 1] <-> uint8 q: ab = (q - 128) / 127
 L_LEVELS = 255  # L in [0, 100] <-> uint8 q: L = q * 100 / 255
 WEIGHT_MAX = 100  # sliders run over whole numbers 0..WEIGHT_MAX; weights are normalised to sum 1
@@ -26,6 +28,25 @@ BLANK = 238  # the blend's placeholder grey (every channel) when every weight is
 MSE_DIGITS, COLOURFULNESS_DIGITS, DELTA_E_DIGITS = 4, 2, 2  # decimals the readouts show
 CAPTIONS = {"original": "original", "gray": "grayscale (the input)", "blend": "blend"}
 ZERO_MESSAGE = "All weights are zero: move a slider above zero to blend (weights are normalised to sum to 1)."
+NO_VALUE = "–"  # a readout with nothing to show
+
+# The page's elements by id (the widget's parts carry the class colorlib-<id>); a prefix is followed by a
+# model's name (its slider, its share), a picture's role or a preset's name written as a slug.
+# fmt: off
+IDS = {
+    "status": "explorer-status", "message": "explorer-message", "photo": "photo-select", "rule": "rule-select",
+    "rule_note": "rule-note", "temperature": "temperature", "temperature_box": "temperature-box",
+    "temperature_value": "temperature-value", "vividness": "vividness", "vividness_value": "vividness-value",
+    "mse": "mse-readout", "mse_all": "mse-all-readout", "delta_e": "delta-e-readout", "delta_e_box": "delta-e-box",
+    "colourfulness": "colourfulness-readout", "original": "colourfulness-original", "score_note": "score-note",
+    "own": "own-photo", "own_file": "own-file", "own_progress": "own-progress", "own_status": "own-status",
+    "own_save": "own-save",
+}
+# fmt: on
+ID_PREFIXES = {"weight": "w-", "share": "share-", "canvas": "canvas-", "preset": "preset-"}
+# What the page looks for before it has read this: its root (class and id; explorer.css styles it) and the
+# inline data in it, by class. explorer.js names the same two; tests/test_explorer.py checks it.
+ROOT, DATA = "colorlib-explorer", "colorlib-explorer-data"
 
 # The vividness k, after the rule: the blend's normalised ab times k, clipped to [-1, 1]
 # (colorlib.explorer.reference.vivid); k = 1 is the blend itself.
@@ -71,19 +92,52 @@ OWN_SCORED = (
 OWN_GREY_CHROMA, OWN_GREY_SHARE = 3.0, 0.01
 
 
-def format_mse(value: float) -> str:
-    """How the readouts show an MSE (the page formats with the contract's digits)."""
-    return "–" if not math.isfinite(value) else f"{value:.{MSE_DIGITS}f}"
+# The words the page shows: labels, readouts and what it says as it works; a {field} is filled in (core.fill
+# on the page, str.format here).
+# fmt: off
+TEXT = {
+    # labels and readouts
+    "photo": "photo", "presets": "presets:", "rule": "rule", "temperature": "temperature T",
+    "notes": f"{MAPS_NOTE} {LEARNED_NOTE}",
+    "mse": "MSE (this photo):", "delta_e": "ΔE2000 (this photo):", "mse_all": "mean MSE ({n} validation photos):",
+    "colourfulness": "colourfulness:", "original": "original:", "none": NO_VALUE, "pending": "…",
+    "share_in": "in",  # a model that a rule other than the weighted mean takes, as an equal
+    # what the page says
+    "status": "These controls come alive in the built book (its explorer.js); in Jupyter, use the widget "
+              "(colorlib.explorer.widget.explorer).",
+    "zero": ZERO_MESSAGE, "approximate": APPROXIMATE_MESSAGE,
+    "failed": "The explorer could not start: {error}", "no_rule_code": "this page has no code for the rule {rule}",
+    "load_failed": "could not load {url} ({status})",
+    # a reader's own photo
+    "no_truth": OWN_NO_TRUTH, "own_scored": OWN_SCORED, "own_label": "your photo: {name} ({width}×{height})",
+    "own_unnamed": "photo", "own_head": "Use your own photo:", "own_drop": "drop it here or",
+    "own_pick": "choose a photo…",
+    "own_runs": "The six models run in this browser{weight}; the photo never leaves it.",
+    "own_weight": " ({mb} MB, fetched once)", "own_save": "save the blend as PNG", "own_saved_as": "{name}.blend.png",
+    "own_off": "Not in this build: {reason}.", "own_reading": "reading {name}…",
+    "own_from_file": "This page was opened from a file, and a browser does not let such a page load its models. "
+                     "Serve the book instead: run `make serve` in the repository and open the address it prints.",
+    "own_fetching": "fetching the models: {done} MB of {total} MB",
+    "own_no_runtime": "could not load the runtime {url}", "own_colorizing": "colorizing…",
+    "own_model_done": "colorizing: {done} of {total} models",
+    "own_done": "Your photo, colorized by the six models in this browser in {seconds} s; the sliders, presets and "
+                "rules blend it.",
+    # a photo the page cannot take, in colorlib.data.photos's words
+    "own_empty": "{name}: empty file", "own_unknown": "{name}: not an image (format not recognised)",
+    "own_no_size": "{name}: not an image (no size)", "own_undecodable": "{name}: cannot decode ({error})",
+    "own_too_large": "{name}: too large ({width}x{height} pixels, the limit is {limit})",
+}
+# fmt: on
 
 
-def format_colourfulness(value: float) -> str:
-    """How the readouts show a colourfulness (the page formats with the contract's digits)."""
-    return "–" if not math.isfinite(value) else f"{value:.{COLOURFULNESS_DIGITS}f}"
+def format_readout(value: float, digits: int) -> str:
+    """How a readout shows a number: to `digits` decimals, or NO_VALUE (the page: the same, in explorer.js)."""
+    return NO_VALUE if not math.isfinite(value) else f"{value:.{digits}f}"
 
 
-def format_delta_e(value: float) -> str:
-    """How the ΔE2000 readout shows a mean colour difference."""
-    return "–" if not math.isfinite(value) else f"{value:.{DELTA_E_DIGITS}f}"
+format_mse = partial(format_readout, digits=MSE_DIGITS)
+format_colourfulness = partial(format_readout, digits=COLOURFULNESS_DIGITS)
+format_delta_e = partial(format_readout, digits=DELTA_E_DIGITS)  # a mean ΔE2000
 
 
 def contract() -> dict:
@@ -95,13 +149,9 @@ def contract() -> dict:
         "blank": BLANK,
         "digits": {"mse": MSE_DIGITS, "colourfulness": COLOURFULNESS_DIGITS, "delta_e": DELTA_E_DIGITS},
         "captions": CAPTIONS,
-        "messages": {
-            "zero": ZERO_MESSAGE,
-            "no_truth": OWN_NO_TRUTH,
-            "own_scored": OWN_SCORED,
-            "approximate": APPROXIMATE_MESSAGE,
-            "notes": f"{MAPS_NOTE} {LEARNED_NOTE}",
-        },
+        "ids": IDS,
+        "id_prefixes": ID_PREFIXES,
+        "text": TEXT,
         "vividness": {
             "min": VIVIDNESS_MIN,
             "max": VIVIDNESS_MAX,
@@ -111,14 +161,9 @@ def contract() -> dict:
             "note": VIVIDNESS_NOTE,
         },
         "rules": [
-            {
-                "name": name,
-                "label": r.label,
-                "uses_weights": r.uses_weights,
-                "uses_temperature": r.uses_temperature,
-                "note": rule_note(name),
-            }
-            for name, r in RULES.items()
+            {"name": n, "label": r.label, "note": rule_note(n)}
+            | {"uses_weights": r.uses_weights, "uses_temperature": r.uses_temperature}
+            for n, r in RULES.items()
         ],
         # JSON has no infinity: null stands for T = ∞ (the plain mean)
         "temperatures": [{"value": None if math.isinf(t) else t, "label": format_temperature(t)} for t in TEMPERATURES],

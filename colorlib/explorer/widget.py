@@ -17,24 +17,26 @@ same sliders then blend it; a photo in colour is scored against its own colours 
 
 from __future__ import annotations
 
-import io
 from contextlib import contextmanager
 from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
-from PIL import Image
 
 from ..ensemble import load_colorizer
 from ..errors import UserError
 from ..scoring.metrics import colourfulness
-from .bundle import ExplorerData, explorer_data
+from .bundle import ExplorerData, explorer_data, to_png
 from .contract import (
     APPROXIMATE_MESSAGE,
     BLANK,
     CAPTIONS,
+    ID_PREFIXES,
+    IDS,
+    NO_VALUE,
     OWN_NO_TRUTH,
     OWN_SCORED,
+    TEXT,
     VIVIDNESS_INITIAL,
     VIVIDNESS_LABEL,
     VIVIDNESS_MAX,
@@ -43,7 +45,6 @@ from .contract import (
     VIVIDNESS_STEP,
     WEIGHT_MAX,
     ZERO_MESSAGE,
-    contract,
     format_colourfulness,
     format_delta_e,
     format_mse,
@@ -54,12 +55,6 @@ from .rules import INITIAL_TEMPERATURE, MEAN, RULES, TEMPERATURES, format_temper
 
 DISPLAY_WIDTH = 256
 OWN = -1  # the photo picker's value for the reader's own photo
-
-
-def _png(rgb: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 class WeightExplorer(widgets.VBox):
@@ -81,9 +76,11 @@ class WeightExplorer(widgets.VBox):
         self.shares = {m: widgets.Label() for m in data.models}
         self.presets = {name: widgets.Button(description=name) for name in data.presets}
         self.photo = widgets.Dropdown(
-            options=[(p.name, i) for i, p in enumerate(data.photos)], value=0, description="photo"
+            options=[(p.name, i) for i, p in enumerate(data.photos)], value=0, description=TEXT["photo"]
         )
-        self.rule = widgets.Dropdown(options=[(r.label, n) for n, r in RULES.items()], value=MEAN, description="rule")
+        self.rule = widgets.Dropdown(
+            options=[(r.label, n) for n, r in RULES.items()], value=MEAN, description=TEXT["rule"]
+        )
         self.rule_note = widgets.Label()
         self.temperature = widgets.SelectionSlider(
             options=[(format_temperature(t), t) for t in TEMPERATURES], value=INITIAL_TEMPERATURE, description="T"
@@ -107,20 +104,20 @@ class WeightExplorer(widgets.VBox):
         self.colourfulness_readout = widgets.Label()
         self.colourfulness_original = widgets.Label()
         self.delta_e_readout = widgets.Label()
-        self.delta_e_box = widgets.HBox([widgets.Label("· ΔE2000 (this photo):"), self.delta_e_readout])
+        self.delta_e_box = widgets.HBox([widgets.Label(f"· {TEXT['delta_e']}"), self.delta_e_readout])
         self.score_note = widgets.Label()
         self.message = widgets.Label()
         # Each part carries a CSS class named like its element id on the static page (``w-blue``,
         # ``mse-readout``...), so that in a browser, and in the browser test, it can be found.
-        parts = {f"w-{m}": s for m, s in self.sliders.items()} | {f"share-{m}": s for m, s in self.shares.items()}
-        parts |= {"photo-select": self.photo, "explorer-message": self.message, **self.images}
-        parts |= {"rule-select": self.rule, "rule-note": self.rule_note, "temperature": self.temperature}
-        parts |= {"vividness": self.vividness, "delta-e-readout": self.delta_e_readout, "score-note": self.score_note}
-        parts |= {"mse-readout": self.mse_readout, "mse-all-readout": self.mse_all_readout}
-        parts |= {"colourfulness-readout": self.colourfulness_readout}
-        parts |= {"colourfulness-original": self.colourfulness_original}
-        parts |= {"own-file": self.upload, "own-status": self.upload_status}
-        for name, part in parts.items():
+        parts = {"photo": self.photo, "message": self.message, "rule": self.rule, "rule_note": self.rule_note}
+        parts |= {"temperature": self.temperature, "vividness": self.vividness, "score_note": self.score_note}
+        parts |= {"mse": self.mse_readout, "mse_all": self.mse_all_readout, "delta_e": self.delta_e_readout}
+        parts |= {"colourfulness": self.colourfulness_readout, "original": self.colourfulness_original}
+        parts |= {"own_file": self.upload, "own_status": self.upload_status}
+        named = {IDS[key]: part for key, part in parts.items()} | self.images
+        for prefix, group in ((ID_PREFIXES["weight"], self.sliders), (ID_PREFIXES["share"], self.shares)):
+            named |= {prefix + m: part for m, part in group.items()}
+        for name, part in named.items():
             part.add_class(f"colorlib-{name}")
         for button in self.presets.values():
             button.add_class("colorlib-preset")
@@ -137,7 +134,7 @@ class WeightExplorer(widgets.VBox):
         super().__init__(
             [
                 row(self.upload, self.upload_status),
-                row(self.photo, widgets.Label("presets:"), *self.presets.values()),
+                row(self.photo, widgets.Label(TEXT["presets"]), *self.presets.values()),
                 row(
                     widgets.VBox([row(self.sliders[m], self.shares[m]) for m in data.models]),
                     widgets.VBox(
@@ -146,20 +143,20 @@ class WeightExplorer(widgets.VBox):
                 ),
                 row(*(widgets.VBox([self.images[r], widgets.Label(c)]) for r, c in CAPTIONS.items())),
                 row(
-                    widgets.Label("MSE (this photo):"),
+                    widgets.Label(TEXT["mse"]),
                     self.mse_readout,
                     self.delta_e_box,
-                    widgets.Label(f"· mean MSE ({len(data.photos)} validation photos):"),
+                    widgets.Label(f"· {TEXT['mse_all'].format(n=len(data.photos))}"),
                     self.mse_all_readout,
-                    widgets.Label("· colourfulness:"),
+                    widgets.Label(f"· {TEXT['colourfulness']}"),
                     self.colourfulness_readout,
-                    widgets.Label("(original:"),
+                    widgets.Label(f"({TEXT['original']}"),
                     self.colourfulness_original,
                     widgets.Label(")"),
                 ),
                 self.score_note,
                 self.message,
-                widgets.HTML(f"<small>{contract()['messages']['notes']}</small>"),
+                widgets.HTML(f"<small>{TEXT['notes']}</small>"),
             ]
         )
         self.add_class("colorlib-explorer")
@@ -207,7 +204,7 @@ class WeightExplorer(widgets.VBox):
         if key not in self._cache:
             p = self._current()
             original = p.original()
-            self._cache[key] = (_png(original), _png(p.grayscale()), format_colourfulness(colourfulness(original)))
+            self._cache[key] = (to_png(original), to_png(p.grayscale()), format_colourfulness(colourfulness(original)))
         return self._cache[key]
 
     def _uploaded(self, files) -> None:
@@ -215,7 +212,7 @@ class WeightExplorer(widgets.VBox):
         if not files:
             return
         file = files[0] if isinstance(files, (list, tuple)) else next(iter(files.values()))
-        name = file.get("name") or "photo"
+        name = file.get("name") or TEXT["own_unnamed"]
         self.upload_status.value = f"colorizing {name} with {len(self.data.models)} models..."
         try:
             if self._colorizers is None:  # each trained model on its own, in the explorer's order
@@ -227,7 +224,8 @@ class WeightExplorer(widgets.VBox):
         self.own = own
         self._cache.pop(OWN, None)
         h, w = own.shape
-        options = [o for o in self.photo.options if o[1] != OWN] + [(f"your photo: {name} ({w}×{h})", OWN)]
+        label = TEXT["own_label"].format(name=name, width=w, height=h)
+        options = [o for o in self.photo.options if o[1] != OWN] + [(label, OWN)]
         with self._hold():
             self.photo.options = options
             self.photo.value = OWN
@@ -252,16 +250,17 @@ class WeightExplorer(widgets.VBox):
         self.temperature.layout.display = None if uses.uses_temperature else "none"
         if sum(weights) == 0:
             for label in self.shares.values():
-                label.value = "–"
+                label.value = NO_VALUE
             self.message.value = ZERO_MESSAGE
-            self.mse_readout.value = self.mse_all_readout.value = self.colourfulness_readout.value = "–"
-            self.images["blend"].value = _png(np.full((*photo.view_shape, 3), BLANK, np.uint8))
+            self.mse_readout.value = self.mse_all_readout.value = self.colourfulness_readout.value = NO_VALUE
+            self.images["blend"].value = to_png(np.full((*photo.view_shape, 3), BLANK, np.uint8))
             return
         for m, share, w in zip(self.data.models, normalized_weights(weights), weights, strict=True):
-            self.shares[m].value = f"{100 * share:.0f}%" if uses.uses_weights else ("in" if w > 0 else "–")
+            taken = TEXT["share_in"] if w > 0 else NO_VALUE
+            self.shares[m].value = f"{100 * share:.0f}%" if uses.uses_weights else taken
         preview = photo.preview(weights, rule, t, k)
         self.message.value = ""
-        self.images["blend"].value = _png(preview.rgb)
+        self.images["blend"].value = to_png(preview.rgb)
         self.mse_readout.value = format_mse(score.mse if score else preview.mse)
         self.mse_all_readout.value = format_mse(self._all_photos_mse(weights, rule, t, k))
         self.colourfulness_readout.value = format_colourfulness(preview.colourfulness)
@@ -269,7 +268,7 @@ class WeightExplorer(widgets.VBox):
     def _show_scores(self, photo, score, approximate: bool) -> None:
         """The ΔE2000 readout (a reader's photo in colour) and the note under the readouts."""
         self.delta_e_box.layout.display = None if score else "none"
-        self.delta_e_readout.value = format_delta_e(score.delta_e) if score else "–"
+        self.delta_e_readout.value = format_delta_e(score.delta_e) if score else NO_VALUE
         notes = [APPROXIMATE_MESSAGE] if approximate else []
         if photo is self.own:
             notes.append(OWN_SCORED if photo.in_colour else OWN_NO_TRUTH)
