@@ -5,7 +5,7 @@
 #   make book                  paper scale (256 px, 2,000 batches of 4), data ../shared/data/landscapes
 #   make book PROFILE=smoke    tiny and fast, what the tests build
 #   make book DATA=~/photos    any folder of photos
-#   make book SEED=1 PM_ARGS="-p lr 0.0005"   another seed, any training parameter of train.ipynb
+#   make book SEED=1 PM_ARGS="-p lr 0.0005"   another seed, any setting of colorlib train (colorlib/spec.py)
 #   make book CORES=1          one job at a time (the numbers are the same: each run has THREADS threads)
 #   make book CLUSTER=slurm    every training run as a SLURM job (workflow/profiles/slurm)
 #   make beyond                the "Beyond the paper" study (seeds, fitted weights, a/b axis sets, L1)

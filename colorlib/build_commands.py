@@ -86,7 +86,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from .workflow.variant import publish
+    from .pages.provenance import publish
 
     publish(args.variant, args.out, Path.cwd())
     return 0

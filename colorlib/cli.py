@@ -15,6 +15,7 @@ from . import ALL_MODELS, TRAINED_MODELS, __version__
 from .build_commands import add_commands
 from .errors import UserError, run_command
 from .files import atomic_write_text
+from .spec import PRECISIONS, SplitParams, TrainConfig, add_options, given, read_spec
 
 log = logging.getLogger("colorlib")
 
@@ -66,19 +67,12 @@ def _write_text(path: Path, text: str, option: str) -> None:
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
-    from .data import SplitParams, format_report, make_manifest, scan_folder, write_manifest
+    from .data import format_report, make_manifest, scan_folder, write_manifest
 
     _check_output_file(args.out, "--out")
+    params = SplitParams(**given(args, SplitParams))  # checked before the folder is read
     folder = _data_dir(args.data_dir, download=args.download)
     report = scan_folder(folder, progress=not args.quiet, cache_dir=args.cache)
-    params = SplitParams(
-        per_colour=args.per_colour,
-        baseline=args.baseline,
-        validation=args.validation,
-        seed=args.seed,
-        test=args.test,
-        calibration=args.calibration,
-    )
     manifest = make_manifest(report, params, str(folder))
     try:
         changed = write_manifest(manifest, args.out)
@@ -91,23 +85,15 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .data import read_manifest
-    from .train import TrainConfig, train
+    from .train import train
 
-    cfg = TrainConfig(  # its values are checked before anything is read or written
-        dataset=args.dataset,
-        iterations=args.iterations,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        image_size=args.image_size,
-        precision=args.precision,
-        encoder_weights=args.encoder_weights,
-        threads=args.threads,
-        loss=args.loss,
-        checkpoint_every=args.checkpoint_every,
-    )
+    # the spec file's settings, then those named here; checked before anything is read or written
+    values = (read_spec(args.spec) if args.spec else {}) | given(args, TrainConfig)
+    if "dataset" not in values:
+        raise UserError("name the set to train (DATASET) or a run spec (--spec FILE)")
+    cfg = TrainConfig.from_dict(values, f"{args.spec}: " if args.spec else "")
     manifest = read_manifest(args.manifest)
-    out = args.out or DEFAULT_CHECKPOINTS / f"{args.dataset}.pt"
+    out = args.out or DEFAULT_CHECKPOINTS / f"{cfg.dataset}.pt"
     result = train(
         cfg,
         manifest,
@@ -212,38 +198,18 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("prepare", help="scan a photo folder, report on it and write the splits manifest")
     s.add_argument("data_dir", nargs="?", help="folder of photos (default: ../shared/data/landscapes if present)")
     s.add_argument("--out", type=Path, default=DEFAULT_MANIFEST, help=f"manifest to write (default {DEFAULT_MANIFEST})")
-    s.add_argument("--per-colour", type=_positive_int, default=24, help="photos in each of blue, yellow, green (24)")
-    s.add_argument("--baseline", type=_positive_int, default=864, help="photos in the baseline set (864)")
-    s.add_argument("--validation", type=_positive_int, default=32, help="validation photos (32)")
-    s.add_argument("--seed", type=int, default=0, help="seed of the random draws (0)")
-    s.add_argument("--test", type=int, default=0, help="held-out test photos, drawn after every other set (0: none)")
-    s.add_argument(
-        "--calibration", type=int, default=0, help="calibration photos for fitted scales, drawn after test (0: none)"
-    )
+    add_options(s, SplitParams)
     s.add_argument("--cache", type=Path, default=Path(".colorlib-cache"), help="scan cache folder")
     s.add_argument("--download", action="store_true", help="download the Kaggle dataset if no folder is given")
     s.set_defaults(func=cmd_prepare)
 
     s = sub.add_parser("train", help="train one model on one set of the manifest (resumes if interrupted)")
-    s.add_argument("dataset", help=f"one of {', '.join(TRAINED_MODELS)}")
+    s.add_argument("dataset", nargs="?", help=f"one of {', '.join(TRAINED_MODELS)} (or the spec file's)")
+    s.add_argument("--spec", type=Path, help="a run spec file (JSON, as the workflow writes one per run): its settings")
     s.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST)
     s.add_argument("--data", help="photo folder (default: the manifest's)")
     s.add_argument("--out", type=Path, help=f"checkpoint (default {DEFAULT_CHECKPOINTS}/DATASET.pt)")
-    s.add_argument("--iterations", type=_positive_int, default=2000, help="batches (2000)")
-    s.add_argument("--batch-size", type=_positive_int, default=4, help="photos per batch (4)")
-    s.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (0.001)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--image-size", type=_positive_int, default=256, help="working size, a multiple of 8 (256)")
-    s.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
-    s.add_argument("--encoder-weights", default="none", help="none, torchvision (downloads) or a state-dict file")
-    s.add_argument("--loss", choices=("mse", "l1", "huber"), default="mse", help="training loss (the paper: mse)")
-    s.add_argument(
-        "--threads",
-        type=_positive_int,
-        default=1,
-        help="CPU threads of this run (1); part of the run's identity, since another count rounds differently",
-    )
-    s.add_argument("--checkpoint-every", type=_positive_int, default=250, help="batches between checkpoints")
+    add_options(s, TrainConfig, skip=("dataset",))  # over the spec file's settings, where one is given
     s.add_argument("--device", default="auto", help="auto, cpu or cuda")
     s.add_argument("--force", action="store_true", help="overwrite an existing checkpoint with other settings")
     s.set_defaults(func=cmd_train)
@@ -300,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="cpu")
     s.add_argument(
         "--precision",
-        choices=("auto", "bf16", "fp32"),
+        choices=PRECISIONS,
         default="auto",
         help="auto: bf16 where the hardware has it (fast), else fp32",
     )

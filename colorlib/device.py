@@ -8,8 +8,6 @@ import torch
 
 from .errors import UserError
 
-PRECISIONS = ("auto", "bf16", "fp32")
-
 
 def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":

@@ -9,8 +9,9 @@ fingerprint as it was, and any edit of what runs changes it. A checkpoint record
 
 The tree is written out by :func:`_canonical`, which skips empty fields, so the fingerprint is the
 same under the Python versions the package supports for code that uses no syntax added in between.
-This module is not part of the fingerprint: it only describes the code. It also gives a file's
-identity, the sha256 of its bytes (:func:`file_sha256`), which archives and the page's models record.
+This module is not part of the fingerprint, nor is colorlib.identity, whose :func:`digest` it takes: they
+only describe the code. It also gives a file's sha256 (:func:`file_sha256`), which archives and the
+page's models record.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
+from .identity import digest
+
 PACKAGE = "colorlib"
 ENTRY = "colorlib.train"
-SELF = "colorlib.fingerprint"
+# the modules that describe the code and the results but compute no number: not part of the fingerprint
+DESCRIBING = ("colorlib.fingerprint", "colorlib.identity")
 
 
 def package_root() -> Path:
@@ -77,7 +81,7 @@ def code_modules(root: Path | None = None, entry: str = ENTRY) -> dict[str, Path
     todo = [entry]
     while todo:
         module = todo.pop()
-        if module in found or module == SELF:
+        if module in found or module in DESCRIBING:
             continue
         path = _module_file(root, module)
         if path is None:
@@ -87,12 +91,6 @@ def code_modules(root: Path | None = None, entry: str = ENTRY) -> dict[str, Path
         todo.extend(_imported(tree, module, _is_package(path)))
         todo.extend(_parents(module))
     return dict(sorted(found.items()))
-
-
-def code_files(root: Path | None = None, entry: str = ENTRY) -> list[Path]:
-    """The files of :func:`code_modules`, sorted by module name: what a change of which can retrain
-    (for a workflow's list of training inputs)."""
-    return list(code_modules(root, entry).values())
 
 
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
@@ -122,40 +120,25 @@ def _canonical(node: object) -> str:
 
 
 def source_fingerprint(text: str, filename: str = "<code>") -> str:
-    """sha256 of one module's syntax tree without docstrings (a SyntaxError if it does not parse)."""
-    tree = _strip_docstrings(ast.parse(text, filename=filename))
-    return hashlib.sha256(_canonical(tree).encode()).hexdigest()
+    """The digest of one module's syntax tree without docstrings (a SyntaxError if it does not parse)."""
+    return digest(_canonical(_strip_docstrings(ast.parse(text, filename=filename))).encode())
 
 
-def code_fingerprint(root: Path | None = None, entry: str = ENTRY, length: int = 16) -> str:
-    """The fingerprint of :func:`code_modules`: sha256 over each module's name and tree, first
-    `length` hex digits."""
+def code_fingerprint(root: Path | None = None, entry: str = ENTRY) -> str:
+    """The fingerprint of :func:`code_modules`: the digest of each module's name and fingerprint."""
     modules = code_modules(root, entry)
-    return _combined(tuple((name, path.read_text(encoding="utf-8")) for name, path in modules.items()))[:length]
+    return _combined(tuple((name, path.read_text(encoding="utf-8")) for name, path in modules.items()))
 
 
 def module_fingerprints(root: Path | None = None, entry: str = ENTRY) -> dict[str, str]:
-    """{module: its fingerprint, 16 hex digits} of :func:`code_modules`: which module a difference is in."""
-    return {
-        name: source_fingerprint(path.read_text(encoding="utf-8"), name)[:16]
-        for name, path in code_modules(root, entry).items()
-    }
+    """{module: its fingerprint} of :func:`code_modules`: which module a difference is in."""
+    modules = code_modules(root, entry)
+    return {name: source_fingerprint(path.read_text(encoding="utf-8"), name) for name, path in modules.items()}
 
 
 @lru_cache(maxsize=8)
 def _combined(sources: tuple[tuple[str, str], ...]) -> str:
-    digest = hashlib.sha256()
-    for name, text in sources:
-        digest.update(f"{name}\0{source_fingerprint(text, name)}\n".encode())
-    return digest.hexdigest()
-
-
-def describe(root: Path | None = None, entry: str = ENTRY) -> str:
-    """The fingerprint and the files it covers, one line each (for a page or a terminal)."""
-    root = Path(root) if root is not None else package_root()
-    lines = [f"code fingerprint {code_fingerprint(root, entry)} of {entry} and what it imports:"]
-    lines += [f"  {path.relative_to(root).as_posix()}" for path in code_files(root, entry)]
-    return "\n".join(lines)
+    return digest([[name, source_fingerprint(text, name)] for name, text in sources])
 
 
 def code_commit(root: Path | None = None) -> str:
@@ -179,8 +162,8 @@ def code_commit(root: Path | None = None) -> str:
 
 def file_sha256(path: Path) -> str:
     """The sha256 of a file's bytes, read a MiB at a time (archives and checkpoints are large)."""
-    digest = hashlib.sha256()
+    sha = hashlib.sha256()
     with Path(path).open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+            sha.update(block)
+    return sha.hexdigest()

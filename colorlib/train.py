@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 import signal
 import threading
 import time
@@ -29,78 +28,25 @@ from tqdm.auto import tqdm
 from . import __version__
 from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 from .data import load_set, manifest_hash
-from .device import PRECISIONS, pick_device, resolve_precision
+from .device import pick_device, resolve_precision
 from .errors import UserError
 from .files import remove_stale_temporaries
 from .fingerprint import code_commit, code_fingerprint
 from .lab import preprocess_batch
-from .model import ColorNet, ModelConfig
+from .model import ColorNet
+from .spec import TrainConfig
 from .steps import GraphedSteps, eager_step, gather
 
 log = logging.getLogger(__name__)
 
 HELD_OUT_SETS = ("validation", "calibration", "test")  # photos kept for scoring or fitting, never trained on
-# Training losses on normalised ab: the paper's MSE, and two robust alternatives for the follow-up
-# study the paper proposes (does averaging biased models still help under another loss?).
+# Training losses on normalised ab, by the names TrainConfig.loss takes: the paper's MSE, and two robust
+# alternatives for the study the paper proposes (does averaging biased models still help under another loss?).
 LOSSES = {
     "mse": F.mse_loss,
     "l1": F.l1_loss,
     "huber": lambda pred, target: F.huber_loss(pred, target, delta=0.1),
 }
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """One training run; saved in its checkpoint so a result says how it was obtained."""
-
-    dataset: str
-    iterations: int = 2000
-    batch_size: int = 4
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    seed: int = 0
-    image_size: int = 256
-    precision: str = "auto"
-    encoder_weights: str = "none"
-    loss: str = "mse"
-    # Intra-op threads of the run. Part of its identity: the same run on 1 and on 2 threads rounds
-    # differently, so a fixed count (not "all cores") makes a result independent of the machine's
-    # core count and of how many runs share it. Parallelism comes from running several runs at once.
-    threads: int = 1
-    checkpoint_every: int = 250
-
-    def __post_init__(self) -> None:
-        """Refuse, in one line, any value a run cannot use: `colorlib train`, the notebook and the
-        workflow's plan (which checks PM_ARGS before any job runs) all construct one."""
-        for name in ("iterations", "batch_size", "image_size", "threads", "checkpoint_every", "seed"):
-            value, least = getattr(self, name), 0 if name == "seed" else 1
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < least:
-                raise UserError(f"{name} must be a whole number >= {least}, got {value!r}")
-        for name, least in (("lr", "above 0"), ("weight_decay", "of 0 or more")):
-            value = getattr(self, name)
-            real = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-            if not real or value < 0 or (name == "lr" and value == 0):
-                raise UserError(f"{name} must be a finite number {least}, got {value!r}")
-        if self.image_size % 8:
-            raise UserError(f"image_size must be a multiple of 8, got {self.image_size}")
-        for name, choices in (("loss", LOSSES), ("precision", PRECISIONS)):
-            if getattr(self, name) not in choices:
-                raise UserError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
-
-    def model_config(self) -> ModelConfig:
-        return ModelConfig(image_size=self.image_size, encoder_weights=self.encoder_weights)
-
-    def identity(self) -> dict:
-        """The fields that define the result (checkpoint cadence does not)."""
-        out = asdict(self)
-        out.pop("checkpoint_every")
-        return out
-
-    def same_run(self, saved_identity: dict) -> bool:
-        """Whether a checkpoint's identity is this run; fields added since default to their defaults
-        (checkpoints from before `threads` existed were trained by `make -j2` with one thread)."""
-        defaults = TrainConfig(dataset=self.dataset).identity()
-        return {**defaults, **saved_identity} == self.identity()
 
 
 @dataclass
@@ -183,28 +129,15 @@ def _deferred_interrupt():
         signal.signal(signal.SIGINT, previous)
 
 
-def _resume_state(out: Path, cfg: TrainConfig, mhash: str, force: bool) -> dict | None:
-    if force or not out.exists():
-        return None
-    state = load_checkpoint(out)
-    same = cfg.same_run(state.get("train_config_identity", {})) and state.get("manifest_hash") == mhash
-    if not same:
-        raise UserError(
-            f"{out} holds a run with other settings or another manifest; "
-            "pass --force to overwrite it or choose another output path"
-        )
-    _check_code(out, state)
-    return state
-
-
-def _check_code(out: Path, state: dict) -> None:
-    """A run trained by other code (another fingerprint) is another run: never resumed or re-used."""
+def _check_run(out: Path, state: dict, cfg: TrainConfig, mhash: str | None, advice: str) -> dict:
+    """`state`, when it is a checkpoint of this run (settings, manifest where given, code: the one check of a
+    checkpoint's identity); else a one-line UserError ending in `advice`."""
+    if not cfg.same_run(state.get("train_config_identity", {})) or mhash not in (None, state.get("manifest_hash")):
+        raise UserError(f"{out} holds a run with other settings or another manifest; {advice}")
     theirs, ours = state.get("code_fingerprint"), code_fingerprint()
-    if theirs and theirs != ours:
-        raise UserError(
-            f"{out} was trained by other code (fingerprint {theirs}, this code {ours}); "
-            "pass --force to retrain it or choose another output path (the workflow keeps both)"
-        )
+    if theirs and theirs != ours:  # another fingerprint is another run: never resumed or re-used
+        raise UserError(f"{out} was trained by other code (fingerprint {theirs}, this code {ours}); {advice}")
+    return state
 
 
 def trained_result(cfg: TrainConfig, out: Path, manifest: dict | None = None) -> TrainResult:
@@ -213,12 +146,8 @@ def trained_result(cfg: TrainConfig, out: Path, manifest: dict | None = None) ->
     out = Path(out)
     if not out.is_file():
         raise UserError(f"{out} is not trained: run `colorlib train {cfg.dataset}` (make book does) first")
-    state = load_checkpoint(out)
-    if not cfg.same_run(state.get("train_config_identity", {})):
-        raise UserError(f"{out} holds a run with other settings than this page's; rebuild it with make book")
-    if manifest is not None and state.get("manifest_hash") != manifest_hash(manifest):
-        raise UserError(f"{out} was trained on another manifest; rebuild it with make book")
-    _check_code(out, state)
+    mhash = None if manifest is None else manifest_hash(manifest)
+    state = _check_run(out, load_checkpoint(out), cfg, mhash, "rebuild it with make book")
     if not state.get("complete"):
         raise UserError(f"{out} is an interrupted run ({state['step']} of {cfg.iterations} batches): train it again")
     return TrainResult(out, list(state["losses"]), state["elapsed_s"], state["step"], skipped=True)
@@ -252,7 +181,9 @@ def train(
     mhash = manifest_hash(manifest)
     code, commit = code_fingerprint(), code_commit()  # the code that decides the numbers, and its checkout
     remove_stale_temporaries(out)  # a save killed mid-way left its temporary file
-    state = _resume_state(out, cfg, mhash, force)
+    state = None  # the checkpoint of a run to resume, which must be this run
+    if out.exists() and not force:
+        state = _check_run(out, load_checkpoint(out), cfg, mhash, "pass --force to overwrite it or choose another path")
     if state is not None and state.get("complete"):
         log.info("%s is complete and up to date; nothing to do", out)
         return TrainResult(out, list(state["losses"]), state["elapsed_s"], state["step"], skipped=True)

@@ -22,17 +22,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from colorlib.errors import UserError
+from colorlib.identity import Variant
 from colorlib.workflow import archive
 
 from .conftest import copy_repo, jobs_run, make
 from .helpers import REPO, VENV
 
-NAME = "smoke-s0-0123abcdef"  # a variant name of the form the workflow makes
+VARIANT = Variant("smoke", "/p", "0123456789abcdef-24", {"seed": 0}, {"lr": 1e-3}, "c0de", "make book PROFILE=smoke")
+NAME = VARIANT.name  # a variant name of the form the workflow makes
 
 
 def fake_variant(folder: Path) -> Path:
     for name, data in {
-        "variant.json": json.dumps({"name": folder.name, "command": "make book PROFILE=smoke"}),
+        "variant.json": json.dumps(VARIANT.to_json()),
         "manifest.json": "{}",
         "checkpoints/blue.pt": bytes(range(256)) * 40,
         "logs/blue.txt": "trained\n",
@@ -181,6 +183,27 @@ def test_restore_never_overwrites_another_build(packed, tmp_path):
     assert snapshot(tmp_path) == before
 
 
+def test_an_old_archive_or_variant_folder_says_what_to_do_in_one_line(packed, tmp_path):
+    """Archives and variant folders of the previous form (variant format 1, ten-digit keys) are met with one line."""
+    variant, out = packed
+    index = json.loads(tarfile.open(out).extractfile(archive.INDEX).read())
+    old = hand_made(tmp_path / "old.tar", members=GOOD)
+    with tarfile.open(old, "w") as tar:
+        data = json.dumps(index | {"format": "colorlib-archive/1", "commit": "abc123"}).encode()
+        tar.addfile(regular(archive.INDEX, data)[0], io.BytesIO(data))
+    with pytest.raises(UserError, match=r"colorlib-archive/1 archive, of an older colorlib: .* commit \(abc123\)"):
+        archive.restore(old, tmp_path / "build")
+    info = json.loads((variant / "variant.json").read_text()) | {"format": "colorlib-variant/1"}
+    (variant / "variant.json").write_text(json.dumps(info))
+    with pytest.raises(UserError) as err:
+        archive.pack(variant, tmp_path / "again.tar")
+    assert str(err.value) == (
+        f"{variant} was built by an older colorlib (colorlib-variant/1): build it anew with "
+        "`make book PROFILE=smoke` (a new folder), or check out the commit that built it"
+    )
+    assert not (tmp_path / "build").exists() and not (tmp_path / "again.tar").exists()
+
+
 def test_a_file_that_is_no_archive_is_one_line(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     for path, said in ((tmp_path / "notes.txt", "not a readable colorlib archive"), (tmp_path / "no.tar", "not found")):
@@ -229,7 +252,8 @@ REFUSED = {
     "index listing a folder's name as a file": dict(members=[*GOOD, regular("pages")]),
     "member path with a backslash": dict(members=[*GOOD, regular("pages/..\\..\\x")]),
     "index whose size is no number": dict(members=GOOD, listed={"variant.json": {"size": "2", "sha256": "0"}}),
-    "another variant's archive": dict(variant="smoke-s1-0123abcdef", members=GOOD),
+    "another variant's archive": dict(variant=f"smoke-s1-{'0' * 16}", members=GOOD),
+    "a name of the older, shorter key": dict(variant="smoke-s0-0123abcdef", members=GOOD),
 }
 
 

@@ -219,9 +219,11 @@ def test_non_image_file_is_reported_and_others_still_colorized(workspace, tmp_pa
     assert (tmp_path / "out" / "good.green.png").is_file()
 
 
-def test_bad_numbers_are_argparse_errors(tmp_path):
-    proc = run_cli("train", "blue", "--iterations", "0")
-    assert proc.returncode == 2 and "positive" in proc.stderr and "Traceback" not in proc.stderr
+def test_bad_numbers_are_one_line_errors(tmp_path):
+    assert_user_error(run_cli("train", "blue", "--iterations", "0"), "iterations must be a whole number >= 1, got 0")
+    assert_user_error(run_cli("prepare", str(tmp_path), "--per-colour", "-1"), "per_colour must be a whole number >= 0")
+    proc = run_cli("train", "blue", "--iterations", "2.5")  # not a whole number: argparse's own error
+    assert proc.returncode == 2 and "invalid int value" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_missing_manifest(tmp_path):

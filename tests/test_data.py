@@ -450,16 +450,16 @@ def test_manifest_is_deterministic_and_seed_changes_draws(split_report, tmp_path
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        (data.SplitParams(per_colour=5), "has 20 usable photos, but the sets need at least 911: add photos"),
-        (data.SplitParams(per_colour=2, baseline=10, validation=5), "need at least 21: add photos"),
-        (data.SplitParams(per_colour=5, baseline=1, validation=1), "the green set needs 5 photos, only 4 usable"),
-        (data.SplitParams(per_colour=-1), "per_colour must be 0 or more"),
+        (dict(per_colour=5), "has 20 usable photos, but the sets need at least 911: add photos"),
+        (dict(per_colour=2, baseline=10, validation=5), "need at least 21: add photos"),
+        (dict(per_colour=5, baseline=1, validation=1), "the green set needs 5 photos, only 4 usable"),
+        (dict(per_colour=-1), "per_colour must be a whole number >= 0, got -1"),
     ],
 )
 def test_too_few_photos(split_report, params, message):
     with pytest.raises(UserError, match=message) as caught:
-        data.make_manifest(split_report, params, "split")
-    assert params.per_colour < 0 or "PROFILE=smoke" in str(caught.value)  # advice that works for make too
+        data.make_manifest(split_report, data.SplitParams(**params), "split")  # a negative size: SplitParams refuses
+    assert params["per_colour"] < 0 or "PROFILE=smoke" in str(caught.value)  # advice that works for make too
 
 
 def test_report_counts_and_scores(split_report):

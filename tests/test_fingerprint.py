@@ -28,7 +28,7 @@ def _edit(root: Path, module: str, old: str, new: str) -> None:
 
 
 def test_the_files_are_what_training_imports_and_the_packages_they_sit_in(copy):
-    names = {p.relative_to(copy).as_posix() for p in fingerprint.code_files(copy)}
+    names = {p.relative_to(copy).as_posix() for p in fingerprint.code_modules(copy).values()}
     for needed in ("colorlib/train.py", "colorlib/model.py", "colorlib/lab.py", "colorlib/steps.py"):
         assert needed in names
     assert "colorlib/__init__.py" in names and "colorlib/data/__init__.py" in names
@@ -36,7 +36,8 @@ def test_the_files_are_what_training_imports_and_the_packages_they_sit_in(copy):
     # what training does not import, and this module itself, are not part of it
     assert not any(n.startswith(("colorlib/paper/", "colorlib/study/", "colorlib/explorer/")) for n in names)
     assert "colorlib/cli.py" not in names and "colorlib/fingerprint.py" not in names
-    assert fingerprint.code_files() and len(fingerprint.code_files()) == len(names)
+    assert "colorlib/spec.py" in names and "colorlib/identity.py" not in names  # the defaults are; the hash is not
+    assert fingerprint.code_modules() and len(fingerprint.code_modules()) == len(names)
 
 
 def test_same_code_same_fingerprint_anywhere(copy):

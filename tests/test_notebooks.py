@@ -15,6 +15,7 @@ import pytest
 
 from colorlib import TRAINED_MODELS
 from colorlib.errors import UserError
+from colorlib.identity import Variant, read_variant
 from colorlib.pages.notebooks import check_variant, notebook_parameters, write_notebooks
 
 from .conftest import copy_repo
@@ -26,9 +27,9 @@ NOTEBOOKS = [*(f"train-{m}.ipynb" for m in TRAINED_MODELS), "data.ipynb", "resul
 
 def fake_variant(folder: Path, data: Path) -> Path:
     folder.mkdir(parents=True)
-    info = {"name": folder.name, "profile": "smoke", "data": str(data), "seed": 0, "command": "make book PROFILE=smoke"}
-    info["train"] = {"image_size": 64, "iterations": 30, "batch_size": 4, "seed": 0, "lr": 0.001, "threads": 1}
-    (folder / "variant.json").write_text(json.dumps(info))
+    train = {"image_size": 64, "iterations": 30, "batch_size": 4, "seed": 0, "lr": 0.001, "threads": 1}
+    variant = Variant("smoke", str(data), "0123456789abcdef-24", {"seed": 0}, train, "c0de", "make book PROFILE=smoke")
+    (folder / "variant.json").write_text(json.dumps(variant.to_json()))
     return folder
 
 
@@ -53,12 +54,10 @@ def test_a_variant_lacking_models_says_which_and_how_to_build_them(tmp_path):
 
 
 def test_parameters_point_at_the_variant_from_the_copies_folder(tmp_path):
-    info = json.loads((fake_variant(tmp_path / "v", tmp_path) / "variant.json").read_text())
-    copies = notebook_parameters(info)
+    copies = notebook_parameters(read_variant(fake_variant(tmp_path / "v", tmp_path)))
     assert sorted(copies) == sorted(NOTEBOOKS)
     template, train = copies["train-green.ipynb"]
-    assert template == "train" and train["dataset"] == "green" and train["out_dir"] == "../checkpoints"
-    assert {k: train[k] for k in info["train"]} == info["train"]  # the variant's own training parameters
+    assert template == "train" and train["spec"] == "../specs/green.json" and train["out_dir"] == "../checkpoints"
     assert copies["explorer.ipynb"][1]["show_widget"] is True
     for _, parameters in copies.values():
         assert parameters["manifest"] == "../manifest.json" and parameters["data_dir"] == str(tmp_path)

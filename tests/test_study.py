@@ -279,6 +279,15 @@ def _workflow_dry_run(target: str, *config: str) -> str:
         return proc.stdout
 
 
+def _planned_runs(*config: str) -> dict:
+    """{run name: its TrainConfig} of every training run the same settings plan (the dry run writes no spec)."""
+    from colorlib.workflow.plan import Plan
+
+    given = {"profile": "smoke", "data": str(SHARED_DATA.resolve()), "build": "b"}
+    given |= dict(c.split("=", 1) for c in config)
+    return {run.name: run.config for run in Plan.from_config(given, root=REPO).training_runs().values()}
+
+
 needs_workflow = pytest.mark.skipif(
     not (VENV / "bin" / "snakemake").exists() or not SHARED_DATA.is_dir(),
     reason="needs snakemake in the running venv and the shared photos",
@@ -289,10 +298,12 @@ needs_workflow = pytest.mark.skipif(
 @needs_workflow
 def test_workflow_trains_exactly_the_study_runs():
     plan = _workflow_dry_run("beyond_done")
-    trained = re.findall(r"colorlib -q train (\S+) .*?--out \S+/checkpoints/(\S+)\.pt --seed (\d+) --loss (\w+)", plan)
-    expected = [(r.set_name, r.name, str(r.seed), r.loss) for r in study.study_runs()]
-    assert sorted(trained) == sorted(expected)
-    assert all("--image-size 64 --iterations 20" in line for line in plan.splitlines() if "colorlib -q train" in line)
+    pairs = re.findall(r"colorlib -q train --spec \S+/specs/(\S+)\.json .*?--out \S+/checkpoints/(\S+)\.pt", plan)
+    assert pairs and all(spec == out for spec, out in pairs)  # each run reads its own spec
+    runs = _planned_runs()
+    trained = [(runs[name].dataset, name, runs[name].seed, runs[name].loss) for name, _ in pairs]
+    assert sorted(trained) == sorted((r.set_name, r.name, r.seed, r.loss) for r in study.study_runs())
+    assert all((runs[name].image_size, runs[name].iterations) == (64, 20) for name, _ in pairs)
     assert "colorlib study prepare" in plan
     plan = _workflow_dry_run("beyond_done", "beyond_seeds=0 3", "beyond_loss2=", "beyond_axis_seeds=")
     trained = re.findall(r"--out \S+/checkpoints/(\S+)\.pt", plan)
@@ -330,8 +341,9 @@ def test_every_training_run_has_a_fixed_thread_count():
         pages = [c for c in commands if "notebooks/train.ipynb" in c]
         assert len(runs) >= 6 and len(pages) == n_pages, commands
         assert all(c.startswith(f"OMP_NUM_THREADS={threads} ") for c in runs), runs
-        assert all(f"--threads {threads} " in f"{c} " for c in runs), runs
-        assert all(f'"threads": {threads}' in c for c in pages), pages
+        planned = _planned_runs(*([] if threads == "1" else [f"threads={threads}"]))
+        assert {cfg.threads for cfg in planned.values()} == {int(threads)}  # what each run's spec holds
+        assert all(re.search(r" -p spec \S+/specs/\w+\.json ", c) for c in pages), pages
 
 
 # --- statistics -------------------------------------------------------------------------------------

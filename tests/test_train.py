@@ -182,6 +182,22 @@ def _cli_train(manifest: dict, data, out, *flags: str) -> int:
     return cli.main(["-q", "train", "blue", *where, *tiny, *flags])
 
 
+def test_colorlib_train_reads_a_spec_file_and_records_it(tiny, capsys):
+    """`colorlib train --spec FILE` (the workflow's command): the file's settings, the checkpoint's record."""
+    manifest, data, tmp = tiny
+    cfg = T.TrainConfig("blue", iterations=6, image_size=32, precision="fp32", lr=2e-3, loss="l1", checkpoint_every=3)
+    (tmp / "blue.json").write_text(cfg.to_json())
+    path = tmp / "manifest.json"
+    path.write_text(json.dumps(manifest | {"sets": {n: manifest["sets"].get(n, []) for n in SETS}}))
+    where = ["--manifest", str(path), "--data", str(data), "--out", str(tmp / "spec.pt")]
+    assert cli.main(["-q", "train", "--spec", str(tmp / "blue.json"), *where]) == 0
+    assert checkpoint.load_checkpoint(tmp / "spec.pt")["train_config"] == json.loads(cfg.to_json())
+    assert cli.main(["-q", "train", "--spec", str(tmp / "blue.json"), *where, "--lr", "0.01"]) == 2  # another run
+    assert "other settings" in capsys.readouterr().err
+    assert cli.main(["-q", "train", *where]) == 2
+    assert capsys.readouterr().err.strip().endswith("name the set to train (DATASET) or a run spec (--spec FILE)")
+
+
 @pytest.mark.parametrize("lr", ["inf", "nan", "-1"])
 def test_the_cli_refuses_a_non_finite_or_negative_lr_in_one_line(tiny, lr, capsys):
     manifest, data, tmp = tiny

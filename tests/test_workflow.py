@@ -15,14 +15,12 @@ from pathlib import Path
 import pytest
 
 from colorlib.errors import UserError
-from colorlib.train import TrainConfig
-from colorlib.workflow.plan import BEYOND_TEMPLATES, Plan
-from colorlib.workflow.variant import folder_listing, make_variant, parse_pm_args, photos_fingerprint, variant_markdown
+from colorlib.identity import Variant, folder_listing, photos_fingerprint
+from colorlib.pages.provenance import variant_markdown
+from colorlib.spec import TrainConfig, read_spec
+from colorlib.workflow.plan import BEYOND_TEMPLATES, Plan, make_variant, parse_pm_args
 
 from .conftest import REPO, SHARED_DATA, VENV, jobs_run, make
-
-NOTEBOOK = REPO / "notebooks" / "train.ipynb"
-
 
 # --- variants -------------------------------------------------------------------------------------
 
@@ -37,34 +35,35 @@ def test_pm_args_parse_like_papermill():
 
 
 def test_every_setting_that_changes_a_number_changes_the_variant(split_folder):
-    base = make_variant("smoke", split_folder, 0, "", 1, NOTEBOOK)
-    assert base.name.startswith("smoke-s0-") and base == make_variant("smoke", split_folder, "0", "", "1", NOTEBOOK)
+    base = make_variant("smoke", split_folder, 0, "", 1)
+    assert base.name.startswith("smoke-s0-") and base == make_variant("smoke", split_folder, "0", "", "1")
+    assert len(base.key) == 16 and base.split["seed"] == base.train["seed"] == 0
     others = [
-        make_variant("paper", split_folder, 0, "", 1, NOTEBOOK),
-        make_variant("smoke", split_folder, 1, "", 1, NOTEBOOK),
-        make_variant("smoke", split_folder, 0, "-p lr 0.0005", 1, NOTEBOOK),
-        make_variant("smoke", split_folder, 0, "-p precision fp32", 1, NOTEBOOK),
-        make_variant("smoke", split_folder, 0, "", 2, NOTEBOOK),
+        make_variant("paper", split_folder, 0, "", 1),
+        make_variant("smoke", split_folder, 1, "", 1),
+        make_variant("smoke", split_folder, 0, "-p lr 0.0005", 1),
+        make_variant("smoke", split_folder, 0, "-p precision fp32", 1),
+        make_variant("smoke", split_folder, 0, "", 2),
     ]
     assert len({v.name for v in [base, *others]}) == 6
     # naming a parameter at its default value is the same variant
-    assert make_variant("smoke", split_folder, 0, "-p lr 0.001", 1, NOTEBOOK).name == base.name
+    assert make_variant("smoke", split_folder, 0, "-p lr 0.001", 1).name == base.name
     assert base.train["threads"] == 1 and base.train["image_size"] == 64
 
 
 def test_the_photos_enter_by_content_not_by_place(split_folder, tmp_path):
     copy = tmp_path / "elsewhere" / "photos"
     shutil.copytree(split_folder, copy)
-    here = make_variant("smoke", split_folder, 0, "", 1, NOTEBOOK)
-    there = make_variant("smoke", copy, 0, "", 1, NOTEBOOK)
+    here = make_variant("smoke", split_folder, 0, "", 1)
+    there = make_variant("smoke", copy, 0, "", 1)
     assert there.name == here.name and there.data != here.data
     assert photos_fingerprint(copy) == photos_fingerprint(split_folder)
     (copy / "new.jpg").write_bytes((copy / "blue0.jpg").read_bytes())
-    assert make_variant("smoke", copy, 0, "", 1, NOTEBOOK).name != here.name  # a photo added: a new variant
+    assert make_variant("smoke", copy, 0, "", 1).name != here.name  # a photo added: a new variant
     (copy / "new.jpg").unlink()
     (copy / ".hidden").write_text("ignored")
     assert "new.jpg" not in folder_listing(copy) and ".hidden" not in folder_listing(copy)
-    assert make_variant("smoke", copy, 0, "", 1, NOTEBOOK).name == here.name
+    assert make_variant("smoke", copy, 0, "", 1).name == here.name
 
 
 @pytest.mark.parametrize(
@@ -72,8 +71,8 @@ def test_the_photos_enter_by_content_not_by_place(split_folder, tmp_path):
     [
         (("huge", "{data}", 0, ""), "unknown PROFILE 'huge'"),
         (("smoke", "{data}", "one", ""), "SEED must be a whole number"),
-        (("smoke", "{data}", 0, "-p lx 3"), "unknown parameter 'lx' in PM_ARGS"),
-        (("smoke", "{data}", 0, "-p dataset blue"), "PM_ARGS cannot set 'dataset'"),
+        (("smoke", "{data}", 0, "-p lx 3"), "PM_ARGS: 'lx' is unknown; colorlib train's settings: iterations,"),
+        (("smoke", "{data}", 0, "-p dataset blue"), "PM_ARGS: 'dataset' cannot be set"),
         (("smoke", "{missing}", 0, ""), "not found: pass DATA="),
         (("smoke", "{empty}", 0, ""), "holds no files"),
     ],
@@ -83,7 +82,7 @@ def test_user_mistakes_are_one_line_errors(args, message, split_folder, tmp_path
     paths = {"data": split_folder, "missing": tmp_path / "nowhere", "empty": tmp_path / "empty"}
     profile, data, seed, pm = args
     with pytest.raises(UserError, match=message):
-        make_variant(profile, data.format(**paths), seed, pm, 1, NOTEBOOK)
+        make_variant(profile, data.format(**paths), seed, pm, 1)
 
 
 def test_the_study_reprepares_when_what_draws_its_sets_changes(split_folder):
@@ -108,12 +107,14 @@ def test_the_study_and_the_paper_train_with_one_command(split_folder):
     runs = plan.training_runs()
     assert set(plan.paper_logs()) | set(plan.study_logs()) == set(runs)
     shapes = {tuple(w for w in run.argv("photos") if w.startswith("-")) for run in runs.values()}
-    assert len(shapes) == 1  # the same flags in the same order for every run
+    assert shapes == {("-q", "--spec", "--manifest", "--data", "--out")}  # the settings are the spec file's
+    records = plan.records()
     for run in runs.values():
         argv = run.argv("photos")
         assert argv[:3] == ["colorlib", "-q", "train"] and argv[argv.index("--out") + 1] == str(run.checkpoint)
-        assert argv[argv.index("--threads") + 1] == "2"
-        assert run.log.parent == run.checkpoint.parent.parent / "logs"
+        assert argv[argv.index("--spec") + 1] == str(run.spec) and json.loads(records[str(run.spec)])["threads"] == 2
+        assert TrainConfig.from_dict(json.loads(records[str(run.spec)])) == run.config
+        assert run.log.parent == run.spec.parent.parent / "logs" == run.checkpoint.parent.parent / "logs"
 
 
 @pytest.mark.parametrize(
@@ -161,7 +162,7 @@ def test_training_runs_as_an_argument_list_and_the_recorded_command_round_trips(
     plan = Plan.from_config(config, root=REPO)
     words = ["make", "book", "PROFILE=smoke", f"DATA={photos}", "PM_ARGS=-p lr 0.0005"]
     assert shlex.split(plan.make_command("book")) == words
-    assert json.loads(plan.variant_json())["command"] == plan.make_command("book")
+    assert json.loads(plan.records()[str(plan.folder / "variant.json")])["command"] == plan.make_command("book")
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda argv, **kw: calls.append((argv, kw)))
     run = next(iter(plan.training_runs().values()))
@@ -169,7 +170,9 @@ def test_training_runs_as_an_argument_list_and_the_recorded_command_round_trips(
     run.run(plan.photos)
     ((argv, kw),) = calls
     assert argv == run.argv(plan.photos) and argv[argv.index("--data") + 1] == str(photos)
-    assert argv[argv.index("--lr") + 1] == "0.0005" and not kw.get("shell") and kw["env"]["OMP_NUM_THREADS"] == "1"
+    spec = tmp_path / "spec.json"
+    spec.write_text(plan.records()[argv[argv.index("--spec") + 1]])
+    assert read_spec(spec)["lr"] == 0.0005 and not kw.get("shell") and kw["env"]["OMP_NUM_THREADS"] == "1"
     assert run.log.is_file() and not (tmp_path / "MARKER").exists()
 
 
@@ -195,13 +198,13 @@ def test_threads_are_part_of_a_runs_identity():
 
 
 def test_variant_page_says_where_the_numbers_were_made():
-    info = {"name": "paper-s0-abc", "profile": "paper", "data": "/x/landscapes", "seed": 0, "command": "make book",
-            "split": {"per_colour": 24, "baseline": 864, "validation": 32},
-            "train": {"image_size": 256, "iterations": 2000, "batch_size": 4, "threads": 1, "lr": 0.001}}  # fmt: skip
+    split = {"per_colour": 24, "baseline": 864, "validation": 32, "seed": 0}
+    train = {"image_size": 256, "iterations": 2000, "batch_size": 4, "threads": 1, "lr": 0.001}
+    variant = Variant("paper", "/x/landscapes", "abc-3", split, train, "c0de", "make book")
     state = {"device": "cpu", "precision": "bf16", "torch_version": "2.x", "train_config": {"threads": 1}}
-    text = variant_markdown(info, [state] * 6)
-    assert "`paper-s0-abc`" in text and "make book" in text and "cpu (bf16, 1 thread(s) per run" in text
-    assert text.startswith("| parameter | value |")
+    text = variant_markdown(variant, [state] * 6)
+    assert f"`{variant.name}`" in text and "make book" in text and "cpu (bf16, 1 thread(s) per run" in text
+    assert text.startswith("| parameter | value |") and "| lr | `0.001` |" in text and "`c0de`" in text
 
 
 # --- the workflow's own checks, before anything runs ------------------------------------------------
@@ -220,7 +223,7 @@ def snakemake(*config: str, target: str = "book") -> subprocess.CompletedProcess
     [
         (["colour=blue"], "error: unknown parameter 'colour'; known:"),
         (["profile=huge"], "error: unknown PROFILE 'huge': use paper or smoke"),
-        (["pm_args=-p lx 3"], "error: unknown parameter 'lx' in PM_ARGS"),
+        (["pm_args=-p lx 3"], "error: PM_ARGS: 'lx' is unknown"),
         (["pm_args=-p lr -1"], "error: PM_ARGS: lr must be a finite number above 0, got -1"),
         (["data=/no/such/folder"], "error: photo folder /no/such/folder not found"),
     ],
@@ -244,7 +247,7 @@ def test_a_dry_run_in_a_clean_clone_writes_nothing(tmp_path):
            "--config", f"data={SHARED_DATA.resolve()}", "profile=smoke", "study=on"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=clone)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "variant_record" in proc.stdout and "beyond_page" in proc.stdout  # the study is planned in the one call
+    assert "rule record:" in proc.stdout and "beyond_page" in proc.stdout  # the study is planned in the one call
     status = subprocess.run(["git", "status", "--porcelain", "--ignored"], capture_output=True, text=True, cwd=clone)
     # only Snakemake's own bookkeeping (.snakemake/, ignored) may appear: nothing of ours, no build/
     assert [line for line in status.stdout.splitlines() if line != "!! .snakemake/"] == [], status.stdout

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from ..errors import ImageLoadError, UserError
 from ..files import read_json_cache, write_json_cache
+from ..identity import digest
 from ..lab import rgb_to_lab
 from .features import (
     BW_CHROMA,
@@ -119,7 +120,7 @@ def _feature_settings() -> dict:
 
 def _cache_path(cache_dir: Path, folder: Path) -> Path:
     """One cache file per scanned folder."""
-    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    key = digest(str(folder.resolve()).encode())
     return Path(cache_dir) / f"scan-{key}.json"
 
 

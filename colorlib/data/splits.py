@@ -12,6 +12,7 @@ import colorlib
 
 from .. import SETS
 from ..errors import UserError
+from ..spec import SplitParams
 from .duplicates import PHASH_MAX_DISTANCE, group_duplicates
 from .features import (
     BW_CHROMA,
@@ -25,18 +26,6 @@ from .features import (
 )
 from .manifest import MANIFEST_FORMAT
 from .scan import PhotoRecord, ScanReport
-
-
-@dataclass
-class SplitParams:
-    """Sizes of the paper's sets and the seed of the random draws."""
-
-    per_colour: int = 24
-    baseline: int = 864
-    validation: int = 32
-    seed: int = 0
-    test: int = 0  # a further held-out set, drawn after all the others (0: none, as before)
-    calibration: int = 0  # photos for fitting scales and weights, drawn after test (0: none, as before)
 
 
 @dataclass
@@ -68,13 +57,6 @@ def make_pool(report: ScanReport) -> Pool:
         if colour:
             usable.append(min(colour, key=lambda i: records[i].name))
     return Pool(records, group_of, groups, usable)
-
-
-def _check_params(params: SplitParams) -> None:
-    """UserError for a negative set size."""
-    for key in ("per_colour", "baseline", "validation", "test", "calibration"):
-        if getattr(params, key) < 0:
-            raise UserError(f"{key} must be 0 or more, got {getattr(params, key)}")
 
 
 def pick_top(
@@ -243,7 +225,6 @@ def make_manifest(report: ScanReport, params: SplitParams, data_dir_label: str) 
     B&W photos are never used; each duplicate group contributes at most one photo, and a group
     is used by one set only, so validation never holds a copy of a training photo.
     """
-    _check_params(params)
     pool = make_pool(report)
     _check_size(pool, params, report.folder)
     sets = _make_sets(pool, params)

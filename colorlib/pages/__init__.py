@@ -12,7 +12,7 @@ from ..data import read_manifest
 from ..errors import UserError
 from .markdown import markdown_table
 
-# The profiles each results page accepts: the workflow's own (colorlib.workflow.variant.PROFILES for
+# The profiles each results page accepts: the workflow's own (colorlib.workflow.plan.PROFILES for
 # the paper's pages, the study's two for its page) and "custom" for runs made by hand.
 PAGE_PROFILES: dict[str, tuple[str, ...]] = {
     "results": ("paper", "smoke", "custom"),

@@ -1,24 +1,28 @@
 """Where every page of the rendered book came from, and nothing of the machine that built it.
 
-The book rule copies the executed notebooks into ``book/generated`` and then runs
-``colorlib publish`` (:func:`colorlib.workflow.variant.publish`), which calls :func:`publish_pages`:
-each page gets a closing *Source* note (the notebook template it was executed from, the variant, the commit
-the book was built from, "modified" when the checkout had uncommitted changes); every figure and table gets a
-small source line under it that links to the executed notebook itself and names the cell that drew
-it (the notebook the page was rendered from, which the built book keeps under ``_sources/`` for its
-download button, as showyourwork's margin links and Quarto's "Source: notebook" links do); and every
-absolute path of the building machine (the checkout, the variant's folder, the photo folder, the
-home folder) is replaced in the pages' code, parameters and printed output by the name a reader can
-use (``.``, ``build/<variant>``, ``$DATA``, ``~``). Figures are images and keep no path.
+The book rule copies the executed notebooks into ``book/generated`` and then runs ``colorlib publish``
+(:func:`publish`): the page of the variant's settings (:func:`variant_markdown`) and the front page's
+line, and :func:`publish_pages`: each page gets a closing *Source* note (the notebook template it was
+executed from, the variant, the commit the book was built from, "modified" when the checkout had
+uncommitted changes); every figure and table gets a small source line under it that links to the
+executed notebook itself and names the cell that drew it (the notebook the page was rendered from,
+which the built book keeps under ``_sources/`` for its download button, as showyourwork's margin links
+and Quarto's "Source: notebook" links do); and every absolute path of the building machine (the
+checkout, the variant's folder, the photo folder, the home folder) is replaced in the pages' code,
+parameters and printed output by the name a reader can use (``.``, ``build/<variant>``, ``$DATA``,
+``~``). Figures are images and keep no path.
 """
 
 from __future__ import annotations
 
 import json
+import platform
 import posixpath
 import re
 from collections.abc import Mapping
 from pathlib import Path
+
+from ..identity import Variant, read_variant
 
 DEFAULT_DATA = "../shared/data/landscapes"  # the Makefile's default, relative to the checkout
 SOURCE_CLASS = "colorlib-source"  # the HTML class of the source line under a figure or table
@@ -164,3 +168,85 @@ def publish_pages(folder: Path, root: Path, variant_dir: Path, info: dict, commi
             continue
         done.append(path)
     return done
+
+
+# --- what the book says about its variant --------------------------------------------------------
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def variant_markdown(variant: Variant, checkpoints: list[dict]) -> str:
+    """The book's account of its variant: parameters, the command, and where the numbers were made.
+
+    `checkpoints` are the metadata of its trained models (device, precision, torch version, train_config)
+    as stored in the checkpoints.
+    """
+    split = variant.split
+    rows = [
+        ("variant", f"`{variant.name}`"),
+        ("photos", f"`{Path(variant.data).name}/` ({split['per_colour']} per colour, baseline {split['baseline']}, "
+                   f"validation {split['validation']}, test {split.get('test', 0)})"),
+        ("seed", str(variant.seed)),
+    ] + [(k.replace("_", " "), f"`{v}`") for k, v in sorted(variant.train.items()) if k != "seed"]  # fmt: skip
+    lines = ["| parameter | value |", "| --- | --- |", *[f"| {k} | {v} |" for k, v in rows]]
+    where = sorted(
+        {
+            f"{c.get('device', '?')} ({c.get('precision', '?')}, "
+            f"{c.get('train_config', {}).get('threads', 1)} thread(s) per run, torch {c.get('torch_version', '?')})"
+            for c in checkpoints
+        }
+    )
+    lines.append(f"| code fingerprint | `{variant.code}` |")
+    text = "\n".join(lines) + "\n\n"
+    text += f"Rebuild exactly this variant with `{variant.command}`. " if variant.command else ""
+    if where:
+        text += (
+            f"Its {len(checkpoints)} models were trained on {'; '.join(where)}; the book was built on "
+            f"{cpu_name()}. A run's numbers are bit-identical for the same parameters, thread count and "
+            "kind of processor however the runs were scheduled; another processor family, thread count or "
+            "precision rounds differently and moves the losses by about as much as another seed does "
+            "(the *Beyond the paper* part measures that spread).\n"
+        )
+    code = sorted({(c.get("code_fingerprint") or "not recorded", c.get("code_commit") or "?") for c in checkpoints})
+    if code:
+        said = "; ".join(f"fingerprint `{f}` at commit `{c}`" for f, c in code)
+        text += f"\nThe code that trained them: {said} (each checkpoint records its own).\n"
+    return text
+
+
+def variant_line(variant: Variant, commit: str = "unknown") -> str:
+    """Two sentences for the front page: which variant this book shows, and the commit it was built from."""
+    train = variant.train
+    return (
+        f"This book shows variant `{variant.name}` ({variant.profile} profile, seed {variant.seed}, "
+        f"{train['image_size']} px, {train['iterations']:,} batches of {train['batch_size']}); "
+        "its settings, and the command that rebuilds it, are on the page [Re-running the notebooks](rerun.md). "
+        f"It was built {built_from(commit)}.\n"
+    )
+
+
+def publish(folder: Path, out: Path, checkout: Path) -> None:
+    """The book's variant.md and variant-line.md, and the executed pages in `out` stamped with their source
+    and cleared of this machine's paths (colorlib.pages.provenance); `colorlib publish` (the book rule)."""
+    from .. import TRAINED_MODELS
+    from ..checkpoint import load_checkpoint
+    from ..fingerprint import code_commit
+
+    folder, out = Path(folder), Path(out)
+    variant = read_variant(folder)
+    paths = [folder / "checkpoints" / f"{m}.pt" for m in TRAINED_MODELS]
+    states = [load_checkpoint(p) for p in paths if p.is_file()]
+    out.mkdir(parents=True, exist_ok=True)
+    commit = code_commit(checkout)
+    (out / "variant.md").write_text(variant_markdown(variant, states), encoding="utf-8")
+    (out / "variant-line.md").write_text(variant_line(variant, commit), encoding="utf-8")
+    publish_pages(out, checkout, folder, variant.to_json(), commit)

@@ -28,18 +28,19 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..fingerprint import code_commit, code_fingerprint, file_sha256, module_fingerprints
-from .variant import PROFILES
+from ..identity import HASH_LENGTH, read_variant
+from .plan import PROFILES
 
 log = logging.getLogger(__name__)
 
-ARCHIVE_FORMAT = "colorlib-archive/1"
+ARCHIVE_FORMAT = "colorlib-archive/2"  # 2: variant names of the key colorlib.identity.digest makes, run specs
 INDEX = "colorlib-archive.json"
 # what a variant's folder holds that the book needs, in the order a rebuild dates them (oldest first)
 PACKED_FILES = ("variant.json", "manifest.json", "data-report.txt")
-PACKED_FOLDERS = ("checkpoints", "logs", "pages")
+PACKED_FOLDERS = ("specs", "checkpoints", "logs", "pages")
 PACKED = PACKED_FILES + PACKED_FOLDERS
-# a variant's folder name as colorlib.workflow.variant.Variant.name makes it: one path component
-VARIANT_NAME = re.compile(rf"(?:{'|'.join(map(re.escape, PROFILES))})-s[0-9]+-[0-9a-f]{{6,64}}", re.ASCII)
+# a variant's folder name as colorlib.identity.Variant.name makes it: one path component
+VARIANT_NAME = re.compile(rf"(?:{'|'.join(map(re.escape, PROFILES))})-s[0-9]+-[0-9a-f]{{{HASH_LENGTH}}}", re.ASCII)
 
 
 def _why(exc: BaseException) -> str:
@@ -76,16 +77,16 @@ def _members(folder: Path) -> list[Path]:
 def pack(folder: Path | str, out: Path | str, force: bool = False) -> dict:
     """Pack the built variant `folder` into the archive `out` (over an existing one only with `force`); its index."""
     folder, out = Path(folder).resolve(), Path(out)
-    if not (folder / "variant.json").is_file() or not (folder / "checkpoints").is_dir():
-        raise UserError(f"{folder} is not a built variant (no variant.json and checkpoints): run `make book` first")
+    variant = read_variant(folder)
+    if not (folder / "checkpoints").is_dir():
+        raise UserError(f"{folder} has no checkpoints: run `{variant.command or 'make book'}` first")
     if (out.exists() or out.is_symlink()) and not force:
         raise UserError(f"{out} exists: name another OUT, or overwrite it with FORCE=1 (--force)")
-    info = json.loads((folder / "variant.json").read_text(encoding="utf-8"))
     files = _members(folder)
     index = {
         "format": ARCHIVE_FORMAT,
-        "variant": info["name"],
-        "command": info.get("command", ""),
+        "variant": variant.name,
+        "command": variant.command,
         "commit": _trained_commit(folder) or code_commit(),
         "code_fingerprint": code_fingerprint(),
         "modules": module_fingerprints(),
@@ -120,7 +121,11 @@ def read_index(archive: Path | str) -> dict:
             index = json.loads(tar.extractfile(first).read())
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         raise UserError(f"{archive} is not a readable colorlib archive ({_why(exc)})") from None
-    if not isinstance(index, dict) or index.get("format") != ARCHIVE_FORMAT:
+    theirs = str(index.get("format")) if isinstance(index, dict) else ""
+    if theirs.startswith("colorlib-archive/") and theirs != ARCHIVE_FORMAT:
+        raise UserError(f"{archive} is a {theirs} archive, of an older colorlib: restore it in a checkout of its "
+                        f"commit ({index.get('commit')}), or build it anew with `{index.get('command')}`")  # fmt: skip
+    if theirs != ARCHIVE_FORMAT:
         raise UserError(f"{archive} is not a {ARCHIVE_FORMAT} archive")
     files = index.get("files")
     entries = files.values() if isinstance(files, dict) else [None]

@@ -1,8 +1,9 @@
 """The workflow's settings and everything the rules derive from them, computed without writing a file.
 
 `workflow/Snakefile` does one thing in Python: ``plan = Plan.from_config(config)``. Everything the rule
-files (`workflow/rules/*.smk`) read comes from here: the variant and its folder, the study's folder
-and runs, every training run's command line, each step's code. Reading the workflow (a dry run
+files (`workflow/rules/*.smk`) read comes from here: the variant (a profile's sizes, the seed, PM_ARGS and
+the threads over the run spec's defaults, colorlib.spec) and its folder, the study's folder and runs,
+every training run's spec and command line, each step's code. Reading the workflow (a dry run
 included) therefore changes nothing on disk; the rules write the files (``variant.json`` too).
 
 :data:`SETTINGS` is the one list of the workflow's settings. `make` hands over exactly the variables
@@ -12,20 +13,20 @@ setting of `make` as well, and a misspelt one is refused here in one line.
 
 from __future__ import annotations
 
-import hashlib
+import ast
 import json
 import os
 import shlex
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from .. import TRAINED_MODELS
 from ..errors import UserError
-from ..fingerprint import code_files
+from ..fingerprint import code_fingerprint, code_modules
+from ..identity import Variant, digest, photos_fingerprint
+from ..spec import SplitParams, TrainConfig, option
 from ..study.runs import Run, parse_seeds, study_runs
-from ..train import TrainConfig
-from .variant import PROFILES, Variant, make_variant
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("profile", "paper", "paper | smoke: the sizes of every set and run (colorlib.workflow.variant.PROFILES)"),
+    Setting("profile", "paper", "paper | smoke: the sizes of every set and run (PROFILES below)"),
     Setting("data", "../shared/data/landscapes", "the photo folder"),
     Setting("seed", 0, "the seed of the splits and of training"),
     Setting("pm_args", "", "training parameters, papermill style: '-p lr 0.0005 -p precision fp32'"),
@@ -63,9 +64,79 @@ STUDY_MODES = ("auto", "on")
 BEYOND_TEMPLATES = {True: "notebooks/beyond.ipynb", False: "notebooks/beyond-not-built.ipynb"}
 
 
+# The two scales of the book: only what differs from the spec's defaults. Training settings can be
+# overridden one by one (PM_ARGS), the rest through the Makefile's variables or Snakemake's --config.
+PROFILES: dict[str, dict] = {
+    "paper": {
+        "split": {"test": 300, "calibration": 32},
+        "train": {},
+        "beyond": {"image_size": 128, "iterations": 2000, "per_axis": 24, "calibration": 32},
+    },
+    "smoke": {
+        "split": {"per_colour": 4, "baseline": 16, "validation": 4, "test": 8, "calibration": 4},
+        "train": {"image_size": 64, "iterations": 30},
+        "beyond": {"image_size": 64, "iterations": 20, "per_axis": 4, "calibration": 4},
+    },
+}
+
+
+def _value(text: str) -> object:
+    """A papermill -p value: a Python literal (int, float, bool, None) where it parses, else the string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_pm_args(text: str) -> dict[str, object]:
+    """'-p lr 0.0005 -p precision fp32' -> {'lr': 0.0005, 'precision': 'fp32'} (one-line error if malformed)."""
+    words = shlex.split(text or "")
+    if len(words) % 3 or any(flag not in ("-p", "--parameters") for flag in words[::3]):
+        raise UserError(f"PM_ARGS must be pairs like '-p lr 0.0005', got {text!r}")
+    return {name: _value(value) for name, value in zip(words[1::3], words[2::3], strict=True)}
+
+
+def make_variant(
+    profile: str, data: str | Path, seed: object = 0, pm_args: object = "", threads: object = 1, code: str | None = None
+) -> Variant:
+    """Check the user's settings and return the variant they define (UserError on a mistake)."""
+    if profile not in PROFILES:
+        raise UserError(f"unknown PROFILE {profile!r}: use {' or '.join(PROFILES)}")
+    seed, threads = _whole(seed, "SEED", 0), _whole(threads, "THREADS", 1)
+    folder = Path(os.path.expanduser(str(data))).resolve()
+    if not folder.is_dir():
+        raise UserError(f"photo folder {data} not found: pass DATA=/path/to/photos")
+    overrides = parse_pm_args(str(pm_args))
+    settable = [f.name for f in fields(TrainConfig)][1:]  # every setting but the dataset, set for each run
+    for name in sorted(set(overrides) - set(settable)):
+        said = "cannot be set: the workflow sets it for each run" if name == "dataset" else "is unknown"
+        raise UserError(f"PM_ARGS: {name!r} {said}; colorlib train's settings: {', '.join(settable)}")
+    train = PROFILES[profile]["train"] | {"seed": seed, "threads": threads} | overrides
+    try:  # the checks of `colorlib train`, before any job runs
+        train = asdict(TrainConfig(TRAINED_MODELS[0], **train))
+    except UserError as exc:
+        raise UserError(f"PM_ARGS: {exc}") from None
+    split = asdict(SplitParams(**PROFILES[profile]["split"], seed=seed))
+    photos = photos_fingerprint(folder)
+    if photos.endswith("-0"):
+        raise UserError(f"photo folder {data} holds no files: pass DATA=/path/to/photos")
+    code = code_fingerprint() if code is None else code
+    return Variant(profile, str(folder), photos, split, {k: v for k, v in train.items() if k != "dataset"}, code)
+
+
+def _whole(value: object, what: str, least: int) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise UserError(f"{what} must be a whole number, got {value!r}") from None
+    if number < least:
+        raise UserError(f"{what} must be at least {least}, got {number}")
+    return number
+
+
 @dataclass(frozen=True)
 class TrainingRun:
-    """One training run, the paper's or the study's: the same command for both."""
+    """One training run, the paper's or the study's: its spec file and the one command that reads it."""
 
     config: TrainConfig  # made when the plan is: a value it refuses stops the workflow before any job runs
     manifest: Path
@@ -80,13 +151,16 @@ class TrainingRun:
     def log(self) -> Path:
         return self.folder / "logs" / f"{self.name}.txt"
 
+    @property
+    def spec(self) -> Path:
+        """The run's settings, written by the record rule, read by `colorlib train --spec`."""
+        return self.folder / "specs" / f"{self.name}.json"
+
     def argv(self, photos: str) -> list[str]:
-        """The `colorlib train` command as an argument list: no value of it ever passes through a shell."""
-        c = self.config
-        flags = {"--manifest": self.manifest, "--data": photos, "--out": self.checkpoint, "--seed": c.seed}
-        flags |= {"--loss": c.loss, "--image-size": c.image_size, "--iterations": c.iterations}
-        flags |= {"--batch-size": c.batch_size, "--lr": c.lr, "--precision": c.precision, "--threads": c.threads}
-        return ["colorlib", "-q", "train", c.dataset, *(word for f, v in flags.items() for word in (f, str(v)))]
+        """`colorlib train` as an argument list (no value passes through a shell): the settings are the spec
+        file's; beside it only the paths, which are no part of the run's identity."""
+        paths = {"--spec": self.spec, "--manifest": self.manifest, "--data": photos, "--out": self.checkpoint}
+        return ["colorlib", "-q", "train", *(word for f, v in paths.items() for word in (f, str(v)))]
 
     def shown(self, photos: str) -> str:
         """The same command as readers copy it (the workflow shows it for each run, dry runs included)."""
@@ -99,11 +173,6 @@ class TrainingRun:
             env = os.environ | {"OMP_NUM_THREADS": str(self.config.threads)}
             subprocess.run(self.argv(photos), stdout=out, env=env, check=True)
         tmp.replace(self.log)
-
-
-def study_key(study: dict, split: dict, threads: int) -> str:
-    """The study folder's key: its parameters, its sets' sizes and the thread count of its runs."""
-    return hashlib.sha256(json.dumps([study, split, threads], sort_keys=True).encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -143,14 +212,7 @@ class Plan:
             settings["jb_flags"] = shlex.join(shlex.split(str(settings["jb_flags"])))
         except ValueError as exc:
             raise UserError(f"JB_FLAGS: {exc}, in {settings['jb_flags']!r}") from None
-        variant = make_variant(
-            str(settings["profile"]),
-            settings["data"],
-            settings["seed"],
-            str(settings["pm_args"]),
-            settings["threads"],
-            Path(root) / "notebooks" / "train.ipynb",
-        )
+        variant = make_variant(**{k: settings[k] for k in VARIANT_SETTINGS})
         folder = Path(str(settings["build"])) / variant.name
         if settings["restored"] and settings["restored"] != variant.name:
             raise UserError(
@@ -173,9 +235,9 @@ class Plan:
             if not study[k].isdigit() or int(study[k]) < 1:
                 raise UserError(f"BEYOND_{k.upper()} must be a positive whole number, got {study[k]!r}")
         runs = study_runs(seeds["seeds"], seeds["axis_seeds"], study["loss2"] or None, seeds["loss2_seeds"])
-        split = profile["beyond"] | {"baseline": profile["split"]["baseline"]}
+        split = profile["beyond"] | {"baseline": variant.split["baseline"]}
         threads = int(variant.train["threads"])
-        study_folder = folder / f"beyond-{study['image_size']}px-{study_key(study, split, threads)}"
+        study_folder = folder / f"beyond-{study['image_size']}px-{digest([study, split, threads])}"  # its key
         draws = set(seeds["seeds"]) | (set(seeds["loss2_seeds"]) if study["loss2"] else set())
         plan = cls(given, settings, variant, folder, study, split, study_folder, runs, tuple(sorted(draws)), Path(root))
         try:  # every run's TrainConfig checks its values now, before any job runs (the paper's: make_variant)
@@ -264,11 +326,11 @@ class Plan:
         if step == "pages":
             files = set(package.rglob("*.py"))
         elif step == "data":
-            files = set(code_files(self.root, "colorlib.data"))
+            files = set(code_modules(self.root, "colorlib.data").values())
         elif step == "web":  # the export of the models for the page
-            files = set(code_files(self.root, "colorlib.explorer.web"))
+            files = set(code_modules(self.root, "colorlib.explorer.web").values())
         elif step == "study_prepare":  # what draws the study's sets, and the command line that calls it
-            files = set(code_files(self.root, "colorlib.study.manifest")) | {package / "build_commands.py"}
+            files = set(code_modules(self.root, "colorlib.study.manifest").values()) | {package / "build_commands.py"}
         else:
             raise ValueError(f"no step {step!r}")
         return sorted(p.relative_to(self.root).as_posix() for p in files)
@@ -279,5 +341,12 @@ class Plan:
         given = [(k, self.given[k]) for k in VARIANT_SETTINGS if k in self.given]
         return " ".join([f"make {target}", *(f"{k.upper()}={shlex.quote(str(v))}" for k, v in given)])
 
-    def variant_json(self) -> str:
-        return json.dumps(self.variant.to_json(self.make_command("book")), indent=1) + "\n"
+    def records(self) -> dict[str, str]:
+        """What the record rule writes, by path: variant.json (with the command that rebuilds it), each run's spec."""
+        variant = replace(self.variant, command=self.make_command("book")).to_json()
+        specs = {str(run.spec): run.config.to_json() for run in self.training_runs().values()}
+        return {str(self.folder / "variant.json"): json.dumps(variant, indent=1) + "\n", **specs}
+
+    def prepare_options(self) -> list[str]:
+        """The split's sizes and seed as `colorlib prepare` options: one per field of the spec."""
+        return [word for k, v in self.variant.split.items() for word in (option(k), str(v))]

@@ -9,7 +9,6 @@ alone. The retrained checkpoint goes to a folder of its own; the variant is neve
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -33,10 +32,12 @@ def verify(variant: Path | str, model: str, out_dir: Path | str | None = None, p
     from .. import TRAINED_MODELS
     from ..checkpoint import load_checkpoint
     from ..data import read_manifest
+    from ..identity import read_variant
     from ..paper.evaluate import load_validation
     from ..paper.references import load_references
     from ..paper.reproduction import differences
-    from ..train import TrainConfig, train
+    from ..spec import TrainConfig
+    from ..train import train
 
     variant = Path(variant)
     if model not in TRAINED_MODELS:
@@ -48,12 +49,8 @@ def verify(variant: Path | str, model: str, out_dir: Path | str | None = None, p
     if not state.get("complete"):
         raise UserError(f"{published} is an interrupted run: finish it (make book) before verifying it")
     manifest = read_manifest(variant / "manifest.json")
-    info = (
-        json.loads((variant / "variant.json").read_text(encoding="utf-8"))
-        if (variant / "variant.json").is_file()
-        else None
-    )
-    photos = Path(info["data"]) if info and Path(info["data"]).is_dir() else Path(manifest["data_dir"])
+    info = read_variant(variant) if (variant / "variant.json").is_file() else None
+    photos = Path(info.data) if info and Path(info.data).is_dir() else Path(manifest["data_dir"])
     cfg = TrainConfig(**{**state["train_config"], "dataset": model})
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(out_dir) if out_dir else Path(tmp)
@@ -71,7 +68,7 @@ def verify(variant: Path | str, model: str, out_dir: Path | str | None = None, p
         a, b = _validation_mse(published, model, val), _validation_mse(again, model, val)
     refs = load_references()
     band = refs.bands().get(model)
-    comparable = not differences(info, refs.settings)[0]
+    comparable = not differences(info and info.to_json(), refs.settings)[0]
     text = f"{model}: not bit-identical; validation MSE published {a:.4f}, retrained {b:.4f} (difference {b - a:+.4f})"
     if comparable and band is not None and band.width > 0:
         return text + f", {abs(b - a) / band.width:.2f} of the measured band's width {band.fmt()} ({band.runs} runs)"

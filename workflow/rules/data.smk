@@ -1,10 +1,14 @@
-# Data: the variant's record, then the photo manifest (the data report, the splits and their hashes).
+# Data: the variant's records, then the photo manifest (the data report, the splits and their hashes).
+
+RECORDS = plan.records()
 
 
-rule variant_record:
-    """variant.json: the variant's settings and the `make` command that rebuilds it."""
-    output: V / "variant.json"
-    params: text=plan.variant_json()
+rule record:
+    """variant.json (the variant's settings and the `make` command that rebuilds it) and each training run's
+    spec (the settings `colorlib train --spec` reads), written as the plan computed them."""
+    output: "{record}"
+    wildcard_constraints: record="|".join(map(re.escape, RECORDS))
+    params: text=lambda w: RECORDS[w.record]
     run:
         from colorlib.files import atomic_write_text
 
@@ -15,9 +19,7 @@ rule prepare:
     """Scan the photo folder (cached by content), report on it and draw the variant's sets."""
     input: plan.code("data")
     output: manifest=MANIFEST, report=V / "data-report.txt"
-    params: split=plan.variant.split, seed=plan.variant.seed, cache=plan.settings["cache"]
+    params: split=plan.prepare_options(), cache=plan.settings["cache"]
     shell:
-        "colorlib prepare {PHOTOS:q} --out {output.manifest} --per-colour {params.split[per_colour]}"
-        " --baseline {params.split[baseline]} --validation {params.split[validation]} --test {params.split[test]}"
-        " --calibration {params.split[calibration]}"
-        " --seed {params.seed} --cache {params.cache:q} > {output.report} && cat {output.report}"
+        "colorlib prepare {PHOTOS:q} --out {output.manifest} {params.split} --cache {params.cache:q}"
+        " > {output.report} && cat {output.report}"

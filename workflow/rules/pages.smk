@@ -2,7 +2,6 @@
 # depends on the whole package (any module may draw a figure), the data and training steps only on
 # the code they run.
 
-TRAIN_JSON = json.dumps(plan.variant.train)
 WEB = plan.web
 
 
@@ -16,12 +15,12 @@ rule data_page:
 rule train_page:
     """One training run's page: its loss curve, its photos and its predictions, read from its checkpoint
     (the page trains nothing: `train_if_missing False`)."""
-    input: "notebooks/train.ipynb", V / "logs" / "{model}.txt", plan.code("pages")
+    input: "notebooks/train.ipynb", V / "logs" / "{model}.txt", spec=V / "specs" / "{model}.json", code=plan.code("pages")
     output: PAGES / "train-{model}.ipynb"
     wildcard_constraints: model="|".join(TRAINED_MODELS)
     shell:
-        "{PAPERMILL} notebooks/train.ipynb {output} -p dataset {wildcards.model} -p manifest {MANIFEST}"
-        " -p out_dir {V}/checkpoints -p data_dir {PHOTOS:q} -y {TRAIN_JSON:q} -p train_if_missing False"
+        "{PAPERMILL} notebooks/train.ipynb {output} -p spec {input.spec} -p manifest {MANIFEST}"
+        " -p out_dir {V}/checkpoints -p data_dir {PHOTOS:q} -p train_if_missing False"
 
 
 rule results_page:

@@ -10,9 +10,10 @@ RESOURCES = plan.run_resources()
 
 
 rule train:
-    """One training run: a set of a manifest, a seed, a loss and the variant's recipe (colorlib.train),
-    run as an argument list (no shell), in the SLURM job where the cluster profile sends it."""
-    input: lambda w: TRAINING[w.log].manifest
+    """One training run: its spec (a set of a manifest, a seed, a loss and the variant's recipe, colorlib.spec)
+    read by `colorlib train --spec`, run as an argument list (no shell), in the SLURM job where the cluster
+    profile sends it."""
+    input: manifest=lambda w: TRAINING[w.log].manifest, spec=lambda w: TRAINING[w.log].spec
     output: "{log}"
     wildcard_constraints: log="|".join(map(re.escape, TRAINING))
     threads: THREADS
