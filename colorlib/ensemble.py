@@ -67,7 +67,7 @@ def vivid(ab, k: float):
 
     k = 1 returns ``ab`` itself, untouched: the blend exactly as it was before this control existed. The
     explorer's reference arithmetic (float64) and its page (explorer-core.js) do the same."""
-    return ab if k == 1 else (ab * k).clip(-1.0, 1.0)
+    return ab if k == 1 else (ab * float(k)).clip(-1.0, 1.0)
 
 
 class Colorizer:

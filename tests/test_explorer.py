@@ -424,3 +424,13 @@ def test_a_grey_photo_has_nothing_to_score_against(ev):
         assert (w.delta_e_box.layout.display == "none") == (score is None)
         w.photo.value = 0
         w.vividness.value = 1.0
+
+
+def test_the_vivid_preset_is_the_baseline_at_its_fitted_scale_on_the_sliders_step():
+    from colorlib.explorer.contract import VIVID_PRESET, with_vivid_preset
+
+    presets = with_vivid_preset(PRESETS, 1.523)
+    assert presets[VIVID_PRESET] == Preset({"baseline": 100}, 1.5) and set(PRESETS) < set(presets)
+    assert with_vivid_preset(PRESETS, 1.53)[VIVID_PRESET].vividness == 1.55
+    assert with_vivid_preset(PRESETS, 3.9)[VIVID_PRESET].vividness == 3.0  # the slider's end
+    assert with_vivid_preset(PRESETS, None) == PRESETS  # no calibration photos, no fitted k: no such preset

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from colorlib.ensemble import vivid as boost  # the step the boosted rows take, as colorize and the explorer do
 from colorlib.lab import PadInfo
 from colorlib.scoring.vividness import (
     K_MAX,
-    boost,
     fit_k_mse,
     fit_k_same,
     fit_k_vivid,

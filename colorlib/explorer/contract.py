@@ -76,6 +76,17 @@ PRESETS: dict[str, Preset] = {
     "baseline only": Preset({"baseline": WEIGHT_MAX}),
 }
 INITIAL_PRESET = "bgy-combined"
+VIVID_PRESET = "baseline ×k_vivid"  # the baseline at the vividness fitted on calibration photos, where there are any
+
+
+def with_vivid_preset(presets: dict[str, Preset], k_vivid: float | None) -> dict[str, Preset]:
+    """The presets and VIVID_PRESET: the baseline alone at k_vivid (colorlib.scoring.vividness, fitted on the
+    calibration photos), snapped to the slider's step and kept in its range; the presets alone without a k."""
+    if k_vivid is None:
+        return dict(presets)
+    k = min(max(round(k_vivid / VIVIDNESS_STEP) * VIVIDNESS_STEP, VIVIDNESS_MIN), VIVIDNESS_MAX)
+    return {**presets, VIVID_PRESET: Preset({"baseline": WEIGHT_MAX}, round(k, 2))}
+
 
 # A reader's own photo (colorlib.explorer.own in Python, explorer-own.js on the page): the same
 # limit and the same words as colorlib's photo reader (colorlib.data.photos), and what the readouts

@@ -19,7 +19,7 @@ import torch
 from .. import ALL_MODELS, COMBINED_MODELS, TRAINED_MODELS
 from ..checkpoint import checkpoint_path, load_checkpoint
 from ..data import load_set, manifest_hash
-from ..ensemble import TrainedColorizer, blend, expand_model_names
+from ..ensemble import TrainedColorizer, blend, expand_model_names, vivid
 from ..errors import UserError
 from ..lab import PadInfo, preprocess_batch
 from ..pages.markdown import markdown_table
@@ -27,7 +27,7 @@ from ..scoring.believability import believability
 from ..scoring.intervals import mean_interval
 from ..scoring.metrics import METRICS, PhotoScores, original_scores, score_set, summarize
 from ..scoring.references import constant_prediction, grey_prediction, mean_ab, skill
-from ..scoring.vividness import boost, fit_k_mse, fit_k_same, fit_k_vivid, photo_colourfulness, photo_mse
+from ..scoring.vividness import fit_k_mse, fit_k_same, fit_k_vivid, photo_colourfulness, photo_mse
 from . import PAPER_TABLE_I
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,11 @@ class Boost:
         return sorted({*K_CURVE, *(k for k in (self.k_mse, self.k_vivid, self.k_same) if k is not None)})
 
 
+def fitted_k_vivid(manifest: dict, data_dir: Path, checkpoint_dir: Path, size: int) -> float | None:
+    """The baseline's k_vivid where the manifest has calibration photos (the explorer's vivid preset), else None."""
+    return fit_boost(manifest, data_dir, checkpoint_dir, size).k_vivid if manifest["sets"].get("calibration") else None
+
+
 def fit_boost(manifest: dict, data_dir: Path, checkpoint_dir: Path, size: int, device: str = "cpu") -> Boost:
     """k_mse, k_vivid and k_same of the baseline, fitted on the manifest's calibration photos only."""
     cal = load_validation(manifest, data_dir, size, "calibration")
@@ -169,7 +174,7 @@ def score_test(
         preds: dict = predict_models(checkpoint_dir, light, models, device)
         if constant_ab is not None:
             preds.update(reference_predictions(light, constant_ab))
-        preds.update({k: boost(preds[BOOSTED], k) for k in ks})
+        preds.update({k: vivid(preds[BOOSTED], k) for k in ks})
         for m, p in preds.items():
             mse[m] += list(photo_mse(p, true, infos))
             colour[m] += list(photo_colourfulness(light, p, infos))
@@ -211,7 +216,7 @@ def evaluate(
     fitted = None
     if references and manifest["sets"].get("calibration") and {BOOSTED, SAME_ERROR} <= set(models):
         fitted = fit_boost(manifest, data_dir, checkpoint_dir, size, device)
-        preds.update({label: boost(preds[BOOSTED], k) for label, k in fitted.rows().items()})
+        preds.update({label: vivid(preds[BOOSTED], k) for label, k in fitted.rows().items()})
     constant_ab = mean_ab(manifest, data_dir, size) if references else None
     if references:
         preds.update(reference_predictions(val.lightness, constant_ab))

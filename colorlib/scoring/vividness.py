@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from ..ensemble import vivid
 from ..lab import AB_SCALE, L_SCALE, PadInfo, join_lab, unpad
 from .metrics import colourfulness, mse_ab
 
@@ -27,11 +28,6 @@ from .metrics import colourfulness, mse_ab
 # colourfulness level off (even fall), so a larger bracket would no longer hold a rising function.
 K_MAX = 4.0
 K_TOLERANCE = 1e-3  # bisection stops when the bracket is this narrow (Table I shows k to 2 digits)
-
-
-def boost(ab: torch.Tensor, k: float) -> torch.Tensor:
-    """clip(k·ab, -1, 1): normalised ab predictions scaled by k, kept inside the ab range."""
-    return (ab * float(k)).clamp(-1.0, 1.0)
 
 
 def _areas(ab: torch.Tensor, infos: Sequence[PadInfo]) -> list[np.ndarray]:
@@ -76,7 +72,7 @@ def bisect_rising(f: Callable[[float], float], target: float, low: float, high: 
 def fit_k_vivid(pred: torch.Tensor, lightness: torch.Tensor, infos: Sequence[PadInfo], target: float) -> float | None:
     """The k at which the mean colourfulness of clip(k·pred) equals target (the photos' own mean);
     None when even K_MAX is not colourful enough."""
-    return bisect_rising(lambda k: photo_colourfulness(lightness, boost(pred, k), infos).mean(), target, 0.0, K_MAX)
+    return bisect_rising(lambda k: photo_colourfulness(lightness, vivid(pred, k), infos).mean(), target, 0.0, K_MAX)
 
 
 def fit_k_same(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInfo], target: float) -> float | None:
@@ -84,4 +80,4 @@ def fit_k_same(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInfo],
     error); None when no k up to K_MAX reaches it (the target is below the best boosted error, or
     above the error at K_MAX)."""
     start = fit_k_mse(pred, true, infos)
-    return bisect_rising(lambda k: photo_mse(boost(pred, k), true, infos).mean(), target, start, K_MAX)
+    return bisect_rising(lambda k: photo_mse(vivid(pred, k), true, infos).mean(), target, start, K_MAX)

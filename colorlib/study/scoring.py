@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .. import COMBINED_MODELS
 from ..checkpoint import load_checkpoint
-from ..ensemble import TrainedColorizer, blend, normalize_weights
+from ..ensemble import TrainedColorizer, blend, normalize_weights, vivid
 from ..errors import UserError
 from ..lab import PadInfo, unpad
 from ..paper.evaluate import load_validation
@@ -28,7 +28,7 @@ from ..rules import HueBandWeights, fit_hue_bands, fixed_rules
 from ..scoring.believability import PhotoTerms, photo_terms, pooled_believability
 from ..scoring.metrics import PhotoScores, score_set, summarize
 from ..scoring.references import constant_prediction, grey_prediction, mean_ab, skill
-from ..scoring.vividness import boost, fit_k_same, fit_k_vivid, photo_colourfulness, photo_mse
+from ..scoring.vividness import fit_k_same, fit_k_vivid, photo_colourfulness, photo_mse
 from .runs import (
     ALL_COMBINED,
     ALL_SIX,
@@ -214,7 +214,7 @@ def _derived(preds: Mapping[str, torch.Tensor], fitted: _Fits) -> Iterator[tuple
         if fitted.learned is not None:
             yield LEARNED_RULE, fitted.learned(stack)
     for name, k in fitted.scales.items():
-        yield name, boost(preds["baseline"], k)
+        yield name, vivid(preds["baseline"], k)
 
 
 def _references(manifest: Mapping, data_dir: Path, size: int, split, seed: int, cache: dict) -> dict[str, torch.Tensor]:
