@@ -55,7 +55,7 @@ help:
 # FROM=archive: restore the archive's variant (every sha256 checked, nothing overwritten) and build the
 # book from it without training; the settings given must name that variant (checked before restoring).
 book: $(VENV)/.installed web
-	$(if $(FROM),name=$$($(BIN)/colorlib archive restore $(call quoted,$(FROM)) \
+	$(if $(value FROM),name=$$($(BIN)/colorlib archive restore $(call quoted,$(value FROM)) \
 	  $(call quoted,$(BUILD)) --config $(CONFIG)) && \
 	  $(call SNAKEMAKE,book,restored=$$name),$(call SNAKEMAKE,book))
 	@echo "book: open _build/html/index.html (variant $$(readlink $(BUILD)/latest))"
@@ -83,13 +83,13 @@ explorer: $(VENV)/.installed
 # An existing OUT is kept unless FORCE=1.
 archive: $(VENV)/.installed
 	@$(BIN)/colorlib archive pack $(if $(FORCE),--force) $(call quoted,$(VARIANT)) \
-	  $(if $(OUT),$(call quoted,$(OUT)),$(BUILD)/$$(basename $$(readlink -f $(call quoted,$(VARIANT)))).tar)
+	  $(if $(value OUT),$(call quoted,$(value OUT)),$(BUILD)/$$(basename $$(readlink -f $(call quoted,$(VARIANT)))).tar)
 
 # Retrain one model (MODEL=blue) of VARIANT from scratch, beside it, and say whether it is the published one:
 # bit-identical, or how far its validation MSE lies, in units of the measured band.
 MODEL ?= blue
 verify: $(VENV)/.installed
-	@$(BIN)/colorlib verify $(call quoted,$(VARIANT)) $(call quoted,$(MODEL))
+	@$(BIN)/colorlib verify $(call quoted,$(VARIANT)) $(call quoted,$(value MODEL))
 
 # The reproduction check (colorlib.paper.reproduction) of VARIANT against colorlib/paper/reference_results.toml;
 # the book shows the same on its front page and its page "Did it reproduce?".

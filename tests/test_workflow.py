@@ -343,3 +343,7 @@ def test_make_passes_values_on_as_text_and_never_expands_them(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert not marker.exists()
     assert f"'pm_args={payload}'" in proc.stdout and "'seed'\"'\"'x=1'" in proc.stdout  # a name is quoted too
+    for target, name in (("book", "FROM"), ("archive", "OUT"), ("verify", "MODEL")):
+        cmd = ["make", "-n", "-C", str(REPO), "-o", f"{VENV}/.installed", target, f"{name}=$(shell touch {marker})x"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert not marker.exists() and f"'$(shell touch {marker})x'" in proc.stdout, (name, proc.stdout[-800:])
