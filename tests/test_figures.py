@@ -16,8 +16,8 @@ from colorlib import ALL_MODELS, data, pages
 from colorlib.lab import preprocess
 from colorlib.model import ColorNet, ModelConfig
 from colorlib.pages import markdown
-from colorlib.paper import PAPER_TABLE_I, claims, diagrams, figures, picks
-from colorlib.paper.evaluate import Boost, Evaluation, ValidationSet
+from colorlib.paper import GENERATED_FILES, PAPER_TABLE_I, claims, diagrams, figures, picks
+from colorlib.paper.evaluate import Boost, Evaluation, ValidationSet, table_rows
 from colorlib.paper.references import load_references
 from colorlib.scoring.intervals import Interval
 from colorlib.scoring.metrics import PhotoScores
@@ -82,6 +82,11 @@ def fake_evaluation(
     predictions = {m: torch.rand(n, 2, SIZE, SIZE, generator=gen) * 0.4 - 0.2 for m in ALL_MODELS}
     summary = summary or _summary(PAPER_TABLE_I, {m: 10.0 for m in ALL_MODELS})
     return Evaluation(val, predictions, per_photo, summary, {"colourfulness": 30.0, "chroma": 20.0})
+
+
+def _results(ev: Evaluation, rows: list[dict]) -> dict:
+    """What claims.findings reads from results.json (Table I, the claims, the photo count), for ev."""
+    return {"validation_photos": len(ev.validation.names), "table1": table_rows(ev), "claims": rows}
 
 
 def _boxes(fig: Figure) -> list[str]:
@@ -309,7 +314,7 @@ def test_claims_markdown_and_findings():
     rows = claims.claims(ev)
     md = claims.claims_markdown(rows)
     assert md.count("\n") == 2 + len(rows) and "| yes |" in md
-    text = claims.findings(ev, rows)
+    text = claims.findings(_results(ev, rows))
     assert "6 of the 6 claims" in text and "bgy-combined (0.0146)" in text
     assert 3 <= text.count(". ") + 1 <= 6
 
@@ -362,7 +367,7 @@ def test_notebook_runs_on_smoke_artefacts(name, tmp_path):
             )
             assert _has_output(nb.cells[at + 1], kind), heading
         written = {p.name for p in (tmp_path / "generated").iterdir()}
-        assert {"table1.md", "table1.csv", "claims.md", "findings.md", "hero.png"} <= written
+        assert set(GENERATED_FILES) <= written
 
 
 def test_trade_off_labels_overlap_neither_each_other_nor_the_originals_label():
@@ -415,7 +420,7 @@ def test_the_boosted_baseline_claim_follows_its_numbers():
         _boosted(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)), photos + 2, photos, None)
     )
     assert not unreachable[-1]["holds"] and "no k from k_mse 0.90 to 4" in unreachable[-1]["ours"]
-    text = claims.findings(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)), vivid)
+    text = claims.findings(_results(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)), vivid))
     assert "the same error, holds: baseline ×1.30" in text
 
 
@@ -429,7 +434,7 @@ def test_claims_and_findings_say_how_the_models_compare_with_grey():
     assert len(rows) == 7 and all("skill vs grey" in r["ours"] for r in rows)
     assert rows[-1]["holds"]  # both combined models (0.0156, 0.0146) beat grey (0.0160)
     assert "by-combined +0.03" in rows[-1]["ours"]
-    text = claims.findings(ev, rows)
+    text = claims.findings(_results(ev, rows))
     assert "grey, ab = 0) scored 0.0160" in text and "2 of the 8 models beat grey" in text
     assert "lowest loss was bgy-combined" in text  # the references are not models
 

@@ -4,7 +4,6 @@ measured bands, and the verdict on built variants written as the workflow writes
 from __future__ import annotations
 
 import copy
-import csv
 import json
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from colorlib.errors import UserError
-from colorlib.paper import check_report
+from colorlib.paper import check_report, results
 from colorlib.paper.evaluate import PAPER_TABLE_I
 from colorlib.paper.references import REFERENCE_FILE, load_references
 from colorlib.paper.reproduction import check
@@ -22,7 +21,7 @@ REFS = load_references()
 
 
 def built_variant(folder: Path, table1: dict[str, float], verdicts: list[bool], **changes) -> Path:
-    """A variant folder as the workflow leaves it: variant.json, pages/table1.csv, pages/claims.md."""
+    """A variant folder as the workflow leaves it: variant.json and pages/results.json."""
     settings = copy.deepcopy(REFS.settings)
     info = {"format": "colorlib-variant/1", "name": folder.name, "data": "photos"}
     info |= {k: settings[k] for k in ("profile", "seed", "photos", "split", "train")}
@@ -34,13 +33,13 @@ def built_variant(folder: Path, table1: dict[str, float], verdicts: list[bool], 
             info[group] = value
     (folder / "pages").mkdir(parents=True)
     (folder / "variant.json").write_text(json.dumps(info))
-    with (folder / "pages" / "table1.csv").open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["model", "mse"])
-        writer.writerows(table1.items())
-    rows = [f"| {c['text']} | – | – | {'yes' if v else 'no'} |" for c, v in zip(REFS.claims, verdicts, strict=True)]
-    head = "| claim | paper | ours | holds on ours |\n| --- | --- | --- | :---: |\n"
-    (folder / "pages" / "claims.md").write_text(head + "\n".join(rows) + "\n")
+    claims = [
+        {"id": c["id"], "claim": c["text"], "paper": "–", "ours": "–", "holds": v}
+        for c, v in zip(REFS.claims, verdicts, strict=True)
+    ]
+    table = [{"model": m, "mse": v} for m, v in table1.items()]
+    data = {"schema": results.SCHEMA, "validation_photos": 32, "table1": table, "claims": claims, "tradeoff": {}}
+    results.write(folder / "pages", data)
     return folder
 
 
@@ -163,8 +162,16 @@ def test_a_variant_without_the_runs_the_check_needs_is_one_line(tmp_path):
     with pytest.raises(UserError, match="is not a folder"):
         check(tmp_path / "nothing")
     (tmp_path / "v").mkdir()
-    with pytest.raises(UserError, match=r"has no pages/table1.csv: build the variant first \(make book\)"):
+    with pytest.raises(UserError, match=r"has no pages/results.json: build the variant first \(make book\)$"):
         check(tmp_path / "v")
+    (tmp_path / "v" / "pages").mkdir()
+    (tmp_path / "v" / "pages" / "table1.csv").write_text("model,mse\nblue,0.04\n")  # an older build's form
+    with pytest.raises(UserError, match=r"results.json: .* built by an older colorlib, which wrote table1.csv"):
+        check(tmp_path / "v")
+    for text in ("{", '{"schema": 0, "table1": []}'):  # damaged; of another colorlib
+        (tmp_path / "v" / "pages" / "results.json").write_text(text)
+        with pytest.raises(UserError, match=r"cannot read .*results.json|of another colorlib \(schema 0\)"):
+            check(tmp_path / "v")
 
 
 # --- what it shows ---------------------------------------------------------------------------------------

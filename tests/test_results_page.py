@@ -10,8 +10,8 @@ from colorlib import ALL_MODELS, TRAINED_MODELS
 from colorlib.checkpoint import checkpoint_path
 from colorlib.data import SplitParams, make_manifest, scan_folder, write_manifest
 from colorlib.errors import UserError
-from colorlib.paper.evaluate import to_csv
-from colorlib.paper.page import GENERATED_FILES, ResultsPage
+from colorlib.paper import GENERATED_FILES, SNIPPETS, results
+from colorlib.paper.page import ResultsPage
 from colorlib.train import train
 
 from .helpers import train_config
@@ -75,7 +75,10 @@ def test_every_figure_table_and_file_of_the_page(six_models):
     assert [p.name for p in written] == list(GENERATED_FILES) and all(p.is_file() for p in written)
     folder = six_models / "generated"
     assert (folder / "table1.md").read_text() == table
-    assert (folder / "table1.csv").read_text() == to_csv(page.rows)
+    stored = results.read(folder)  # the results as data: every view is rendered from them
+    assert stored == page.results and [r["model"] for r in stored["table1"]] == [*rows]
+    assert [c["id"] for c in stored["claims"]] == [c["id"] for c in page.claims]
+    assert results.snippets(stored) == {name: (folder / name).read_text() for name in SNIPPETS}
     assert (folder / "claims.md").read_text() == page.claims_table()
     assert (folder / "findings.md").read_text() == page.findings() + "\n"
     assert (folder / "trade-off.md").read_text() == page.trade_off_findings() + "\n"

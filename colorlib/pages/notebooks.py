@@ -62,7 +62,9 @@ def notebook_parameters(info: Variant) -> dict[str, tuple[str, dict]]:
     copies["results.ipynb"] = ("results", models | {"generated_dir": "generated", "profile": profile})
     copies["explorer.ipynb"] = (
         "explorer",
-        models | {"static_dir": "explorer-data", "web_dir": "../pages/web/colorize", "show_widget": True},
+        models
+        | {"results": "../pages/results.json", "static_dir": "explorer-data", "web_dir": "../pages/web/colorize"}
+        | {"show_widget": True},
     )
     return copies
 

@@ -13,3 +13,9 @@ PAPER_TABLE_I = {
     "by-combined": 0.015555263729766011,
     "bgy-combined": 0.014605537406168878,
 }
+
+# What the results page writes for the book's other pages: the results as data, the Markdown rendered
+# from them (colorlib.paper.results.snippets) and two pictures (the workflow declares each one).
+RESULTS_FILE = "results.json"
+SNIPPETS = ("table1.md", "claims.md", "findings.md", "trade-off.md")
+GENERATED_FILES = (RESULTS_FILE, *SNIPPETS, "hero.png", "trade-off.png")

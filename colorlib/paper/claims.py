@@ -151,14 +151,16 @@ def claims_markdown(rows: Sequence[Mapping]) -> str:
     return markdown_table(["claim", "paper", "ours", "holds on ours"], body, ["---", "---", "---", ":---:"])
 
 
-def findings(ev: Evaluation, checked: Sequence[Mapping]) -> str:
-    """A short paragraph of what our numbers show, written from the numbers themselves."""
-    loss = {m: s["mse"] for m, s in ev.summary.items()}
-    vivid = {m: s["colourfulness"] for m, s in ev.summary.items() if m in ALL_MODELS}  # no reference or boost
+def findings(results: Mapping) -> str:
+    """A short paragraph of what our numbers show, written from the results' numbers themselves."""
+    rows = {r["model"]: r for r in results["table1"]}
+    originals, checked = rows.pop("originals"), results["claims"]
+    loss = {m: r["mse"] for m, r in rows.items()}
+    vivid = {m: r["colourfulness"] for m, r in rows.items() if m in ALL_MODELS}  # no reference or boost
     models = {m: v for m, v in loss.items() if m in ALL_MODELS}
     best, worst = min(models, key=models.get), max(models, key=models.get)
     paper_best, paper_worst = min(PAPER_TABLE_I, key=PAPER_TABLE_I.get), max(PAPER_TABLE_I, key=PAPER_TABLE_I.get)
-    n_photos = len(ev.validation.names)
+    n_photos = results["validation_photos"]
     helped = [c for c, t in SAME_DATA_MODEL.items() if loss[c] < loss[t]]
     if len(helped) == len(SAME_DATA_MODEL):
         ensemble = "Averaging the single-colour models beat training one model on their pooled photos for both pairs"
@@ -177,7 +179,7 @@ def findings(ev: Evaluation, checked: Sequence[Mapping]) -> str:
     n_vivid = sum(vivid[m] > vivid["baseline"] for m in COLOURS)
     colour = (
         f"The most colourful predictions came from {most_vivid} ({vivid[most_vivid]:.1f}, against "
-        f"{ev.originals['colourfulness']:.1f} for the original photos and {vivid['baseline']:.1f} for the baseline); "
+        f"{originals['colourfulness']:.1f} for the original photos and {vivid['baseline']:.1f} for the baseline); "
         f"{n_vivid} of the 3 single-colour models {'was' if n_vivid == 1 else 'were'} more colourful than the baseline."
     )
     held = sum(bool(r["holds"]) for r in checked)

@@ -106,11 +106,6 @@ class Boost:
         return sorted({*K_CURVE, *(k for k in (self.k_mse, self.k_vivid, self.k_same) if k is not None)})
 
 
-def fitted_k_vivid(manifest: dict, data_dir: Path, checkpoint_dir: Path, size: int) -> float | None:
-    """The baseline's k_vivid where the manifest has calibration photos (the explorer's vivid preset), else None."""
-    return fit_boost(manifest, data_dir, checkpoint_dir, size).k_vivid if manifest["sets"].get("calibration") else None
-
-
 def fit_boost(manifest: dict, data_dir: Path, checkpoint_dir: Path, size: int, device: str = "cpu") -> Boost:
     """k_mse, k_vivid and k_same of the baseline, fitted on the manifest's calibration photos only."""
     cal = load_validation(manifest, data_dir, size, "calibration")

@@ -17,11 +17,8 @@ from ..data import manifest_hash
 from ..files import atomic_write_text
 from ..lab import grayscale
 from ..pages import check_generated_dir, check_profile, resolve_inputs, training_table
-from . import claims, diagrams, figures, picks, tradeoff
-from .evaluate import evaluate, loss_markdown, measures_markdown, table_rows, to_csv, to_markdown
-
-# The files the results page writes for the book's other pages (the front page, the discussion, the check).
-GENERATED_FILES = ("table1.md", "table1.csv", "claims.md", "findings.md", "hero.png", "trade-off.png", "trade-off.md")
+from . import GENERATED_FILES, diagrams, figures, picks, results, tradeoff
+from .evaluate import evaluate, loss_markdown, measures_markdown
 
 
 class ResultsPage:
@@ -39,8 +36,10 @@ class ResultsPage:
         self.model, _ = load_model(checkpoint_path(self.checkpoints, "baseline"))  # Figures 2-4 trace it
         self.show, self.show_rule = picks.pick_showcase(self.evaluation)  # the photo of Figures 1 and 3-8
         self.dull, self.dull_rule = picks.pick_desaturated(self.evaluation, exclude=self.show)  # Figure 9's
-        self.rows = table_rows(self.evaluation)
-        self.claims = claims.claims(self.evaluation)
+        # what the page and the other pages show, as results.json keeps it (read back: the views are of the data)
+        self.results = results.loads(results.dumps(results.results(self.evaluation)))
+        self.rows, self.claims = self.results["table1"], self.results["claims"]
+        self.snippets = results.snippets(self.results)
 
     @classmethod
     def from_parameters(
@@ -120,10 +119,10 @@ class ResultsPage:
             ["grayscale input", "by-combined", "bgy-combined", "original"],
         )
 
-    # --- Table I, vividness, the claims and the findings ------------------------------------------
+    # --- Table I, vividness, the claims and the findings: views of the results --------------------
     def table1(self) -> str:
         """Table I whole, as table1.md keeps it."""
-        return to_markdown(self.rows)
+        return self.snippets["table1.md"]
 
     def table1_loss(self) -> str:
         """Table I as the page shows it first: the paper's quantity, ours and the paper's, and the test loss."""
@@ -138,20 +137,16 @@ class ResultsPage:
 
     def trade_off(self) -> Figure:
         """Error against colourfulness on the test photos, the boosted baseline as a curve (the front page's answer)."""
-        ev = self.evaluation
-        where, _, _, originals = tradeoff.per_photo(ev)
-        return figures.trade_off(
-            tradeoff.points(ev), tradeoff.curve(ev), float(originals.mean()), tradeoff.marks(ev), where
-        )
+        return tradeoff.figure(self.results["tradeoff"])
 
     def trade_off_findings(self) -> str:
-        return tradeoff.findings(self.evaluation)
+        return self.snippets["trade-off.md"].rstrip("\n")
 
     def claims_table(self) -> str:
-        return claims.claims_markdown(self.claims)
+        return self.snippets["claims.md"]
 
     def findings(self) -> str:
-        return claims.findings(self.evaluation, self.claims)
+        return self.snippets["findings.md"].rstrip("\n")
 
     # --- training and provenance -------------------------------------------------------------------
     def loss_curves(self) -> Figure:
@@ -167,18 +162,11 @@ class ResultsPage:
 
     # --- the files the other pages read --------------------------------------------------------------
     def write_files(self, folder: str | Path) -> list[Path]:
-        """Table I (Markdown and CSV), the claims, the findings, the hero image and the trade-off figure with
-        its words, into `folder`."""
+        """results.json, the Markdown rendered from it, the hero image and the trade-off figure, into `folder`."""
         folder = check_generated_dir(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        texts = {
-            "table1.md": self.table1(),
-            "table1.csv": to_csv(self.rows),
-            "claims.md": self.claims_table(),
-            "findings.md": self.findings() + "\n",
-            "trade-off.md": self.trade_off_findings() + "\n",
-        }
-        for name, text in texts.items():
+        results.write(folder, self.results)
+        for name, text in self.snippets.items():
             atomic_write_text(folder / name, text)
         figures.save_figure(self.hero(), folder / "hero.png")
         figures.save_figure(self.trade_off(), folder / "trade-off.png")

@@ -18,13 +18,13 @@ page's verdict, the check's page ``notebooks/check.ipynb``) is :mod:`colorlib.pa
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from . import RESULTS_FILE, results
 from .references import Band, References, load_references
 
 # Training settings that change only the rounding: a build that differs in them is still compared.
@@ -50,63 +50,32 @@ class BuiltVariant:
 
     folder: Path
     variant: dict | None  # variant.json
-    table1: dict[str, float]  # model -> validation MSE
-    claims: list[tuple[str, bool]] | None  # (claim, holds), from pages/claims.md
+    table1: dict[str, float]  # row -> validation MSE, from pages/results.json
+    claims: list[dict]  # {id, claim, holds, ...}, from pages/results.json
 
 
-def _pages(folder: Path) -> tuple[Path, Path]:
-    """(the variant's folder, its pages folder), given either."""
-    if (folder / "pages" / "table1.csv").is_file() or not (folder / "table1.csv").is_file():
-        return folder, folder / "pages"
-    return folder.parent, folder
-
-
-def read_table1(path: Path) -> dict[str, float]:
-    """{model: mse} of a Table I CSV (colorlib.paper.evaluate.to_csv)."""
-    try:
-        rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise UserError(f"cannot read {path}: {exc}") from None
-    if not rows or "model" not in rows[0] or "mse" not in rows[0]:
-        raise UserError(f"{path} is not a Table I CSV (it needs the columns model and mse)")
-    out = {}
-    for r in rows:
-        try:
-            out[r["model"]] = float(r["mse"])
-        except (TypeError, ValueError):
-            raise UserError(f"{path}: the mse of {r.get('model')!r} is not a number: {r.get('mse')!r}") from None
-    return out
-
-
-def read_claims(path: Path) -> list[tuple[str, bool]]:
-    """[(claim, holds)] of a claims page (colorlib.paper.claims.claims_markdown)."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines()[2:]:
-        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
-        if len(cells) >= 2 and cells[-1] in ("yes", "no"):
-            out.append((cells[0], cells[-1] == "yes"))
-    if not out:
-        raise UserError(f"{path} holds no claims table")
-    return out
-
-
-def read_variant(folder: Path | str) -> BuiltVariant:
-    """The Table I, claims and variant.json of a built variant (``build/<variant>`` or its pages)."""
+def read_build(folder: Path | str) -> BuiltVariant:
+    """The Table I, claims (pages/results.json) and variant.json of a built variant (``build/<variant>`` or its
+    pages folder)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder: give a built variant's folder, e.g. build/latest")
-    root, pages = _pages(folder)
-    table = pages / "table1.csv"
-    if not table.is_file():
-        raise UserError(f"{folder} has no pages/table1.csv: build the variant first (make book)")
+    root, pages = (folder.parent, folder) if (folder / RESULTS_FILE).is_file() else (folder, folder / "pages")
+    if not (pages / RESULTS_FILE).is_file():
+        older = (
+            " (it was built by an older colorlib, which wrote table1.csv: rebuild it)"
+            if (pages / "table1.csv").is_file()
+            else ""
+        )
+        raise UserError(f"{folder} has no pages/{RESULTS_FILE}: build the variant first (make book){older}")
+    data = results.read(pages / RESULTS_FILE)
     variant = None
     if (root / "variant.json").is_file():
         try:
             variant = json.loads((root / "variant.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise UserError(f"cannot read {root / 'variant.json'}: {exc}") from None
-    claims = read_claims(pages / "claims.md") if (pages / "claims.md").is_file() else None
-    return BuiltVariant(folder, variant, read_table1(table), claims)
+    return BuiltVariant(folder, variant, results.losses(data), data["claims"])
 
 
 def differences(variant: dict | None, settings: Mapping) -> tuple[list[str], list[str]]:
@@ -315,18 +284,15 @@ def compare(built: BuiltVariant, refs: References) -> Comparison:
                 refs.paper.get(m),
             )
         )
-    ids = refs.claim_ids()
     by_id = {c["id"]: c for c in refs.claims}
-    ours = {ids.get(text, text): holds for text, holds in (built.claims or [])}
-    seen = []
-    for text, holds in built.claims or []:
-        cid = ids.get(text)
-        seen.append(cid)
+    ours = {c["id"]: c["holds"] for c in built.claims}
+    for c in built.claims:
+        cid = c["id"] if c["id"] in by_id else None
         cmp.claims.append(
             ClaimRow(
                 cid,
-                text,
-                holds,
+                c["claim"],
+                c["holds"],
                 {b["id"]: b["claims"][cid] for b in refs.builds if cid in b["claims"]},
                 by_id[cid]["paper"] if cid else "–",
                 _seeds(cid, refs),
@@ -334,7 +300,7 @@ def compare(built: BuiltVariant, refs: References) -> Comparison:
             )
         )
     for c in refs.claims:  # claims of the references the build's page does not have
-        if c["id"] not in seen:
+        if c["id"] not in ours:
             cmp.claims.append(
                 ClaimRow(
                     c["id"],
@@ -352,4 +318,4 @@ def compare(built: BuiltVariant, refs: References) -> Comparison:
 def check(folder: Path | str, references: Path | str | None = None) -> Comparison:
     """Compare a built variant's folder with the reference file (the package's by default)."""
     refs = load_references(references)
-    return compare(read_variant(folder), refs)
+    return compare(read_build(folder), refs)

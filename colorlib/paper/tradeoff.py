@@ -10,6 +10,8 @@ hope turns on, and says in words what the numbers of this build show.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 
 from .. import ALL_MODELS
@@ -32,30 +34,43 @@ def per_photo(ev: Evaluation) -> tuple[str, dict[str, np.ndarray], dict[str, np.
     return "validation", mse, colour, photo_colourfulness(val.lightness, val.ab, val.infos)
 
 
-def points(ev: Evaluation) -> dict[str, tuple[Interval, Interval]]:
-    """{name: (colourfulness, MSE)}, each a mean with its 95 % bootstrap interval over the photos, of
-    every model and reference (the boosted rows lie on the curve)."""
-    _, mse, colour, _ = per_photo(ev)
+def data(ev: Evaluation) -> dict:
+    """The trade-off as results.json keeps it: where it is measured and on how many photos; each model's
+    and reference's mean colourfulness and MSE, each [mean, low, high] with its 95 % bootstrap interval
+    over the photos (the boosted rows lie on the curve); the originals' colourfulness; the boosted
+    baseline's curve [k, colourfulness, MSE] on the test photos, k rising; and its fitted scales."""
+    where, mse, colour, originals = per_photo(ev)
     names = [m for m in (*ALL_MODELS, *REFERENCES) if m in mse and m in colour]
-    return {m: (mean_interval(colour[m]), mean_interval(mse[m])) for m in names}
+    points = {m: {"colourfulness": mean_interval(colour[m]), "mse": mean_interval(mse[m])} for m in names}
+    return {
+        "where": where,
+        "photos": len(originals),
+        "points": {m: {k: [i.estimate, i.low, i.high] for k, i in p.items()} for m, p in points.items()},
+        "originals": float(originals.mean()),
+        "curve": [[k, float(c.mean()), float(e.mean())] for k, (e, c) in sorted(ev.curve.items())],
+        "boost": None if ev.boost is None else asdict(ev.boost),
+    }
 
 
-def curve(ev: Evaluation) -> list[tuple[float, float, float]]:
-    """(k, mean colourfulness, mean MSE) of the boosted baseline on the test photos, k rising."""
-    return [(k, float(c.mean()), float(e.mean())) for k, (e, c) in sorted(ev.curve.items())]
-
-
-def marks(ev: Evaluation) -> dict[str, tuple[float, float]]:
+def marks(trade: dict) -> dict[str, tuple[float, float]]:
     """The fitted scales on the curve: {label: (colourfulness, MSE)}."""
-    b, at = ev.boost, {k: (c, e) for k, c, e in curve(ev)}
+    b, at = trade["boost"], {k: (c, e) for k, c, e in trade["curve"]}
     if b is None or not at:
         return {}
-    named = {f"×{b.k_mse:.2f} (k_mse)": b.k_mse}
-    if b.k_vivid is not None:
-        named[f"×{b.k_vivid:.2f} (k_vivid)"] = b.k_vivid
-    if b.k_same is not None:
-        named[f"×{b.k_same:.2f} ({SAME_ERROR}'s error)"] = b.k_same
+    named = {f"×{b['k_mse']:.2f} (k_mse)": b["k_mse"]}
+    if b["k_vivid"] is not None:
+        named[f"×{b['k_vivid']:.2f} (k_vivid)"] = b["k_vivid"]
+    if b["k_same"] is not None:
+        named[f"×{b['k_same']:.2f} ({SAME_ERROR}'s error)"] = b["k_same"]
     return {label: at[k] for label, k in named.items()}
+
+
+def figure(trade: dict):
+    """Error against colourfulness, every point with its intervals, the boosted baseline as a curve."""
+    from .figures import trade_off
+
+    points = {m: (Interval(*p["colourfulness"]), Interval(*p["mse"])) for m, p in trade["points"].items()}
+    return trade_off(points, trade["curve"], trade["originals"], marks(trade), trade["where"])
 
 
 def boosted_claim(ev: Evaluation) -> dict | None:
@@ -86,56 +101,58 @@ def boosted_claim(ev: Evaluation) -> dict | None:
     return row | {"ours": ours, "holds": bool(diff.low > 0)}
 
 
-def colour_at_error(ev: Evaluation, mse: float) -> float | None:
+def colour_at_error(trade: dict, mse: float) -> float | None:
     """The boosted baseline's colourfulness at a given test error, on the curve's rising side (k at
     least k_mse), interpolated; None outside the curve's range."""
-    b = ev.boost
-    rising = [(e, c) for k, c, e in curve(ev) if b is not None and k >= b.k_mse]
+    b = trade["boost"]
+    rising = [(e, c) for k, c, e in trade["curve"] if b is not None and k >= b["k_mse"]]
     if len(rising) < 2 or not rising[0][0] <= mse <= rising[-1][0]:
         return None
     errors, colours = np.array(rising).T
     return float(np.interp(mse, errors, colours))
 
 
-def findings(ev: Evaluation) -> str:
-    """What the trade-off figure shows, in words, from this build's numbers (the discussion reads it)."""
-    b = ev.boost
-    where, mse, colour, originals = per_photo(ev)
-    if b is None or not ev.curve:
+def findings(results: dict) -> str:
+    """What the trade-off figure shows, in words, from this build's results (the discussion reads it)."""
+    trade = results["tradeoff"]
+    b, where, points = trade["boost"], trade["where"], trade["points"]
+    if b is None or not trade["curve"]:
         return (
             "This build has no calibration or test photos, so the baseline is not boosted and the figure shows the "
             f"models on the {where} photos only."
         )
-    base_e, base_c, n = mse[BOOSTED].mean(), colour[BOOSTED].mean(), len(mse[BOOSTED])
-    at = {k: (c, e) for k, c, e in curve(ev)}
+    mse = {m: p["mse"][0] for m, p in points.items()}
+    colour = {m: p["colourfulness"][0] for m, p in points.items()}
+    base_e, base_c, n = mse[BOOSTED], colour[BOOSTED], trade["photos"]
+    at = {k: (c, e) for k, c, e in trade["curve"]}
     text = [
         f"On the {n} test photos the baseline scores a loss of {base_e:.4f} with colourfulness {base_c:.1f}; the "
-        f"original photos' colourfulness is {originals.mean():.1f}. Turning up its colours by k traces the curve: "
-        f"the least-squares scale k_mse = {b.k_mse:.2f} (fitted on the {b.n_photos} calibration photos) gives "
-        f"a loss of {at[b.k_mse][1]:.4f} and colourfulness {at[b.k_mse][0]:.1f}."
+        f"original photos' colourfulness is {trade['originals']:.1f}. Turning up its colours by k traces the curve: "
+        f"the least-squares scale k_mse = {b['k_mse']:.2f} (fitted on the {b['n_photos']} calibration photos) gives "
+        f"a loss of {at[b['k_mse']][1]:.4f} and colourfulness {at[b['k_mse']][0]:.1f}."
     ]
-    if b.k_vivid is not None:
-        c, e = at[b.k_vivid]
+    if b["k_vivid"] is not None:
+        c, e = at[b["k_vivid"]]
         paper = "meets" if c > base_c and e <= (1 + CLOSE_TO_BASELINE) * base_e else "misses"
         text.append(
-            f"Scaled by k_vivid = {b.k_vivid:.2f}, as colourful as the calibration photos ({b.originals:.1f}), it "
-            f"reaches colourfulness {c:.1f} at a loss of {e:.4f}, {e / base_e:.2f}× the baseline's: one "
+            f"Scaled by k_vivid = {b['k_vivid']:.2f}, as colourful as the calibration photos ({b['originals']:.1f}), "
+            f"it reaches colourfulness {c:.1f} at a loss of {e:.4f}, {e / base_e:.2f}× the baseline's: one "
             f"multiplication that {paper} the paper's own criterion (more colourful than the baseline, within "
             f"{CLOSE_TO_BASELINE:.0%} of its error)."
         )
     models = [m for m in ALL_MODELS if m in mse and m != BOOSTED]
-    found = {m: colour_at_error(ev, mse[m].mean()) for m in models}
+    found = {m: colour_at_error(trade, mse[m]) for m in models}
     sides = {
-        "less colourful": [m for m, c in found.items() if c is not None and colour[m].mean() <= c],
-        "more colourful": [m for m, c in found.items() if c is not None and colour[m].mean() > c],
+        "less colourful": [m for m, c in found.items() if c is not None and colour[m] <= c],
+        "more colourful": [m for m, c in found.items() if c is not None and colour[m] > c],
         "with a loss outside the curve's range": [m for m, c in found.items() if c is None],
     }
     said = [f"{len(names)} {side}" + (f" ({', '.join(names)})" if names else "") for side, names in sides.items()]
     text.append(
         f"Against the baseline boosted to the same loss, of the {len(models)} other models " + ", ".join(said) + "."
     )
-    claim = boosted_claim(ev)
-    return " ".join(text + ([claim_sentence(claim)] if claim else []))
+    claim = [claim_sentence(c) for c in results["claims"] if c["id"] == BOOSTED_CLAIM]
+    return " ".join(text + claim)
 
 
 def claim_sentence(claim: dict) -> str:

@@ -7,6 +7,8 @@ BOOK_SRC = ["_config.yml", "_toc.yml", *sorted(map(str, Path("book").glob("*.md"
             *sorted(map(str, Path("book/_ext").glob("*.py")))]  # fmt: skip
 # MathJax 3's TeX-to-SVG bundle (one file, its fonts inside) and the TeX extensions it loads on demand,
 # where `npm ci` installed the version package-lock.json pins; the book serves them as _static/mathjax.
+# The graph looks at the disk here because Node is the machine's, not the build's: without npm the
+# book is still built, with its formulas as TeX, and says so.
 MATHJAX = Path("node_modules/mathjax/es5")
 MATHJAX_INPUT = [str(MATHJAX / "tex-svg.js")] if (MATHJAX / "tex-svg.js").is_file() else []
 

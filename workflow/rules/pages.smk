@@ -2,6 +2,8 @@
 # depends on the whole package (any module may draw a figure), the data and training steps only on
 # the code they run.
 
+from colorlib.paper import GENERATED_FILES, RESULTS_FILE
+
 WEB = plan.web
 
 
@@ -24,11 +26,13 @@ rule train_page:
 
 
 rule results_page:
-    """Table I, the claims and Figures 2-9, from the six checkpoints."""
+    """Table I, the claims and Figures 1-9, from the six checkpoints; and the results as data (results.json,
+    which the check, the explorer and the book's other pages read), the Markdown rendered from it and two
+    pictures for the front page and the discussion (colorlib.paper.page.GENERATED_FILES)."""
     input: "notebooks/results.ipynb", plan.paper_logs(), plan.code("pages")
-    output: PAGES / "results.ipynb"
+    output: nb=PAGES / "results.ipynb", generated=[PAGES / f for f in GENERATED_FILES]
     shell:
-        "{PAPERMILL} notebooks/results.ipynb {output} -p manifest {MANIFEST} -p checkpoints {V}/checkpoints"
+        "{PAPERMILL} notebooks/results.ipynb {output.nb} -p manifest {MANIFEST} -p checkpoints {V}/checkpoints"
         " -p generated_dir {PAGES} -p profile {plan.variant.profile} -p data_dir {PHOTOS:q}"
 
 
@@ -36,12 +40,12 @@ rule explorer_page:
     """The ensemble-weight explorer: the six models' predictions bundled for the page's sliders, and the
     models and runtime that colorize a reader's own photo in the page."""
     input:
-        "notebooks/explorer.ipynb", plan.paper_logs(), plan.code("pages"),
-        WEB / "models" / "models.json", WEB / "runtime.json"
-    output: PAGES / "explorer.ipynb"
+        "notebooks/explorer.ipynb", plan.paper_logs(), plan.code("pages"), results=PAGES / RESULTS_FILE,
+        models=WEB / "models" / "models.json", runtime=WEB / "runtime.json"
+    output: nb=PAGES / "explorer.ipynb", bundle=PAGES / "explorer-data" / "explorer.json"
     shell:
-        "{PAPERMILL} notebooks/explorer.ipynb {output} -p manifest {MANIFEST} -p checkpoints {V}/checkpoints"
-        " -p static_dir {PAGES}/explorer-data -p web_dir {WEB} -p show_widget False -p data_dir {PHOTOS:q}"
+        "{PAPERMILL} notebooks/explorer.ipynb {output.nb} -p manifest {MANIFEST} -p checkpoints {V}/checkpoints"
+        " -p results {input.results} -p static_dir {PAGES}/explorer-data -p web_dir {WEB} -p show_widget False -p data_dir {PHOTOS:q}"
 
 
 rule web_models:
@@ -54,16 +58,19 @@ rule web_models:
 
 rule web_runtime:
     """onnxruntime-web's files the page loads, from node_modules (`npm ci`, which make runs where Node is
-    installed); without them runtime.json says so, and so does the page. Runs again once they appear."""
+    installed); without them runtime.json says so, and so does the page. Runs again once they appear.
+    Why the graph looks at the disk here: whether Node is installed is the machine's, not the build's, so
+    plan.web_runtime_inputs() names node_modules' lock file only where npm left one. The copied files
+    (ort/) are not declared: without npm there are none; runtime.json lists each with its sha256."""
     input: plan.code("web"), plan.web_runtime_inputs()
     output: WEB / "runtime.json"
     shell: "colorlib -q web runtime node_modules/onnxruntime-web {WEB}"
 
 
 rule check_page:
-    """Did it reproduce? Table I and the claims (from the results page) against the reference results
-    kept in the package (colorlib/paper/reference_results.toml); writes the front page's verdict too."""
-    input: "notebooks/check.ipynb", PAGES / "results.ipynb", V / "variant.json", plan.code("pages"),
+    """Did it reproduce? Table I and the claims (results.json) against the reference results kept in the
+    package (colorlib/paper/reference_results.toml); writes the front page's verdict too."""
+    input: "notebooks/check.ipynb", PAGES / RESULTS_FILE, V / "variant.json", plan.code("pages"),
         "colorlib/paper/reference_results.toml"
     output: nb=PAGES / "check.ipynb", verdict=PAGES / "check-verdict.md"
     shell: "{PAPERMILL} notebooks/check.ipynb {output.nb} -p variant {V} -p generated_dir {PAGES}"
