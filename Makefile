@@ -32,19 +32,25 @@ CLUSTER ?=
 SNAKE_ARGS ?=
 PYTHON ?= python3
 VENV ?= .venv
-BIN := $(VENV)/bin
+BIN = $(call quoted,$(VENV)/bin)
 
-GIVEN := $(filter-out $(MAKE_OWN),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
-# A value typed on the command line is passed on as text, never expanded by make ($(value): a `$(shell ...)` in
-# PM_ARGS or DATA, say from a command copied out of a stranger's archive, runs nothing) and quoted for the shell.
+TYPED := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+GIVEN := $(filter-out $(MAKE_OWN),$(TYPED))
+# A value typed on the command line is text, never expanded by make: each becomes a simple variable holding
+# its own text before anything reads it (make would otherwise expand a `$(shell ...)` in PM_ARGS or DATA, say
+# from a command copied out of a stranger's archive, where a recipe names it and when it exports it to every
+# recipe's environment), and every recipe quotes it for the shell (a list of arguments word by word).
+$(foreach v,$(TYPED),$(eval override $(v) := $$(value $(v))))
 lower = $(subst A,a,$(subst B,b,$(subst C,c,$(subst D,d,$(subst E,e,$(subst F,f,$(subst G,g,$(subst H,h,$(subst \
   I,i,$(subst J,j,$(subst K,k,$(subst L,l,$(subst M,m,$(subst N,n,$(subst O,o,$(subst P,p,$(subst Q,q,$(subst \
   R,r,$(subst S,s,$(subst T,t,$(subst U,u,$(subst V,v,$(subst W,w,$(subst X,x,$(subst Y,y,$(subst \
   Z,z,$(1)))))))))))))))))))))))))))
 quoted = '$(subst ','"'"',$(1))'
+each_quoted = $(foreach a,$(1),$(call quoted,$(a)))
 CONFIG = $(foreach v,$(GIVEN),$(call quoted,$(call lower,$(v))=$(value $(v))))
-SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake -s workflow/Snakefile --cores $(CORES) \
-  --rerun-incomplete --show-failed-logs $(if $(CLUSTER),--profile workflow/profiles/$(CLUSTER)) $(SNAKE_ARGS) \
+SNAKEMAKE = PATH=$(call quoted,$(abspath $(VENV)/bin)):"$$PATH" $(BIN)/snakemake -s workflow/Snakefile \
+  --cores $(call quoted,$(CORES)) --rerun-incomplete --show-failed-logs \
+  $(if $(CLUSTER),--profile $(call quoted,workflow/profiles/$(CLUSTER))) $(call each_quoted,$(SNAKE_ARGS)) \
   $(1) $(if $(strip $(GIVEN) $(2)),--config $(CONFIG) $(2))
 
 .PHONY: book pipeline beyond archive verify check explorer lab serve web test test-fast venv lock browser bench clean clean-all help
@@ -58,7 +64,7 @@ book: $(VENV)/.installed web
 	$(if $(value FROM),name=$$($(BIN)/colorlib archive restore $(call quoted,$(value FROM)) \
 	  $(call quoted,$(BUILD)) --config $(CONFIG)) && \
 	  $(call SNAKEMAKE,book,restored=$$name),$(call SNAKEMAKE,book))
-	@echo "book: open _build/html/index.html (variant $$(readlink $(BUILD)/latest))"
+	@echo "book: open _build/html/index.html (variant $$(readlink $(call quoted,$(BUILD)/latest)))"
 
 pipeline: $(VENV)/.installed
 	$(call SNAKEMAKE,pipeline)
@@ -76,14 +82,15 @@ JUPYTER_ARGS ?=
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 explorer: $(VENV)/.installed
 	@$(BIN)/colorlib notebooks $(call quoted,$(VARIANT)) >/dev/null
-	cd $(call quoted,$(VARIANT))/jupyter && $(abspath $(BIN))/voila explorer.ipynb $(JUPYTER_ARGS)
+	cd $(call quoted,$(VARIANT))/jupyter && $(call quoted,$(abspath $(VENV)/bin))/voila explorer.ipynb \
+	  $(call each_quoted,$(JUPYTER_ARGS))
 
 # A built variant (VARIANT, build/latest by default) packed into one file, OUT (build/<variant>.tar by default):
 # its manifest, checkpoints, logs and executed pages with a sha256 each; `make book FROM=that-file` rebuilds from it.
 # An existing OUT is kept unless FORCE=1.
 archive: $(VENV)/.installed
 	@$(BIN)/colorlib archive pack $(if $(FORCE),--force) $(call quoted,$(VARIANT)) \
-	  $(if $(value OUT),$(call quoted,$(value OUT)),$(BUILD)/$$(basename $$(readlink -f $(call quoted,$(VARIANT)))).tar)
+	  $(if $(value OUT),$(call quoted,$(value OUT)),$(call quoted,$(BUILD))/$$(basename $$(readlink -f $(call quoted,$(VARIANT)))).tar)
 
 # Retrain one model (MODEL=blue) of VARIANT from scratch, beside it, and say whether it is the published one:
 # bit-identical, or how far its validation MSE lies, in units of the measured band.
@@ -98,19 +105,20 @@ check: $(VENV)/.installed
 
 lab: $(VENV)/.installed
 	@$(BIN)/colorlib notebooks $(call quoted,$(VARIANT)) >/dev/null
-	cd $(call quoted,$(VARIANT))/jupyter && $(abspath $(BIN))/jupyter-lab explorer.ipynb $(AS_ROOT) $(JUPYTER_ARGS)
+	cd $(call quoted,$(VARIANT))/jupyter && $(call quoted,$(abspath $(VENV)/bin))/jupyter-lab explorer.ipynb $(AS_ROOT) \
+	  $(call each_quoted,$(JUPYTER_ARGS))
 
 # --- environment: exact versions from the lock, then this package --------------------------------
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); \
-	  if [ "$$free" -lt 7 ] && [ ! -d $(VENV)/lib ]; then \
+	  if [ "$$free" -lt 7 ] && [ ! -d $(call quoted,$(VENV)/lib) ]; then \
 	    echo "warning: $$free GB free here; the environment needs about 6 GB (torch's build with CUDA libraries) plus the builds' outputs" >&2; fi
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(call quoted,$(PYTHON)) -m venv $(call quoted,$(VENV))
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	touch $@
+	touch $(call quoted,$@)
 
 lock:
 	bash tools/lock.sh
@@ -128,8 +136,9 @@ web:
 PORT ?= 8000
 serve: $(VENV)/.installed
 	@test -f _build/html/index.html || { echo "error: no built book in _build/html: run make book first" >&2; exit 2; }
-	@echo "serving the book at http://127.0.0.1:$(PORT)/ (explorer: http://127.0.0.1:$(PORT)/book/generated/explorer.html); Ctrl-C stops"
-	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+	@echo serving the book at $(call quoted,http://127.0.0.1:$(PORT)/) \
+	  "(explorer: "$(call quoted,http://127.0.0.1:$(PORT)/book/generated/explorer.html)"); Ctrl-C stops"
+	$(BIN)/python -m http.server $(call quoted,$(PORT)) --bind 127.0.0.1 --directory _build/html
 
 # Headless Chromium for the browser test (Debian packages; needs root, else the test is skipped).
 browser:
@@ -155,4 +164,4 @@ clean:
 	rm -rf _build book/generated
 
 clean-all: clean
-	rm -rf $(BUILD) $(CACHE) .snakemake
+	rm -rf $(call quoted,$(BUILD)) $(call quoted,$(CACHE)) .snakemake

@@ -347,3 +347,23 @@ def test_make_passes_values_on_as_text_and_never_expands_them(tmp_path):
         cmd = ["make", "-n", "-C", str(REPO), "-o", f"{VENV}/.installed", target, f"{name}=$(shell touch {marker})x"]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         assert not marker.exists() and f"'$(shell touch {marker})x'" in proc.stdout, (name, proc.stdout[-800:])
+
+
+def test_typed_values_run_nothing_when_recipes_run(tmp_path):
+    """Not only in a dry run: make exports every command-line variable to each recipe's environment, which
+    expanded a `$(shell ...)` typed in any of them before it was made plain text; and every recipe quotes
+    make's own settings too (a `;` or `$(...)` in CORES, PORT or BUILD is an argument, not a command)."""
+    marker = tmp_path / "marker"
+    typed = [f"{name}=$(shell touch {marker}-{name})x" for name in ("PM_ARGS", "DATA", "CORES", "BUILD", "FROM")]
+    proc = subprocess.run(["make", "-C", str(REPO), "help", *typed], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    check = ["make", "-C", str(REPO), "-o", f"{VENV}/.installed", "check", f"VARIANT=$$(touch {marker}-V)", *typed]
+    proc = subprocess.run(check, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "is not a folder" in proc.stderr, proc.stderr[-800:]
+    assert not list(tmp_path.iterdir())
+    shell = [f"CORES=1; touch {marker}-C", f"BUILD=b; touch {marker}-B", f"SNAKE_ARGS=-n ; touch {marker}-S"]
+    dry = ["make", "-n", "-C", str(REPO), "-o", f"{VENV}/.installed", "book", "clean-all", *shell]
+    proc = subprocess.run(dry, capture_output=True, text=True, timeout=60)
+    assert f"--cores '1; touch {marker}-C'" in proc.stdout and f"'b; touch {marker}-B'" in proc.stdout
+    assert f"'-n' ';' 'touch' '{marker}-S'" in proc.stdout, proc.stdout[-800:]
+    assert not list(tmp_path.iterdir())
