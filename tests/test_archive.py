@@ -107,8 +107,8 @@ def packed(tmp_path) -> tuple[Path, Path]:
 def test_a_restored_variant_is_the_packed_one(packed, tmp_path):
     variant, out = packed
     target = archive.restore(out, tmp_path / "build", expected=NAME)
-    packed = {name: data for name, data in files(variant).items() if name != "variant.json"}
-    assert target == tmp_path / "build" / NAME and files(target) == packed  # variant.json: the workflow writes it
+    packed = {name: data for name, data in files(variant).items() if name != "variant.json" and "pages/" not in name}
+    assert target == tmp_path / "build" / NAME and files(target) == packed  # variant.json, pages: the workflow's
     assert archive.restore(out, tmp_path / "build") == target  # again: the same files, nothing to do
     (target / "variant.json").write_text("{}")  # as the workflow writes it from the reader's own settings
     assert archive.restore(out, tmp_path / "build") == target
@@ -118,8 +118,8 @@ def test_a_restored_variant_is_the_packed_one(packed, tmp_path):
 
 def test_restore_dates_outputs_after_their_inputs(packed, tmp_path):
     target = archive.restore(packed[1], tmp_path / "build")
-    t = {name: (target / name).stat().st_mtime for name in ("manifest.json", "logs/blue.txt", "pages/table1.csv")}
-    assert t["manifest.json"] < t["logs/blue.txt"] < t["pages/table1.csv"]
+    t = {name: (target / name).stat().st_mtime for name in ("manifest.json", "checkpoints/blue.pt", "logs/blue.txt")}
+    assert t["manifest.json"] < t["checkpoints/blue.pt"] < t["logs/blue.txt"]
 
 
 def test_a_truncated_archive_is_one_line_and_writes_nothing(packed, tmp_path):
@@ -154,7 +154,7 @@ def test_an_existing_folder_does_not_pass_a_damaged_archive_as_checked(packed, t
     bad = altered(out) if damage == "altered" else tmp_path / "cut.tar"
     if damage == "truncated":
         data = out.read_bytes()
-        bad.write_bytes(data[: data.find(b"model,mse") + 3])  # inside the last member
+        bad.write_bytes(data[: data.find(b"trained\n") + 3])  # inside the last member
     before = snapshot(tmp_path)
     with pytest.raises(UserError, match="truncated or damaged|altered") as info:
         archive.restore(bad, tmp_path / "build")
@@ -214,7 +214,7 @@ def test_a_file_that_is_no_archive_is_one_line(tmp_path):
 
 # --- hand-made archives: a stranger's input --------------------------------------------------------------
 
-GOOD = [regular("variant.json", b"{}"), regular("pages/table1.csv", b"model,mse\n")]
+GOOD = [regular("variant.json", b"{}"), regular("logs/blue.txt", b"trained\n")]
 REFUSED = {
     "absolute variant": dict(variant="/tmp/colorlib-evil", members=GOOD),
     "'..' variant": dict(variant=f"../{NAME}", members=GOOD),
@@ -224,23 +224,23 @@ REFUSED = {
     "variant of two components": dict(variant=f"{NAME}/pages", members=GOOD),
     "variant not a string": dict(variant=["x"], members=GOOD),
     "'../x' member": dict(members=[*GOOD, regular("../x")]),
-    "'pages/../../x' member": dict(members=[*GOOD, regular("pages/../../x")]),
+    "'logs/../../x' member": dict(members=[*GOOD, regular("logs/../../x")]),
     "absolute member": dict(members=[*GOOD, regular("/tmp/colorlib-evil.py")]),
     "unlisted '../x' member": dict(members=[*GOOD, regular("../x")], listed=listing(GOOD)),
     "unlisted absolute member": dict(members=[*GOOD, regular("/tmp/colorlib-evil.py")], listed=listing(GOOD)),
-    "symlink member": dict(members=[*GOOD, special("pages/link", tarfile.SYMTYPE, "/etc")]),
-    "hard-link member": dict(members=[*GOOD, special("pages/hard", tarfile.LNKTYPE, "variant.json")]),
-    "device member": dict(members=[*GOOD, special("pages/dev", tarfile.CHRTYPE)]),
-    "fifo member": dict(members=[*GOOD, special("pages/fifo", tarfile.FIFOTYPE)]),
-    "folder member": dict(members=[*GOOD, special("pages/sub", tarfile.DIRTYPE)]),
-    "duplicate member": dict(members=[*GOOD, regular("pages/table1.csv", b"model,mse\n")]),
+    "symlink member": dict(members=[*GOOD, special("logs/link", tarfile.SYMTYPE, "/etc")]),
+    "hard-link member": dict(members=[*GOOD, special("logs/hard", tarfile.LNKTYPE, "variant.json")]),
+    "device member": dict(members=[*GOOD, special("logs/dev", tarfile.CHRTYPE)]),
+    "fifo member": dict(members=[*GOOD, special("logs/fifo", tarfile.FIFOTYPE)]),
+    "folder member": dict(members=[*GOOD, special("logs/sub", tarfile.DIRTYPE)]),
+    "duplicate member": dict(members=[*GOOD, regular("logs/blue.txt", b"trained\n")]),
     "member not in the index": dict(members=GOOD, listed={"variant.json": {"size": 2, "sha256": "0" * 64}}),
     "member larger than its index entry": dict(
-        members=[*GOOD, regular("logs/blue.txt", b"0123456789")],
+        members=[*GOOD, regular("logs/green.txt", b"0123456789")],
         listed={
             "variant.json": {"size": 2, "sha256": "0"},
-            "pages/table1.csv": {"size": 10, "sha256": "0"},
-            "logs/blue.txt": {"size": 4, "sha256": "0"},
+            "logs/blue.txt": {"size": 8, "sha256": "0"},
+            "logs/green.txt": {"size": 4, "sha256": "0"},
         },  # fmt: skip
     ),
     "index listing a file outside the layout": dict(
@@ -249,8 +249,9 @@ REFUSED = {
     "index listing a top-level file of no layout": dict(
         members=[*GOOD, regular("run.py")],
     ),
-    "index listing a folder's name as a file": dict(members=[*GOOD, regular("pages")]),
-    "member path with a backslash": dict(members=[*GOOD, regular("pages/..\\..\\x")]),
+    "index listing a folder's name as a file": dict(members=[*GOOD, regular("logs")]),
+    "member path with a backslash": dict(members=[*GOOD, regular("logs/..\\..\\x")]),
+    "an executed page (HTML a book would show)": dict(members=[*GOOD, regular("pages/results.ipynb", b"<script>")]),
     "index whose size is no number": dict(members=GOOD, listed={"variant.json": {"size": "2", "sha256": "0"}}),
     "another variant's archive": dict(variant=f"smoke-s1-{'0' * 16}", members=GOOD),
     "a name of the older, shorter key": dict(variant="smoke-s0-0123abcdef", members=GOOD),
@@ -269,10 +270,17 @@ def test_a_hand_made_archive_is_refused_and_changes_nothing(case, tmp_path):
     assert not Path("/tmp/colorlib-evil").exists() and not Path("/tmp/colorlib-evil.py").exists()
 
 
+def test_an_oversized_index_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    out = hand_made(tmp_path / "big.tar", members=GOOD)
+    monkeypatch.setattr(archive, "INDEX_LIMIT", 64)
+    with pytest.raises(UserError, match=r"has an index of \d+ bytes, more than any variant's"):
+        archive.restore(out, tmp_path / "build")
+
+
 def test_the_good_hand_made_archive_restores(tmp_path):
     """The control of the cases above: the same members, well formed, are restored."""
     target = archive.restore(hand_made(tmp_path / "good.tar", members=GOOD), tmp_path / "build", expected=NAME)
-    assert files(target) == {"pages/table1.csv": b"model,mse\n"}  # variant.json checked, never placed
+    assert files(target) == {"logs/blue.txt": b"trained\n"}  # variant.json checked, never placed
 
 
 def test_show_escapes_a_strangers_text(tmp_path, capsys):
@@ -361,13 +369,14 @@ def test_make_archive_keeps_an_existing_file_unless_forced(packed, tmp_path):
 
 
 def test_the_book_rebuilds_from_an_archive_without_training(smoke_book, tmp_path):
-    """`make archive` in the smoke book, then `make book FROM=` in a fresh copy: only the book is built."""
+    """`make archive` in the smoke book, then `make book FROM=` in a fresh copy: nothing is trained, the pages
+    are executed anew from the restored models (none a stranger executed is shown), with the same numbers."""
     out = tmp_path / "smoke.tar"
     make(smoke_book, "archive", f"OUT={out}")
     fresh = copy_repo(tmp_path / "fresh")
     proc = make(fresh, "book", f"FROM={out}")
     ran = jobs_run(proc)
-    assert "train" not in ran and "prepare" not in ran and "results_page" not in ran, ran
+    assert "train" not in ran and "prepare" not in ran and ran.get("results_page") == 1, ran
     assert ran.get("book") == 1, proc.stdout[-2000:]
     table = "build/latest/pages/table1.md"
     assert (fresh / table).read_text() == (smoke_book / table).read_text()

@@ -1,5 +1,6 @@
-"""Published models a reader can restore and check: a built variant packed into one file, and
-unpacked again with every file's hash checked (`make archive`, `make book FROM=file`).
+"""Published models a reader can restore and check: a built variant's models packed into one file, and
+unpacked again with every file's hash checked (`make archive`, `make book FROM=file`, which then executes
+the pages anew from them: no page a stranger executed is shown).
 
 An archive is a tar file. Its first member, ``colorlib-archive.json``, lists every other member with
 its size and sha256, and records the variant's name, the commit that built it and the fingerprint
@@ -35,9 +36,12 @@ log = logging.getLogger(__name__)
 
 ARCHIVE_FORMAT = "colorlib-archive/2"  # 2: variant names of the key colorlib.identity.digest makes, run specs
 INDEX = "colorlib-archive.json"
-# what a variant's folder holds that the book needs, in the order a rebuild dates them (oldest first)
+INDEX_LIMIT = 1 << 24  # bytes: a paper-scale variant's index is a few kilobytes
+# what a variant's folder holds that the book needs, in the order a rebuild dates them (oldest first): the
+# inputs of its pages, never the pages themselves (executed notebooks hold HTML and code a book would show and a
+# reader might run: the workflow executes them anew here, from this checkout's templates)
 PACKED_FILES = ("variant.json", "manifest.json", "data-report.txt")
-PACKED_FOLDERS = ("specs", "checkpoints", "logs", "pages")
+PACKED_FOLDERS = ("specs", "checkpoints", "logs")
 PACKED = PACKED_FILES + PACKED_FOLDERS
 # a variant's folder name as colorlib.identity.Variant.name makes it: one path component
 VARIANT_NAME = re.compile(rf"(?:{'|'.join(map(re.escape, PROFILES))})-s[0-9]+-[0-9a-f]{{{HASH_LENGTH}}}", re.ASCII)
@@ -118,6 +122,8 @@ def read_index(archive: Path | str) -> dict:
             first = tar.next()
             if first is None or first.name != INDEX or not first.isreg():
                 raise UserError(f"{archive} is not a colorlib archive (it does not start with {INDEX})")
+            if first.size > INDEX_LIMIT:  # read into memory: a stranger's size is bounded first
+                raise UserError(f"{archive} has an index of {first.size} bytes, more than any variant's")
             index = json.loads(tar.extractfile(first).read())
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         raise UserError(f"{archive} is not a readable colorlib archive ({_why(exc)})") from None
