@@ -252,6 +252,13 @@ REFUSED = {
     "index listing a folder's name as a file": dict(members=[*GOOD, regular("logs")]),
     "member path with a backslash": dict(members=[*GOOD, regular("logs/..\\..\\x")]),
     "an executed page (HTML a book would show)": dict(members=[*GOOD, regular("pages/results.ipynb", b"<script>")]),
+    "a manifest naming a photo outside the folder": dict(
+        members=[*GOOD, regular("manifest.json", json.dumps({"photos": {"../../home/x/private.jpg": {}}}).encode())]
+    ),
+    "a manifest naming an absolute photo": dict(
+        members=[*GOOD, regular("manifest.json", json.dumps({"photos": {"/etc/private.jpg": {}}}).encode())]
+    ),
+    "a manifest that is no manifest": dict(members=[*GOOD, regular("manifest.json", b"[1, 2]")]),
     "index whose size is no number": dict(members=GOOD, listed={"variant.json": {"size": "2", "sha256": "0"}}),
     "another variant's archive": dict(variant=f"smoke-s1-{'0' * 16}", members=GOOD),
     "a name of the older, shorter key": dict(variant="smoke-s0-0123abcdef", members=GOOD),

@@ -201,10 +201,25 @@ def _unpack(archive: Path, index: dict, build: Path, expected: str | None) -> tu
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if _copy(tar.extractfile(m), path, files[m.name]["size"]) != files[m.name]["sha256"]:
                     raise UserError(f"{archive}: {m.name} does not match its sha256: the archive was altered")
+            _check_photo_names(archive, temp / "manifest.json")
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
     return temp, target
+
+
+def _check_photo_names(archive: Path, manifest: Path) -> None:
+    """The pages read the photos a manifest names from the reader's own folder: a stranger's manifest may
+    name none outside it (an absolute path, a '..')."""
+    if not manifest.is_file():
+        return
+    try:
+        photos = json.loads(manifest.read_text(encoding="utf-8")).get("photos", {})
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        raise UserError(f"{archive}: its manifest.json is not a manifest") from None
+    for name in photos if isinstance(photos, dict) else ():
+        if name.startswith("/") or "\0" in name or ".." in name.replace("\\", "/").split("/"):
+            raise UserError(f"{archive}: its manifest names the photo {name!r}, outside any photo folder")
 
 
 def _copy(source: io.BufferedIOBase, path: Path, size: int) -> str:
