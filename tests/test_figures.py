@@ -285,7 +285,7 @@ def test_claims_on_the_papers_own_numbers():
     rows = claims.claims(fake_evaluation(summary=_summary(PAPER_TABLE_I, colour)))
     assert len(rows) == 6
     assert all(set(r) == {"id", "claim", "paper", "ours", "holds"} for r in rows)
-    known = load_references().claim_ids()  # the ids the reference builds' verdicts are kept under
+    known = {c["text"]: c["id"] for c in load_references().claims}  # the ids the references' verdicts use
     assert all(known[r["claim"]] == r["id"] for r in rows)
     assert [r["holds"] for r in rows] == [True] * 6
     assert "0.0156 < 0.0238" in rows[0]["paper"]

@@ -90,10 +90,6 @@ class References:
             for m, v in values.items()
         }
 
-    def claim_ids(self) -> dict[str, str]:
-        """{claim text: id}."""
-        return {c["text"]: c["id"] for c in self.claims}
-
 
 def _need(table: Mapping, key: str, where: str, kind: type | tuple[type, ...]):
     if key not in table:
