@@ -28,11 +28,8 @@ VIVIDNESS_RANGE = (0.0, 3.0)  # k: the blend's ab times k, clipped (1: the blend
 def normalize_weights(
     weights: Sequence[float], n_members: int | None = None, all_zero: str = "weights must not all be zero"
 ) -> np.ndarray:
-    """Check ensemble weights (count, finite, non-negative, positive sum) and scale them to sum to 1.
-
-    Every blend in the package normalises its weights here; `all_zero` is the message when they
-    are all zero (the explorer page words it for its sliders).
-    """
+    """Check ensemble weights (count, finite, non-negative, positive sum) and scale them to sum to 1: every
+    blend in the package does so here; `all_zero` is the message when they are all zero."""
     w = np.asarray(list(weights), dtype=np.float64)
     if n_members is not None and w.shape != (n_members,):
         raise UserError(f"expected {n_members} weights (one per model), got {w.size}")
@@ -122,12 +119,9 @@ class TrainedColorizer(Colorizer):
 
 
 class Ensemble(Colorizer):
-    """A weighted average of members' ab predictions (equal weights: the paper's combined models).
-
-    With a `rule` (a stack of member predictions -> one), the members whose weight is above zero
-    are combined by it as equals, the explorer's way (:mod:`colorlib.explorer.rules`). The result,
-    by either, is scaled by the vividness (:func:`vivid`).
-    """
+    """A weighted average of members' ab predictions (equal weights: the paper's combined models), or with a
+    `rule` (a stack of member predictions -> one) the members whose weight is above zero combined by it as
+    equals, the explorer's way; either scaled by the vividness (:func:`vivid`)."""
 
     def __init__(
         self,
@@ -157,10 +151,8 @@ class Ensemble(Colorizer):
 
 
 def expand_model_names(names: Sequence[str]) -> list[str]:
-    """Check model names; combined names stand for their members (paper's equal-weight averages).
-
-    The one place a model name is checked: an unknown name is a UserError listing the valid ones.
-    """
+    """Check model names (the one place it is done: a UserError lists the valid ones); combined names stand
+    for their members (the paper's equal-weight averages)."""
     out = []
     for name in names:
         if name in COMBINED_MODELS:
@@ -185,15 +177,13 @@ def load_colorizer(
     :class:`Ensemble` for the rule and the vividness)."""
     if weights is not None:
         normalize_weights(weights, len(names))  # the user's own weights must be valid as given
-    expand_model_names(names)  # fail on a bad name or setting before loading anything
+    groups = [expand_model_names([name]) for name in names]  # fail on a bad name or setting before loading anything
     check_vividness(vividness)
     members: list[Colorizer] = []
     member_weights: list[float] = []
-    for i, name in enumerate(names):
-        parts = expand_model_names([name])
-        w = 1.0 if weights is None else float(weights[i])
-        for part in parts:
+    for group, w in zip(groups, [1.0] * len(names) if weights is None else weights, strict=True):
+        for part in group:
             members.append(TrainedColorizer(checkpoint_path(checkpoint_dir, part), part, device, precision))
-            member_weights.append(w / len(parts))
+            member_weights.append(float(w) / len(group))
     label = "+".join(names) if len(names) > 1 else names[0]
     return Ensemble(members, member_weights, label, rule, vividness)

@@ -1,21 +1,9 @@
-"""Combination rules: ways to turn several members' ab predictions into one, beyond the plain mean.
+"""Combination rules: ways to turn several members' ab predictions into one that keep more of their colour
+than the paper's plain mean, which pulls disagreeing colours towards grey.
 
-The paper's combined models take the mean of their members' a and b, which pulls disagreeing
-colours towards grey. The rules here keep more of the members' colour in different ways; every rule
-maps a stack of member predictions (K, ..., 2, H, W), the channel axis third from the end, to one
-prediction (..., 2, H, W):
-
-- `mean`: the paper's rule.
-- `chroma_mean`: the hue of the members' mean ab vector with the members' mean chroma, so members
-  of one hue keep their chroma and disagreeing members no longer cancel out to grey.
-- `median`: the per-pixel, per-channel median of the members.
-- `most_saturated`: per pixel, the member with the largest chroma.
-- `softmax`: per-pixel weights softmax(chroma / T) over members, T in Lab chroma units: T → ∞ is
-  the mean and T → 0 the most saturated member (the ensemble analogue of the annealed mean of
-  Zhang et al.'s colorization paper).
-- `HueBandWeights`: a learned rule. Each pixel falls in a band by the hue of the members' mean
-  prediction (six 60° bands, and a band of its own when that mean is nearly grey); each band has
-  its own convex weights over the members, fitted by least squares on calibration photos only.
+Every rule maps a stack of member predictions (K, ..., 2, H, W), the channel axis third from the end, to
+one prediction (..., 2, H, W). The fixed ones are :data:`RULES`; :class:`HueBandWeights` is learned: convex
+weights over the members per hue band of their mean prediction, fitted on calibration photos only.
 """
 
 from __future__ import annotations
@@ -48,10 +36,8 @@ def mean(stack: torch.Tensor) -> torch.Tensor:
 
 
 def chroma_mean(stack: torch.Tensor) -> torch.Tensor:
-    """Hue from the members' mean ab vector, chroma from the members' mean chroma.
-
-    Where the mean vector is exactly zero (members cancelling out) there is no hue: grey is kept.
-    """
+    """Hue from the members' mean ab vector, chroma from the members' mean chroma, so disagreeing members no
+    longer cancel out to grey. Where the mean vector is exactly zero there is no hue: grey is kept."""
     avg = stack.mean(dim=0)
     length = chroma(avg)
     target = chroma(stack).mean(dim=0)
@@ -73,7 +59,8 @@ def most_saturated(stack: torch.Tensor) -> torch.Tensor:
 
 
 def softmax(stack: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Per-pixel weights softmax(chroma / T) over members (T in Lab units): ∞ the mean, 0 the most saturated."""
+    """Per-pixel weights softmax(chroma / T) over members (T in Lab units): ∞ the mean, 0 the most saturated
+    (the ensemble analogue of the annealed mean of Zhang et al.'s colorization paper)."""
     if temperature < 0 or math.isnan(temperature):
         raise ValueError(f"the temperature must be 0 or more, got {temperature}")
     if math.isinf(temperature):

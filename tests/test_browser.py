@@ -27,7 +27,7 @@ import pytest
 from colorlib.explorer.bundle import from_bundle, to_bundle
 from colorlib.explorer.contract import BLANK, ZERO_MESSAGE, format_colourfulness, format_mse
 from colorlib.explorer.html import explorer_html
-from colorlib.explorer.reference import blend_ab
+from colorlib.explorer.reference import Blend, blend_ab
 from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, combine_ab, format_temperature, rule_note
 from colorlib.explorer.web import NO_NODE
 
@@ -225,7 +225,7 @@ def _check_matches_python(driver, data) -> np.ndarray:
     weights = _slider_values(driver, data.models)
     rule, t = _rule(driver)
     photo = data.photos[_photo_index(driver)]
-    expected = photo.preview(weights, rule, t)
+    expected = photo.preview(Blend(weights, rule, t))
     # the rule itself: explorer.js's float64 maps against colorlib.rules' (whose median rounds to float32)
     reference = blend_ab(photo.members_ab, weights) if rule == MEAN else combine_ab(photo.members_ab, weights, rule, t)
     combined = _combined(driver)
@@ -237,7 +237,7 @@ def _check_matches_python(driver, data) -> np.ndarray:
     diff = np.abs(shown.astype(int) - expected.rgb.astype(int))
     assert diff.max() <= 2, f"page differs from colorlib by up to {diff.max()} levels for {weights}, {rule}, T = {t}"
     texts = [_text(driver, i) for i in ("mse-readout", "mse-all-readout", "colourfulness-readout")]
-    numbers = [expected.mse, data.mean_mse(weights, rule, t), expected.colourfulness]
+    numbers = [expected.mse, data.mean_mse(Blend(weights, rule, t)), expected.colourfulness]
     if rule == MEAN:  # the same float, so the same text
         assert texts == [format_mse(numbers[0]), format_mse(numbers[1]), format_colourfulness(numbers[2])]
     else:  # sums in another order: the same to the last digit shown, or one off where it rounds

@@ -33,7 +33,7 @@ from colorlib.explorer.contract import (
     format_mse,
 )
 from colorlib.explorer.own import OwnPhoto
-from colorlib.explorer.reference import blend_ab, vivid
+from colorlib.explorer.reference import Blend, blend_ab, vivid
 from colorlib.explorer.rules import MEAN, TEMPERATURES, combine_ab
 
 from .browser import chromium, skip_without_chromium, wait_state
@@ -141,13 +141,13 @@ def _check_matches_python(driver, data) -> np.ndarray:
     page_ab = np.frombuffer(_explorer_bytes(driver, "e.lastAb"), "<f8")
     gap = np.abs(page_ab - reference.ravel()).max()
     assert gap <= 1e-6, f"the page's map at k = {k} differs from colorlib's by {gap}"
-    expected = photo.preview(weights, rule, t, k)
+    expected = photo.preview(Blend(weights, rule, t, k))
     shown = _canvas(driver, "blend")
     assert shown.shape == expected.rgb.shape
     diff = np.abs(shown.astype(int) - expected.rgb.astype(int)).max()
     assert diff <= 2, f"the page's picture differs from colorlib's by {diff} levels at k = {k} ({rule})"
     texts = [_text(driver, i) for i in ("mse-readout", "mse-all-readout", "colourfulness-readout")]
-    numbers = [expected.mse, data.mean_mse(weights, rule, t, k), expected.colourfulness]
+    numbers = [expected.mse, data.mean_mse(Blend(weights, rule, t, k)), expected.colourfulness]
     if rule == MEAN:
         assert texts == [format_mse(numbers[0]), format_mse(numbers[1]), format_colourfulness(numbers[2])]
     else:
@@ -229,14 +229,14 @@ def test_a_photo_in_colour_is_scored_against_its_own_colours(page, site, data, p
     _input(page, "vividness", K)
     weights, rule, t, k = _controls(page, data)
     assert k == K
-    score = own.score(weights, rule, t, k)
+    score = own.score(Blend(weights, rule, t, k))
     assert _text(page, "score-note").endswith(OWN_SCORED)
     assert not page.find_element("id", "delta-e-box").get_attribute("hidden")
     mse, delta_e = float(_text(page, "mse-readout")), float(_text(page, "delta-e-readout"))
     # float16 weights move each ab value by up to 0.0026: the scores move by far less than that
     assert abs(mse - score.mse) <= 5e-4 and abs(delta_e - score.delta_e) <= 0.15, (mse, delta_e, score)
     picture = np.frombuffer(_explorer_bytes(page, "e.fullBlend().rgba"), np.uint8).reshape(240, 320, 4)[..., :3]
-    diff = np.abs(picture.astype(int) - own.render(weights, rule, t, k).astype(int))
+    diff = np.abs(picture.astype(int) - own.render(Blend(weights, rule, t, k)).astype(int))
     assert diff.mean() <= 0.25 and (diff > 1).mean() <= 0.01 and diff.max() <= 16  # test_browser_own's tolerance
 
     _choose(page, photos["grey"])

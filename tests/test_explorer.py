@@ -41,6 +41,7 @@ from colorlib.explorer.contract import (
 from colorlib.explorer.html import explorer_html
 from colorlib.explorer.own import OwnPhoto
 from colorlib.explorer.reference import (
+    Blend,
     MseStats,
     blend_ab,
     blend_preview,
@@ -110,7 +111,9 @@ def test_mse_stats_equal_the_direct_mse_of_the_full_size_blend(ev):
 def test_preset_mean_mse_equals_the_evaluation_of_the_combined_model(ev, data):
     """The readout for a preset is Table I's number: the evaluation's MSE of the combined model."""
     for name in COMBINED_MODELS:
-        assert data.mean_mse(list(data.presets[name].values())) == pytest.approx(ev.summary[name]["mse"], rel=1e-6)
+        assert data.mean_mse(Blend(list(data.presets[name].values()))) == pytest.approx(
+            ev.summary[name]["mse"], rel=1e-6
+        )
 
 
 def test_blend_preview_normalises_weights_and_changes_with_them(data):
@@ -214,21 +217,21 @@ def test_widget_re_blends_when_sliders_move(data):
 
     w = explorer(data)
     assert [s.value for s in w.sliders.values()] == [100, 100, 100, 0, 0, 0]  # starts at bgy-combined
-    assert w.mse_all_readout.value == format_mse(data.mean_mse([1, 1, 1, 0, 0, 0]))
+    assert w.mse_all_readout.value == format_mse(data.mean_mse(Blend([1, 1, 1, 0, 0, 0])))
     before = w.images["blend"].value
     w.sliders["baseline"].value = 60
     w.sliders["blue"].value = 0
     weights = w.weights()
-    expected = data.photos[0].preview(weights)
+    expected = data.photos[0].preview(Blend(weights))
     assert w.images["blend"].value != before
     assert w.mse_readout.value == format_mse(expected.mse)
     assert w.colourfulness_readout.value == format_colourfulness(expected.colourfulness)
-    assert w.mse_all_readout.value == format_mse(data.mean_mse(weights))
+    assert w.mse_all_readout.value == format_mse(data.mean_mse(Blend(weights)))
     assert w.shares["baseline"].value == f"{100 * 60 / 260:.0f}%"
     assert w.message.value == ""
 
     w.photo.value = 2
-    expected = data.photos[2].preview(weights)
+    expected = data.photos[2].preview(Blend(weights))
     assert w.mse_readout.value == format_mse(expected.mse)
     assert w.colourfulness_readout.value == format_colourfulness(expected.colourfulness)
 
@@ -239,14 +242,16 @@ def test_widget_presets_and_all_zero(data):
     w = explorer(data)
     w.presets["baseline only"].click()
     assert w.weights() == [0, 0, 0, 0, 0, 100]
-    assert w.mse_readout.value == format_mse(data.photos[0].preview([0, 0, 0, 0, 0, 1]).mse)
+    assert w.mse_readout.value == format_mse(data.photos[0].preview(Blend([0, 0, 0, 0, 0, 1])).mse)
     w.presets["by-combined"].click()
     assert w.weights() == [100, 100, 0, 0, 0, 0]
     w.set_weights({})
     assert w.message.value == ZERO_MESSAGE
     assert w.mse_readout.value == w.colourfulness_readout.value == w.mse_all_readout.value == "–"
     w.sliders["green"].value = 1
-    assert w.message.value == "" and w.mse_readout.value == format_mse(data.photos[0].preview([0, 0, 1, 0, 0, 0]).mse)
+    assert w.message.value == "" and w.mse_readout.value == format_mse(
+        data.photos[0].preview(Blend([0, 0, 1, 0, 0, 0])).mse
+    )
 
 
 def test_notebook_template_has_its_parameters_and_no_outputs():
@@ -268,7 +273,7 @@ def test_vividness_one_is_todays_blend_exactly(data):
     for weights in ([1, 1, 1, 0, 0, 0], [3, 0, 7, 1, 0, 20]):
         ab = blend_ab(p.members_ab, weights)
         assert vivid(ab, 1.0) is ab  # untouched, not even clipped
-        shown = p.preview(weights, k=1.0)
+        shown = p.preview(Blend(weights, k=1.0))
         assert np.array_equal(shown.rgb, render(p.lightness, ab))
         w = normalized_weights(weights)
         gram, cross = np.asarray(p.stats.gram), np.asarray(p.stats.cross)
@@ -276,7 +281,7 @@ def test_vividness_one_is_todays_blend_exactly(data):
         assert not p.stats.may_clip(weights, 1.0) and not data.may_clip(weights, 1.0)
     for rule in ("median", "most-saturated"):
         ab = combine_ab(p.members_ab, [1, 1, 1, 0, 0, 0], rule, 1.0)
-        assert np.array_equal(p.preview([1, 1, 1, 0, 0, 0], rule, 1.0, 1.0).rgb, render(p.lightness, ab))
+        assert np.array_equal(p.preview(Blend([1, 1, 1, 0, 0, 0], rule, 1.0, 1.0)).rgb, render(p.lightness, ab))
 
 
 def test_vividness_scales_the_colours_and_clips_them(data):
@@ -285,16 +290,16 @@ def test_vividness_scales_the_colours_and_clips_them(data):
     for k in (0.0, 0.5, 1.5, 3.0):
         want = np.clip(k * ab, -1, 1)
         assert np.array_equal(vivid(ab, k), want)
-        assert np.array_equal(p.preview(weights, k=k).rgb, render(p.lightness, want))
-    assert np.array_equal(p.preview(weights, k=0.0).rgb, p.grayscale())  # no colour at all
+        assert np.array_equal(p.preview(Blend(weights, k=k)).rgb, render(p.lightness, want))
+    assert np.array_equal(p.preview(Blend(weights, k=0.0)).rgb, p.grayscale())  # no colour at all
     many = vivid(np.array([-0.9, -0.2, 0.0, 0.2, 0.9]), 2.0)
     assert many.tolist() == [-1.0, -0.4, 0.0, 0.4, 1.0]
-    chroma = [p.preview(weights, k=k).colourfulness for k in (0.5, 1.0, 2.0)]
+    chroma = [p.preview(Blend(weights, k=k)).colourfulness for k in (0.5, 1.0, 2.0)]
     assert chroma[0] < chroma[1] < chroma[2]
     for rule in ("median", SOFTMAX):  # after the rule: the rule's map times k
         want = np.clip(2.0 * combine_ab(p.members_ab, weights, rule, 3.0), -1, 1)
-        assert np.array_equal(p.preview(weights, rule, 3.0, 2.0).rgb, render(p.lightness, want))
-        assert p.preview(weights, rule, 3.0, 2.0).mse == mse_ab(want, p.true_ab)
+        assert np.array_equal(p.preview(Blend(weights, rule, 3.0, 2.0)).rgb, render(p.lightness, want))
+        assert p.preview(Blend(weights, rule, 3.0, 2.0)).mse == mse_ab(want, p.true_ab)
 
 
 def _full_size(ev, i):
@@ -329,17 +334,19 @@ def test_the_widget_has_the_vividness_slider_and_says_when_the_mse_is_approximat
     assert w.score_note.value == "" and w.delta_e_box.layout.display == "none"
     w.vividness.value = 1.5
     weights = w.weights()
-    preview = data.photos[0].preview(weights, k=1.5)
+    preview = data.photos[0].preview(Blend(weights, k=1.5))
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(w.images["blend"].value))), preview.rgb)
     assert w.mse_readout.value == format_mse(data.photos[0].stats.mse(weights, 1.5)) == format_mse(preview.mse)
-    assert w.mse_all_readout.value == format_mse(data.mean_mse(weights, k=1.5))
+    assert w.mse_all_readout.value == format_mse(data.mean_mse(Blend(weights, k=1.5)))
     assert w.colourfulness_readout.value == format_colourfulness(preview.colourfulness)
     assert (w.score_note.value == APPROXIMATE_MESSAGE) == data.may_clip(weights, 1.5)
     w.vividness.value = VIVIDNESS_MAX
     assert data.may_clip(weights, VIVIDNESS_MAX) and w.score_note.value == APPROXIMATE_MESSAGE
     w.rule.value = "median"  # measured on the clipped maps: exact on them, no note
     assert w.score_note.value == ""
-    assert w.mse_all_readout.value == format_mse(data.mean_mse(weights, "median", w.temperature.value, VIVIDNESS_MAX))
+    assert w.mse_all_readout.value == format_mse(
+        data.mean_mse(Blend(weights, "median", w.temperature.value, VIVIDNESS_MAX))
+    )
     w.set_rule(MEAN)
     w.apply_preset("baseline only")  # a preset sets its vividness too
     assert w.vividness.value == VIVIDNESS_INITIAL and w.weights() == [0, 0, 0, 0, 0, 100]
@@ -389,13 +396,13 @@ def test_a_photo_in_colour_is_scored_against_its_own_colours(ev):
         return np.concatenate([lightness[box].transpose(1, 2, 0) * 100, ab[box].transpose(1, 2, 0) * 128], -1)
 
     for k in (1.0, 1.5):
-        score = own.score(weights, MEAN, 1.0, k)
+        score = own.score(Blend(weights, MEAN, 1.0, k))
         pred = np.clip(k * blend_ab(own.members_ab, weights), -1, 1)
         assert score.mse == pytest.approx(mse_ab(pred[box], ab_true[box]), rel=1e-6)
         assert score.delta_e == pytest.approx(float(np.mean(deltaE_ciede2000(lab(ab_true), lab(pred)))), rel=1e-4)
-    assert own.score(weights, MEAN, 1.0, 1.5).delta_e != own.score(weights).delta_e
+    assert own.score(Blend(weights, MEAN, 1.0, 1.5)).delta_e != own.score(Blend(weights)).delta_e
     perfect = OwnPhoto("mine.jpg", rgb, own.info, np.repeat(preprocess(rgb, 64)[1][None], len(TRAINED_MODELS), 0))
-    assert perfect.score([1] * 6).mse == 0 and perfect.score([1] * 6).delta_e == 0
+    assert perfect.score(Blend([1] * 6)).mse == 0 and perfect.score(Blend([1] * 6)).delta_e == 0
 
 
 def test_a_grey_photo_has_nothing_to_score_against(ev):
@@ -404,7 +411,7 @@ def test_a_grey_photo_has_nothing_to_score_against(ev):
     grey = np.repeat(ev.validation.photos[1].mean(axis=-1, keepdims=True).astype(np.uint8), 3, axis=-1)
     noisy = np.clip(grey.astype(int) + np.random.default_rng(1).integers(-1, 2, grey.shape), 0, 255).astype(np.uint8)
     for rgb in (grey, noisy):  # a grey photo, and one saved in colour with a level of noise per channel
-        assert not _own(rgb).in_colour and _own(rgb).score([1] * 6) is None
+        assert not _own(rgb).in_colour and _own(rgb).score(Blend([1] * 6)) is None
     assert in_colour(np.full((2, 10, 10), 0.1)) and not in_colour(np.zeros((2, 10, 10)))
     spot = np.zeros((2, 10, 10))
     spot[0, 0, :2] = 0.5  # 2 % of the pixels are red: a grey photo with a red spot is in colour
@@ -418,7 +425,7 @@ def test_a_grey_photo_has_nothing_to_score_against(ev):
         w.photo.value = OWN
         w.vividness.value = 1.5
         assert w.score_note.value.endswith(note)
-        score = w.own.score(w.weights(), MEAN, w.temperature.value, 1.5)
+        score = w.own.score(Blend(w.weights(), MEAN, w.temperature.value, 1.5))
         assert w.mse_readout.value == (format_mse(score.mse) if score else "–")
         assert w.delta_e_readout.value == (format_delta_e(score.delta_e) if score else "–")
         assert (w.delta_e_box.layout.display == "none") == (score is None)

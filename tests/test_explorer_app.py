@@ -21,6 +21,7 @@ from PIL import Image
 
 from colorlib.explorer.bundle import load_explorer_data
 from colorlib.explorer.contract import format_colourfulness, format_delta_e, format_mse
+from colorlib.explorer.reference import Blend
 from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, format_temperature
 
 from .browser import chromium, skip_without_chromium
@@ -128,10 +129,10 @@ def _shown(driver, data) -> SimpleNamespace:
 
 
 def _expected(data, weights, rule=(MEAN, math.inf), k=1.0) -> SimpleNamespace:
-    preview = data.photos[0].preview(weights, *rule, k)
+    preview = data.photos[0].preview(Blend(weights, *rule, k))
     return SimpleNamespace(
         mse=format_mse(preview.mse),
-        mse_all=format_mse(data.mean_mse(weights, *rule, k)),
+        mse_all=format_mse(data.mean_mse(Blend(weights, *rule, k))),
         colourfulness=format_colourfulness(preview.colourfulness),
         picture=preview.rgb,
     )
@@ -197,7 +198,7 @@ def test_a_preset_sets_the_sliders_and_re_blends(page, data):
     after = _settled(page, data)
     assert after.weights == wanted
     assert not np.array_equal(after.picture, before.picture) and after.mse_all != before.mse_all
-    assert after.mse_all == format_mse(data.mean_mse(list(preset.values())))
+    assert after.mse_all == format_mse(data.mean_mse(Blend(list(preset.values()))))
 
 
 def test_a_rule_and_its_temperature_re_combine_like_python(page, data):
@@ -287,7 +288,10 @@ def test_an_uploaded_photo_is_colorized_by_the_models_and_blended(page, data, ap
     def agrees(d):
         weights, rule = _weights(d, data.models), _rule(d)
         shown = _picture(d)
-        want, score = own.preview(weights, *rule), own.score(weights, *rule)  # in colour: scored against itself
+        want, score = (
+            own.preview(Blend(weights, *rule)),
+            own.score(Blend(weights, *rule)),
+        )  # in colour: scored against itself
         return (
             shown is not None
             and shown.shape == want.rgb.shape

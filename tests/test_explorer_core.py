@@ -19,7 +19,7 @@ from colorlib import TRAINED_MODELS
 from colorlib.explorer.bundle import explorer_data
 from colorlib.explorer.contract import contract
 from colorlib.explorer.own import OwnPhoto
-from colorlib.explorer.reference import blend_ab, render, vivid
+from colorlib.explorer.reference import Blend, blend_ab, render, vivid
 from colorlib.explorer.rules import INITIAL_TEMPERATURE, MEAN, combine_ab
 from colorlib.lab import AB_SCALE, lab_lightness, lab_to_rgb, pad_info, resize_and_pad, rgb_to_uint8
 from colorlib.scoring.metrics import colourfulness
@@ -212,7 +212,7 @@ def test_core_scores_a_photo_in_colour_as_colorlib_does(ev, tmp_path):
     rgba = np.concatenate([rgb, np.full((h, w, 1), 255, np.uint8)], axis=-1)
     (tmp_path / "in.bin").write_bytes(rgba.tobytes())
     weights, k = [1, 0, 1, 0, 0, 2], 1.5
-    pred = own.combined_ab(weights, MEAN, 1.0, k)[(slice(None), *own.info.box)]
+    pred = own.combined_ab(Blend(weights, MEAN, 1.0, k))[(slice(None), *own.info.box)]
     got = run_core(
         """
         const rgba = new Uint8Array(require('fs').readFileSync(input.file));
@@ -229,11 +229,11 @@ def test_core_scores_a_photo_in_colour_as_colorlib_does(ev, tmp_path):
         pred=pred.astype(np.float64).ravel().tolist(),
         own=contract()["own"],
     )
-    lightness, ab = own.truth()
+    lightness, ab = own.truth
     box = (slice(None), *own.info.box)
     assert np.array_equal(np.asarray(got["ab"]), ab[box].astype(np.float64).ravel())
     assert np.array_equal(np.asarray(got["L"]), (lightness[box][0] * 100.0).astype(np.float64).ravel())
     assert got["colour"] == own.in_colour is True and got["grey"] is False
-    score = own.score(weights, MEAN, 1.0, k)
+    score = own.score(Blend(weights, MEAN, 1.0, k))
     assert got["mse"] == pytest.approx(score.mse, rel=1e-12)
     assert got["deltaE"] == pytest.approx(score.delta_e, rel=1e-5)  # scikit-image computes float32 Lab in float32

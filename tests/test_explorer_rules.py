@@ -16,7 +16,7 @@ from colorlib.errors import UserError
 from colorlib.explorer.bundle import explorer_data, to_bundle
 from colorlib.explorer.contract import contract, format_colourfulness, format_mse
 from colorlib.explorer.html import explorer_html
-from colorlib.explorer.reference import blend_ab
+from colorlib.explorer.reference import Blend, blend_ab
 from colorlib.explorer.rules import (
     INITIAL_TEMPERATURE,
     LEARNED_NOTE,
@@ -78,20 +78,20 @@ def test_the_temperature_family_runs_from_the_most_saturated_member_to_the_mean(
 def test_mean_keeps_the_weights_and_the_exact_mse(data):
     p = data.photos[0]
     for weights in (BGY, [3, 0, 7, 1, 0, 20]):
-        old = p.preview(weights)
-        new = p.preview(weights, MEAN, 0.0)  # the temperature means nothing to the mean
+        old = p.preview(Blend(weights))
+        new = p.preview(Blend(weights, MEAN, 0.0))  # the temperature means nothing to the mean
         assert np.array_equal(old.rgb, new.rgb) and old.mse == new.mse == p.stats.mse(weights)
-        assert data.mean_mse(weights, MEAN, 1.0) == data.mean_mse(weights)
+        assert data.mean_mse(Blend(weights, MEAN, 1.0)) == data.mean_mse(Blend(weights))
 
 
 def test_other_rules_score_the_stored_maps(data):
     for name in ("chroma-mean", "median", "most-saturated", SOFTMAX):
-        preview = data.photos[2].preview(BGY, name, 3.0)
+        preview = data.photos[2].preview(Blend(BGY, name, 3.0))
         ab = combine_ab(data.photos[2].members_ab, BGY, name, 3.0)
         assert preview.mse == mse_ab(ab, data.photos[2].true_ab)
         assert preview.rgb.shape == data.photos[2].lightness_q.shape + (3,)
         total = sum(mse_ab(combine_ab(q.members_ab, BGY, name, 3.0), q.true_ab) for q in data.photos)
-        assert data.mean_mse(BGY, name, 3.0) == pytest.approx(total / len(data.photos), rel=1e-12)
+        assert data.mean_mse(Blend(BGY, name, 3.0)) == pytest.approx(total / len(data.photos), rel=1e-12)
 
 
 def test_combine_refuses_what_it_cannot_do(data):
@@ -139,8 +139,8 @@ def _readouts(w):
 
 def _expected(data, w):
     weights, rule, t = w.weights(), w.rule.value, w.temperature.value
-    preview = data.photos[w.photo.value].preview(weights, rule, t)
-    mean_mse = data.mean_mse(weights, rule, t)
+    preview = data.photos[w.photo.value].preview(Blend(weights, rule, t))
+    mean_mse = data.mean_mse(Blend(weights, rule, t))
     return format_mse(preview.mse), format_mse(mean_mse), format_colourfulness(preview.colourfulness)
 
 
@@ -149,10 +149,10 @@ def test_widget_starts_on_the_mean_as_before(data):
 
     w = explorer(data)
     assert w.rule.value == MEAN and w.temperature.disabled and w.temperature.layout.display == "none"
-    preview = data.photos[0].preview(BGY)
+    preview = data.photos[0].preview(Blend(BGY))
     assert w.weights() == BGY
     assert w.mse_readout.value == format_mse(preview.mse)
-    assert w.mse_all_readout.value == format_mse(data.mean_mse(BGY))
+    assert w.mse_all_readout.value == format_mse(data.mean_mse(Blend(BGY)))
     assert w.colourfulness_readout.value == format_colourfulness(preview.colourfulness)
     assert [s.value for s in w.shares.values()] == ["33%", "33%", "33%", "0%", "0%", "0%"]
     assert w.rule_note.value == rule_note(MEAN)
@@ -181,7 +181,7 @@ def test_widget_rule_choice_re_combines(data):
     assert w.mse_readout.value == w.mse_all_readout.value == w.colourfulness_readout.value == "–"
     w.set_rule(MEAN)
     w.apply_preset("bgy-combined")
-    assert w.mse_all_readout.value == format_mse(data.mean_mse(BGY)) and w.temperature.disabled
+    assert w.mse_all_readout.value == format_mse(data.mean_mse(Blend(BGY))) and w.temperature.disabled
 
 
 def test_widget_temperature_slider_re_combines(data):

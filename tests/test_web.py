@@ -18,6 +18,7 @@ from colorlib.checkpoint import load_model
 from colorlib.errors import ImageLoadError
 from colorlib.explorer.html import own_photo_html
 from colorlib.explorer.own import OwnPhoto
+from colorlib.explorer.reference import Blend
 from colorlib.explorer.web import (
     NO_NODE,
     RUNTIME_FILES,
@@ -144,10 +145,10 @@ def test_own_photo_blend_of_one_model_is_what_colorize_writes(checkpoints):
     own = OwnPhoto.from_rgb("p.png", rgb, colorizers)
     for i, c in enumerate(colorizers):
         weights = [1 if j == i else 0 for j in range(2)]
-        assert np.array_equal(own.render(weights), c.colorize(rgb))
+        assert np.array_equal(own.render(Blend(weights)), c.colorize(rgb))
     blend = load_colorizer(["blue", "yellow"], checkpoints, [1, 1]).colorize(rgb)
-    assert np.abs(own.render([1, 1]).astype(int) - blend.astype(int)).max() <= 1
-    preview = own.preview([1, 1])
+    assert np.abs(own.render(Blend([1, 1])).astype(int) - blend.astype(int)).max() <= 1
+    preview = own.preview(Blend([1, 1]))
     assert preview.rgb.shape == rgb.shape and np.isnan(preview.mse) and preview.colourfulness > 0
 
 

@@ -1,10 +1,7 @@
 """The ensemble-weight explorer, by concern:
 
-- :mod:`.contract`: every constant the book's page and the Jupyter widget share (scales,
-  quantisation, the rules of :data:`colorlib.rules.RULES` and their words, the vividness range, presets,
-  element ids, captions, blank value, words); the bundle carries it;
-- :mod:`.reference`: the computation the page reproduces (quantisation, upsampling, blend, the
-  vividness step, picture, the exact MSE of any blend at any vividness);
+- :mod:`.contract`: every constant and word the book's page and the Jupyter widget share;
+- :mod:`.reference`: the computation the page reproduces (quantisation, blend, vividness, picture, MSE);
 - :mod:`.bundle`: the validation photos with every model's prediction, packed for the page;
 - :mod:`.rules`: how the other rules combine the stored maps, and the temperature stops;
 - :mod:`.html`: the page's markup; ``book/_static/explorer-core.js``, ``explorer.js`` and

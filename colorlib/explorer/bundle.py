@@ -1,14 +1,11 @@
 """The explorer's data: every validation photo with each trained model's prediction, packed into one
 small JSON bundle that the book inlines into its page and the widget reads back.
 
-Blending is linear in the members' predictions, so the networks run once, when the page is built
-(:func:`explorer_data` from an :class:`~colorlib.paper.evaluate.Evaluation`); the page and the widget
-only re-blend the stored maps. The maps are quantised (:mod:`colorlib.explorer.reference`) and may be
-stored smaller than the photo (``ab_size`` per working size; colour is smooth). The MSE is not
-measured on the stored maps: each photo carries its exact second moments
-(:class:`~colorlib.explorer.reference.MseStats`, from the unquantised, full-size predictions), so the
-readout for a preset equals Table I's number for that model. The bundle also carries the contract
-(:func:`colorlib.explorer.contract.contract`): the page reads its constants from there.
+The networks run once, when the page is built (:func:`explorer_data`); the page and the widget only
+re-blend the stored maps, quantised and maybe smaller than the photo (``ab_size``; colour is smooth).
+The weighted mean's MSE comes from each photo's exact second moments (:class:`MseStats`, from the
+full-size predictions), so a preset's readout equals Table I's number. The bundle also carries the
+contract (:func:`colorlib.explorer.contract.contract`), from which the page reads its constants.
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ import base64
 import io
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +27,7 @@ from ..lab import L_SCALE
 from ..scoring.metrics import colourfulness, mse_ab
 from .contract import BUNDLE_FORMAT, INITIAL_PRESET, PRESETS, VIVIDNESS_INITIAL, WEIGHT_MAX, Preset, contract
 from .reference import (
+    Blend,
     MseStats,
     Preview,
     blend_preview,
@@ -38,9 +36,8 @@ from .reference import (
     quantize_ab,
     quantize_lightness,
     render,
-    vivid,
 )
-from .rules import INITIAL_TEMPERATURE, MEAN, combine_ab
+from .rules import MEAN
 
 BUNDLE_NAME = "explorer.json"
 
@@ -71,20 +68,20 @@ class ExplorerPhoto:
     def true_ab(self) -> np.ndarray:
         return dequantize_ab(self.ab_q[-1])
 
-    def preview(
-        self,
-        weights: Sequence[float],
-        rule: str = MEAN,
-        temperature: float = INITIAL_TEMPERATURE,
-        k: float = VIVIDNESS_INITIAL,
-    ) -> Preview:
-        """The blend by `rule` (:mod:`colorlib.explorer.rules`) at vividness k; other rules' MSE is that of
-        the stored maps (after the clipping, so exact on them)."""
-        if rule == MEAN:
-            return blend_preview(self.lightness, self.members_ab, weights, self.stats, k)
-        ab = vivid(combine_ab(self.members_ab, weights, rule, temperature), k)
+    def mse(self, blend: Blend, ab: np.ndarray | None = None) -> float:
+        """The blend's MSE: the weighted mean's exact, from the moments; other rules' on the stored maps (after
+        the clipping, so exact on them). `ab`: the blend's map, where it is at hand."""
+        if blend.rule == MEAN:
+            return self.stats.mse(blend.weights, blend.k)
+        return mse_ab(blend.ab(self.members_ab) if ab is None else ab, self.true_ab)
+
+    def preview(self, blend: Blend) -> Preview:
+        """The blend (:class:`~colorlib.explorer.reference.Blend`) and its readouts."""
+        if blend.rule == MEAN:
+            return blend_preview(self.lightness, self.members_ab, blend.weights, self.stats, blend.k)
+        ab = blend.ab(self.members_ab)
         rgb = render(self.lightness, ab)
-        return Preview(rgb, mse_ab(ab, self.true_ab), colourfulness(rgb))
+        return Preview(rgb, self.mse(blend, ab), colourfulness(rgb))
 
     def original(self) -> np.ndarray:
         """The photo at working size, its colour at the stored ab resolution."""
@@ -118,23 +115,13 @@ class ExplorerData:
         return {name: p.weights for name, p in self.offered.items()}
 
     def initial_weights(self) -> dict[str, int]:
-        presets = self.presets
-        return presets.get(INITIAL_PRESET) or dict.fromkeys(self.models, WEIGHT_MAX)
+        return self.presets.get(INITIAL_PRESET) or dict.fromkeys(self.models, WEIGHT_MAX)
 
-    def mean_mse(
-        self,
-        weights: Sequence[float],
-        rule: str = MEAN,
-        temperature: float = INITIAL_TEMPERATURE,
-        k: float = VIVIDNESS_INITIAL,
-    ) -> float:
+    def mean_mse(self, blend: Blend) -> float:
         """Mean over photos of each photo's MSE (how Table I averages); summed in order, like the page."""
-        total = 0.0
+        total = 0.0  # a loop, not sum(): Python 3.12's sum() of floats compensates, the page does not
         for p in self.photos:
-            if rule == MEAN:
-                total += p.stats.mse(weights, k)
-            else:
-                total += mse_ab(vivid(combine_ab(p.members_ab, weights, rule, temperature), k), p.true_ab)
+            total += p.mse(blend)
         return total / len(self.photos)
 
     def may_clip(self, weights: Sequence[float], k: float = VIVIDNESS_INITIAL) -> bool:
@@ -211,12 +198,7 @@ def to_bundle(data: ExplorerData) -> dict:
                 "ab_width": int(aw),
                 "L": _png(p.lightness_q),
                 "ab": _png(p.ab_q.reshape(n * 2 * ah, aw)),
-                "mse_stats": {
-                    "gram": p.stats.gram,
-                    "cross": p.stats.cross,
-                    "energy": p.stats.energy,
-                    "peak": p.stats.peak,
-                },
+                "mse_stats": asdict(p.stats),  # gram, cross, energy, peak
             }
         )
     return {

@@ -1,11 +1,9 @@
 """The explorer's contract: every constant, element id and word the book's page and the Jupyter widget share.
 
-The bundle (:mod:`colorlib.explorer.bundle`) carries :func:`contract` as its ``contract`` entry, so the
-page (``book/_static/explorer*.js``) reads the scales, the quantisation, the rules with their labels
-and notes (from the one registry, :data:`colorlib.rules.RULES`), the temperature stops, the element
-ids, the blank value and every word it shows from the data it is given and hard-codes none of them;
-:mod:`colorlib.explorer.html` writes the markup from the same names and the widget
-(:mod:`colorlib.explorer.widget`) imports them from here. A change here reaches all three.
+The bundle carries :func:`contract`, so the page (``book/_static/explorer*.js``) reads all of them (the
+rules from the one registry, :data:`colorlib.rules.RULES`) from its data and hard-codes none;
+:mod:`colorlib.explorer.html` writes the markup from the same names and the widget imports them from
+here. A change here reaches all three.
 """
 
 from __future__ import annotations
@@ -91,7 +89,6 @@ def with_vivid_preset(presets: dict[str, Preset], k_vivid: float | None) -> dict
 # A reader's own photo (colorlib.explorer.own in Python, explorer-own.js on the page): the same
 # limit and the same words as colorlib's photo reader (colorlib.data.photos), and what the readouts
 # say when there are no true colours to score against.
-OWN_MAX_PIXELS = MAX_PIXELS
 OWN_PREVIEW_PIXELS = 2_100_000  # larger photos are shown smaller while the sliders move (saved at full size)
 OWN_NO_TRUTH = "your photo is grey: no true colours to score against"
 OWN_SCORED = (
@@ -180,7 +177,7 @@ def contract() -> dict:
         "temperatures": [{"value": None if math.isinf(t) else t, "label": format_temperature(t)} for t in TEMPERATURES],
         "initial_temperature": TEMPERATURES.index(INITIAL_TEMPERATURE),
         "own": {
-            "max_pixels": OWN_MAX_PIXELS,
+            "max_pixels": MAX_PIXELS,
             "preview_max_pixels": OWN_PREVIEW_PIXELS,
             "grey_chroma": OWN_GREY_CHROMA,
             "grey_share": OWN_GREY_SHARE,

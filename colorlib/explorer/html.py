@@ -40,11 +40,8 @@ def controls_html(contract: Mapping) -> str:
 
 
 def own_photo_html(web: Mapping | None) -> str:
-    """The part for a reader's own photo: a file picker and drop zone, progress, save; or why it is off.
-
-    ``web`` (:func:`colorlib.explorer.web.web_config`) names the models and the runtime, with their
-    sizes, or says in ``unavailable`` why this build has none.
-    """
+    """The part for a reader's own photo: a file picker and drop zone, progress, save; or why it is off
+    (``web``, from :func:`colorlib.explorer.web.web_config`, says in ``unavailable`` why this build has none)."""
     if web is None:
         return ""
     unavailable = web.get("unavailable", "")

@@ -1,20 +1,13 @@
-"""The reference computation the explorer page reproduces, and the widget uses.
+"""The reference computation the explorer page reproduces, and the widget uses: the bundle's quantisation,
+the upsampling of ab maps, the blend (:class:`Blend`) and its vividness step, the picture, and the exact
+MSE of any blend from each photo's second moments (:class:`MseStats`).
 
-Blending is linear in the members' ab predictions, so once every model has predicted a photo any
-weighted blend is a weighted sum of stored maps. This module is that computation in Python: the
-quantisation the bundle stores (:func:`quantize_lightness`, :func:`quantize_ab` and their inverses),
-the bilinear upsampling of ab maps onto the photo's lightness (:func:`upsample_bilinear`), the
-weighted blend (:func:`blend_ab`), the vividness step after it (:func:`vivid`), the picture
-(:func:`render`), the exact MSE of any blend at any vividness from each photo's second moments
-(:class:`MseStats`), and whether a reader's photo has colours to score against (:func:`in_colour`).
-
-What is and is not the same on the page (``book/_static/explorer-core.js``): the page computes in
-float64 from the same quantised data, with the same taps, loops and summation order, so blends,
-MSE readouts and the rules' maps agree with these to rounding (the browser test checks 1e-6 on the
-maps and the exact text of the mean's readouts). The pictures differ in one place on purpose:
-:func:`render` converts Lab -> sRGB with colorlib's fast float32 conversion
-(:func:`colorlib.lab.lab_planes_to_rgb_fast`), the page with scikit-image's formulas in float64, so a
-rare pixel lies one level apart.
+The page (``book/_static/explorer-core.js``) computes in float64 from the same quantised data, with the
+same taps, loops and summation order, so blends, MSE readouts and the rules' maps agree with these to
+rounding (the browser test checks 1e-6 on the maps and the exact text of the mean's readouts). Only the
+pictures differ, on purpose: :func:`render` converts Lab -> sRGB with colorlib's fast float32 conversion
+(:func:`colorlib.lab.lab_planes_to_rgb_fast`), the page in float64 with scikit-image's formulas, so a rare
+pixel lies one level apart.
 
 Quantisation (chosen so the page can undo it exactly): L is stored as ``round(L * 255 / 100)`` and
 a, b (normalised to [-1, 1]) as ``round(ab * 127) + 128``; one step is 0.4 L units and one a/b unit.
@@ -34,6 +27,7 @@ from ..errors import UserError
 from ..lab import AB_SCALE, L_SCALE, bilinear_taps, lab_planes_to_rgb_fast, planes_to_uint8
 from ..scoring.metrics import colourfulness
 from .contract import AB_STEPS, AB_ZERO, L_LEVELS, OWN_GREY_CHROMA, OWN_GREY_SHARE, VIVIDNESS_INITIAL, ZERO_MESSAGE
+from .rules import INITIAL_TEMPERATURE, MEAN, combine_ab
 
 
 class Preview(NamedTuple):
@@ -42,9 +36,6 @@ class Preview(NamedTuple):
     rgb: np.ndarray
     mse: float
     colourfulness: float
-
-
-# --- the reference computation the page reproduces ------------------------------------------------
 
 
 def quantize_lightness(lightness: np.ndarray) -> np.ndarray:
@@ -83,21 +74,40 @@ def upsample_bilinear(maps: np.ndarray, height: int, width: int) -> np.ndarray:
     return top * (1 - fy[:, None]) + bottom * fy[:, None]
 
 
-def normalized_weights(weights: Sequence[float]) -> np.ndarray:
-    """Weights divided by their sum (as every blend does); all zero is a UserError with the page's message."""
-    return normalize_weights(weights, all_zero=ZERO_MESSAGE)
+def normalized_weights(weights: Sequence[float], n_models: int | None = None) -> np.ndarray:
+    """Weights divided by their sum (as every blend does); all zero is a UserError with the page's message,
+    and so (after that) is a count other than `n_models`."""
+    w = normalize_weights(weights, all_zero=ZERO_MESSAGE)
+    if n_models is not None and len(w) != n_models:
+        raise UserError(f"expected {n_models} weights (one per model), got {len(w)}")
+    return w
 
 
 def blend_ab(ab_members: np.ndarray, weights: Sequence[float]) -> np.ndarray:
     """Weighted mean over members (M, 2, h, w) -> (2, h, w); summed member by member, like the page."""
-    w = normalized_weights(weights)
+    w = normalized_weights(weights, len(ab_members))
     ab_members = np.asarray(ab_members, np.float64)
-    if len(w) != len(ab_members):
-        raise UserError(f"expected {len(ab_members)} weights (one per model), got {len(w)}")
     out = np.zeros(ab_members.shape[1:])
     for wi, member in zip(w, ab_members, strict=True):
         out = out + wi * member
     return out
+
+
+@dataclass(frozen=True)
+class Blend:
+    """The explorer's settings: the sliders' weights (one per model), the rule (:mod:`colorlib.explorer.rules`),
+    its temperature (where the rule has one) and the vividness k."""
+
+    weights: Sequence[float]
+    rule: str = MEAN
+    temperature: float = INITIAL_TEMPERATURE
+    k: float = VIVIDNESS_INITIAL
+
+    def ab(self, ab_members: np.ndarray) -> np.ndarray:
+        """The members' maps (M, 2, h, w) combined by the rule, at vividness k -> (2, h, w) float64."""
+        if self.rule == MEAN:
+            return vivid(blend_ab(ab_members, self.weights), self.k)
+        return vivid(combine_ab(ab_members, self.weights, self.rule, self.temperature), self.k)
 
 
 def in_colour(ab: np.ndarray) -> bool:
@@ -108,13 +118,8 @@ def in_colour(ab: np.ndarray) -> bool:
 
 
 def render(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """L (h, w) in Lab units and normalised ab (2, ah, aw) -> uint8 RGB (h, w, 3).
-
-    Lab -> sRGB by colorlib's fast float32 conversion (:func:`colorlib.lab.lab_planes_to_rgb_fast`):
-    the picture only. The readouts that are Table I's numbers (the MSE) never pass through it; the
-    colourfulness readout is measured on this picture. The page (explorer-core.js) converts in float64,
-    the formulas of scikit-image's lab2rgb; the two agree within a level on a rare pixel.
-    """
+    """L (h, w) in Lab units and normalised ab (2, ah, aw) -> uint8 RGB (h, w, 3), the picture only (the
+    colourfulness is measured on it; the MSE never passes through it)."""
     h, w = lightness.shape
     ab_full = upsample_bilinear(ab, h, w)
     return planes_to_uint8(lab_planes_to_rgb_fast(lightness, ab_full[0], ab_full[1], ab_unit=AB_SCALE))
@@ -148,25 +153,19 @@ class MseStats:
             tuple(float(x) for x in np.abs(p).max(axis=1)),
         )
 
-    def _weights(self, weights: Sequence[float]) -> list[float]:
-        w = [float(x) for x in normalized_weights(weights)]
-        if len(w) != len(self.cross):
-            raise UserError(f"expected {len(self.cross)} weights (one per model), got {len(w)}")
-        return w
-
     def may_clip(self, weights: Sequence[float], k: float = VIVIDNESS_INITIAL) -> bool:
         """Whether clipping can touch the blend times k (then :meth:`mse` is an upper bound, not exact)."""
         if k == 1:
             return False
         bound = 0.0
-        for wi, pi in zip(self._weights(weights), self.peak, strict=True):
+        for wi, pi in zip(normalized_weights(weights, len(self.peak)).tolist(), self.peak, strict=True):
             bound += wi * pi
         return k * bound > 1.0
 
     def mse(self, weights: Sequence[float], k: float = VIVIDNESS_INITIAL) -> float:
         """The MSE of the blend times k, unclipped; plain loops, in the order explorer-core.js uses, so both
         give the same float (at k = 1 the same float as without k)."""
-        w = self._weights(weights)
+        w = normalized_weights(weights, len(self.cross)).tolist()
         quad = 0.0
         for i, wi in enumerate(w):
             for j, wj in enumerate(w):
@@ -184,12 +183,9 @@ def blend_preview(
     stats: MseStats | None = None,
     k: float = VIVIDNESS_INITIAL,
 ) -> Preview:
-    """The blend the explorer shows, at vividness k, and its readouts.
-
-    lightness: (h, w) L in Lab units; ab_members: (M, 2, ah, aw) normalised ab; weights: M numbers
-    (normalised here; all zero raises UserError with the page's message); stats: the photo's
-    :class:`MseStats` for the MSE (nan without; an upper bound where :meth:`MseStats.may_clip`).
-    """
+    """The weighted mean the explorer shows at vividness k, and its readouts: lightness (h, w) in Lab units,
+    ab_members (M, 2, ah, aw) normalised; the MSE from `stats` (nan without; an upper bound where
+    :meth:`MseStats.may_clip`)."""
     ab = vivid(blend_ab(ab_members, weights), k)
     rgb = render(lightness, ab)
     mse = stats.mse(weights, k) if stats is not None else math.nan

@@ -1,12 +1,9 @@
 """The combination rules in the explorer (the one registry of them is :data:`colorlib.rules.RULES`): how
 each combines the stored maps, and the temperature stops.
 
-The weighted mean (the paper's rule, the default) keeps using the weight sliders. Every other rule
-combines the models whose slider is above zero as equals (so the ``bgy-combined`` preset gives each rule
-over blue, green and yellow, as the study scores it), in float64, as ``book/_static/explorer-core.js``
-does. The temperature family's slider runs from 0 (the most saturated member) to ∞ (the plain mean).
-The learned hue-band rule is not offered: its weights are fitted on calibration photos, which only the
-study beyond the paper has, for its own models.
+The weighted mean (the paper's rule, the default) uses the weight sliders; every other rule combines the
+models whose slider is above zero as equals (so the ``bgy-combined`` preset gives each rule over blue,
+green and yellow, as the study scores it), in float64, as ``book/_static/explorer-core.js`` does.
 """
 
 from __future__ import annotations

@@ -1,16 +1,12 @@
 """The six models and their runtime for the book's page, where a reader's own photo is colorized.
 
-- :func:`export_models`: each trained checkpoint as an ONNX file the browser runs with
-  onnxruntime-web. Batch norm is folded into the convolutions (eval mode: the same function, fewer
-  operations), the input is one L image (1, 1, S, S) in [0, 1] and the output its ab map
-  (1, 2, S, S) in [-1, 1]. Weights are stored as float16 and cast to float32 when the session
-  starts (``storage="float16"``, the default: half the bytes, computed in float32 as PyTorch does);
-  ``"float32"`` keeps them as they are. Each export is run once by onnxruntime against PyTorch on
-  the same input and the largest difference is recorded (``models.json``), so the page's agreement
-  with ``colorlib colorize`` is measured where it is made.
-- :func:`copy_runtime`: the files of onnxruntime-web's wasm build that the page loads (the npm
-  package that ``package-lock.json`` pins, installed by ``make``'s ``npm ci``), or, where Node was
-  not there, a ``runtime.json`` that says so, which the page shows.
+- :func:`export_models`: each checkpoint as an ONNX file for onnxruntime-web, batch norm folded into the
+  convolutions: L (1, 1, S, S) in [0, 1] -> ab (1, 2, S, S) in [-1, 1]. Weights are stored as float16 and
+  cast to float32 as the session starts (half the bytes, computed in float32 as PyTorch does). Each export
+  is run by onnxruntime against PyTorch and the largest difference recorded (``models.json``), so the
+  page's agreement with ``colorlib colorize`` is measured where it is made.
+- :func:`copy_runtime`: onnxruntime-web's wasm files (the npm package ``package-lock.json`` pins), or,
+  without Node, a ``runtime.json`` that says so, which the page shows.
 - :func:`web_config`: what the page's markup needs to find them (:func:`colorlib.explorer.html.own_photo_html`).
 
 Command line (the workflow's rules ``web_models`` and ``web_runtime``)::
@@ -34,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .. import TRAINED_MODELS
 from ..checkpoint import checkpoint_path, load_model
@@ -55,10 +52,6 @@ NO_NODE = (
 # --- the models -------------------------------------------------------------------------------------
 
 
-def _fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
-    return torch.nn.utils.fusion.fuse_conv_bn_eval(conv, bn)
-
-
 def fold_batch_norm(module: nn.Module) -> nn.Module:
     """A copy of an eval-mode network with every batch norm folded into the convolution before it.
 
@@ -69,21 +62,17 @@ def fold_batch_norm(module: nn.Module) -> nn.Module:
 
     def walk(m: nn.Module) -> nn.Module:
         if isinstance(m, nn.Sequential):
-            parts, children = [], list(m)
-            i = 0
-            while i < len(children):
-                if i + 1 < len(children) and isinstance(children[i], nn.Conv2d):
-                    if isinstance(children[i + 1], nn.BatchNorm2d):
-                        parts.append(_fold(children[i], children[i + 1]))
-                        i += 2
-                        continue
-                parts.append(walk(children[i]))
-                i += 1
+            children, parts = list(m), []
+            for i, child in enumerate(children):
+                if isinstance(child, nn.BatchNorm2d) and i > 0 and isinstance(children[i - 1], nn.Conv2d):
+                    parts[-1] = fuse_conv_bn_eval(children[i - 1], child)
+                else:
+                    parts.append(walk(child))
             return nn.Sequential(*parts)
         for conv_name, bn_name in (("conv1", "bn1"), ("conv2", "bn2")):
             conv, bn = getattr(m, conv_name, None), getattr(m, bn_name, None)
             if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-                setattr(m, conv_name, _fold(conv, bn))
+                setattr(m, conv_name, fuse_conv_bn_eval(conv, bn))
                 setattr(m, bn_name, nn.Identity())
         for name, child in m.named_children():
             setattr(m, name, walk(child))
@@ -176,9 +165,7 @@ def export_models(
 ) -> Path:
     """Every model's ONNX file into `out_dir`, and `out_dir`/models.json describing them; returns that file."""
     out_dir = Path(out_dir)
-    entries = []
-    for name in models:
-        entries.append(export_model(checkpoint_path(Path(checkpoints), name), out_dir / f"{name}.onnx", storage))
+    entries = [export_model(checkpoint_path(Path(checkpoints), m), out_dir / f"{m}.onnx", storage) for m in models]
     sizes = {e["image_size"] for e in entries}
     index = {
         "format": WEB_MODELS_FORMAT,

@@ -1,18 +1,11 @@
-"""The ensemble-weight explorer as a Jupyter widget.
+"""The ensemble-weight explorer as a Jupyter widget: the book's static explorer (``book/_static/explorer.js``)
+with the same data, numbers and contract (:mod:`colorlib.explorer.contract`).
 
-One slider per trained model, presets (the paper's combined models, baseline only), a photo
-picker, the combination rule (:mod:`colorlib.explorer.rules`) and, for the softmax family, its
-temperature, then the vividness k (the blend's ab times k, clipped). Moving a control re-combines the
-stored ab predictions (no network runs) and updates the blend beside the original and grayscale photo
-with its MSE and colourfulness. It shows the same data and numbers as the book's static explorer
-(:mod:`colorlib.explorer.bundle`, ``book/_static/explorer.js``), and takes its captions, blank value,
-vividness range and messages from the same contract (:mod:`colorlib.explorer.contract`).
-Its pictures come from :func:`colorlib.explorer.reference.render`, so Lab -> sRGB is colorlib's fast
-float32 conversion (pictures only; the MSE readouts are Table I's numbers, computed without it).
-
-With the checkpoints (``explorer(data, checkpoints=folder)``) it also takes the reader's own photo:
-an upload runs the six PyTorch models on it once (:class:`colorlib.explorer.own.OwnPhoto`) and the
-same sliders then blend it; a photo in colour is scored against its own colours (MSE, ΔE2000).
+Moving a control (a slider per model, presets, photo, rule, temperature, vividness) re-combines the
+stored ab predictions (no network runs). Its pictures come from :func:`colorlib.explorer.reference.render`
+(colorlib's fast float32 Lab -> sRGB; the MSE readouts are Table I's numbers, computed without it).
+With the checkpoints (``explorer(data, checkpoints=folder)``) an uploaded photo is run through the six
+models once (:class:`colorlib.explorer.own.OwnPhoto`) and the same controls blend it.
 """
 
 from __future__ import annotations
@@ -50,7 +43,7 @@ from .contract import (
     format_mse,
 )
 from .own import OwnPhoto
-from .reference import normalized_weights
+from .reference import Blend, normalized_weights
 from .rules import INITIAL_TEMPERATURE, MEAN, RULES, TEMPERATURES, format_temperature, rule_note
 
 DISPLAY_WIDTH = 256
@@ -130,6 +123,10 @@ class WeightExplorer(widgets.VBox):
             control.observe(lambda _: self.update(), names="value")
         self.upload.observe(lambda change: self._uploaded(change["new"]), names="value")
 
+        readouts = [widgets.Label(TEXT["mse"]), self.mse_readout, self.delta_e_box]
+        readouts += [widgets.Label(f"· {TEXT['mse_all'].format(n=len(data.photos))}"), self.mse_all_readout]
+        readouts += [widgets.Label(f"· {TEXT['colourfulness']}"), self.colourfulness_readout]
+        readouts += [widgets.Label(f"({TEXT['original']}"), self.colourfulness_original, widgets.Label(")")]
         row = lambda *ws: widgets.HBox(list(ws))  # noqa: E731
         super().__init__(
             [
@@ -142,18 +139,7 @@ class WeightExplorer(widgets.VBox):
                     ),
                 ),
                 row(*(widgets.VBox([self.images[r], widgets.Label(c)]) for r, c in CAPTIONS.items())),
-                row(
-                    widgets.Label(TEXT["mse"]),
-                    self.mse_readout,
-                    self.delta_e_box,
-                    widgets.Label(f"· {TEXT['mse_all'].format(n=len(data.photos))}"),
-                    self.mse_all_readout,
-                    widgets.Label(f"· {TEXT['colourfulness']}"),
-                    self.colourfulness_readout,
-                    widgets.Label(f"({TEXT['original']}"),
-                    self.colourfulness_original,
-                    widgets.Label(")"),
-                ),
+                row(*readouts),
                 self.score_note,
                 self.message,
                 widgets.HTML(f"<small>{TEXT['notes']}</small>"),
@@ -165,6 +151,10 @@ class WeightExplorer(widgets.VBox):
     def weights(self) -> list[int]:
         """The slider values, in model order (not normalised)."""
         return [self.sliders[m].value for m in self.data.models]
+
+    def blend(self) -> Blend:
+        """The blend the controls set."""
+        return Blend(self.weights(), self.rule.value, self.temperature.value, self.vividness.value)
 
     def set_weights(self, weights: dict[str, int]) -> None:
         """Set several sliders at once, re-blending once."""
@@ -241,11 +231,11 @@ class WeightExplorer(widgets.VBox):
         self.images["original"].value = original
         self.images["gray"].value = gray
         self.colourfulness_original.value = original_colourfulness
-        weights, rule, t, k = self.weights(), self.rule.value, self.temperature.value, self.vividness.value
-        uses = RULES[rule]
-        score = photo.score(weights, rule, t, k) if photo is self.own and any(weights) else None
-        self._show_scores(photo, score, uses.uses_weights and any(weights) and self.data.may_clip(weights, k))
-        self.rule_note.value = rule_note(rule)
+        blend = self.blend()
+        weights, uses = blend.weights, RULES[blend.rule]
+        score = photo.score(blend) if photo is self.own and any(weights) else None
+        self._show_scores(photo, score, uses.uses_weights and any(weights) and self.data.may_clip(weights, blend.k))
+        self.rule_note.value = rule_note(blend.rule)
         self.temperature.disabled = not uses.uses_temperature
         self.temperature.layout.display = None if uses.uses_temperature else "none"
         if sum(weights) == 0:
@@ -258,11 +248,11 @@ class WeightExplorer(widgets.VBox):
         for m, share, w in zip(self.data.models, normalized_weights(weights), weights, strict=True):
             taken = TEXT["share_in"] if w > 0 else NO_VALUE
             self.shares[m].value = f"{100 * share:.0f}%" if uses.uses_weights else taken
-        preview = photo.preview(weights, rule, t, k)
+        preview = photo.preview(blend)
         self.message.value = ""
         self.images["blend"].value = to_png(preview.rgb)
         self.mse_readout.value = format_mse(score.mse if score else preview.mse)
-        self.mse_all_readout.value = format_mse(self._all_photos_mse(weights, rule, t, k))
+        self.mse_all_readout.value = format_mse(self._all_photos_mse(blend))
         self.colourfulness_readout.value = format_colourfulness(preview.colourfulness)
 
     def _show_scores(self, photo, score, approximate: bool) -> None:
@@ -274,12 +264,14 @@ class WeightExplorer(widgets.VBox):
             notes.append(OWN_SCORED if photo.in_colour else OWN_NO_TRUTH)
         self.score_note.value = " ".join(notes)
 
-    def _all_photos_mse(self, weights: list[int], rule: str, t: float, k: float) -> float:
-        if RULES[rule].uses_weights:
-            return self.data.mean_mse(weights, k=k)
-        key = (rule, t if RULES[rule].uses_temperature else None, tuple(w > 0 for w in weights), k)
+    def _all_photos_mse(self, blend: Blend) -> float:
+        rule = RULES[blend.rule]
+        if rule.uses_weights:
+            return self.data.mean_mse(blend)
+        temperature = blend.temperature if rule.uses_temperature else None
+        key = (blend.rule, temperature, tuple(w > 0 for w in blend.weights), blend.k)
         if key not in self._mean_mse:
-            self._mean_mse[key] = self.data.mean_mse(weights, rule, t, k)
+            self._mean_mse[key] = self.data.mean_mse(blend)
         return self._mean_mse[key]
 
 
