@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,16 @@ def test_float16_storage_halves_the_files(checkpoints, tmp_path):
     half = json.loads(export_models(checkpoints, tmp_path / "h", ("blue",), "float16").read_text())["models"][0]
     full = json.loads(export_models(checkpoints, tmp_path / "f", ("blue",), "float32").read_text())["models"][0]
     assert 0.45 < half["bytes"] / full["bytes"] < 0.55
+
+
+def test_published_models_name_no_path_of_the_machine_that_built_them(checkpoints, tmp_path):
+    """The exporter notes each node's Python stack trace (this checkout's and the venv's paths): a published
+    model must not carry them, so the same checkpoint gives the same file wherever it is exported."""
+    export_models(checkpoints, tmp_path / "models", ("blue",))
+    data = (tmp_path / "models" / "blue.onnx").read_bytes()
+    for path in (Path(__file__).resolve().parent.parent, Path(sys.prefix).resolve(), Path(torch.__file__).parent):
+        assert str(path).encode() not in data
+    assert b"stack_trace" not in data
 
 
 def test_runtime_is_copied_or_said_to_be_missing(tmp_path):

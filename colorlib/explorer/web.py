@@ -131,6 +131,8 @@ def export_model(checkpoint: Path, out: Path, storage: str = "float16") -> dict:
         )
         program.save(str(raw))
         proto = onnx.load(str(raw))
+    for node in proto.graph.node:  # the exporter's notes: each node's stack trace, with this machine's paths
+        del node.metadata_props[:]
     if storage == "float16":
         _store_float16(proto)
     proto.doc_string = f"colorlib {state['train_config']['dataset']}: L (1, 1, {size}, {size}) -> ab in [-1, 1]"
