@@ -1,17 +1,13 @@
 """Believability without a downloaded network: two numbers for what the paper judged by eye.
 
-- `hist_distance`: how far the predictions' colour distribution is from the originals', as the
-  total variation distance between the two ab histograms pooled over the evaluation photos (bins of
-  HIST_BIN Lab units, one centred on grey). 0: the same distribution of colours; 1: no colour in
-  common. It ignores *where* a colour goes (that is the error's job) and asks only whether the
-  palette is the originals' palette: grey, for instance, puts every pixel in the centre bin.
-- `patchiness`: the ab gradient energy of the predictions relative to the originals' (mean squared
-  difference between neighbouring pixels' ab, summed over photos, prediction over original). 1: as
-  much colour change from pixel to pixel as the photos themselves; above 1: colour patches and
-  seams the photos do not have (the paper's "patchy"); 0: a flat colour, such as grey.
-- `hue_jump_share`: the share of neighbouring pixel pairs, both clearly coloured, whose hues differ
-  by more than STRONG_HUE_JUMP degrees: hard seams between colour patches, as a second view of
-  patchiness (shown beside the originals' own share).
+- `hist_distance`: total variation distance between the predictions' and the originals' ab histograms,
+  pooled over the photos (bins of HIST_BIN Lab units, one centred on grey). 0: the originals' palette;
+  1: no colour in common. It ignores *where* a colour goes (that is the error's job); grey puts every
+  pixel in the centre bin.
+- `patchiness`: the predictions' ab gradient energy over the originals'. 1: as much colour change between
+  neighbouring pixels as the photos; above 1: patches and seams they lack (the paper's "patchy"); 0: flat.
+- `hue_jump_share`: the share of neighbouring pairs of clearly coloured pixels whose hues differ by more
+  than STRONG_HUE_JUMP degrees: hard seams, a second view of patchiness.
 
 Every measure is computed on each photo's area of the working image (padding excluded), in Lab units.
 """
@@ -38,15 +34,11 @@ def _photo_ab(ab: np.ndarray | torch.Tensor, info: PadInfo) -> np.ndarray:
     return unpad(np.asarray(ab, dtype=np.float64).transpose(1, 2, 0), info) * AB_SCALE
 
 
-def _edges() -> np.ndarray:
-    edge = (HIST_HALF_BINS + 0.5) * HIST_BIN
-    return np.linspace(-edge, edge, 2 * HIST_HALF_BINS + 2)
-
-
 def ab_counts(ab: np.ndarray) -> np.ndarray:
     """Pixel counts of one (h, w, 2) map in Lab units over the ab bins, flattened; values beyond the
     outer bins are counted in them."""
-    edges = _edges()
+    edge = (HIST_HALF_BINS + 0.5) * HIST_BIN
+    edges = np.linspace(-edge, edge, 2 * HIST_HALF_BINS + 2)
     flat = np.clip(np.asarray(ab).reshape(-1, 2), edges[0] + 1e-9, edges[-1] - 1e-9)
     return np.histogram2d(flat[:, 0], flat[:, 1], bins=(edges, edges))[0].ravel()
 
@@ -61,8 +53,8 @@ def gradient_energy(ab: np.ndarray) -> float:
 
 
 def hue_jump_share(ab: np.ndarray) -> float:
-    """Share of neighbouring pixel pairs, both with chroma > HUE_CHROMA_MIN, whose hue differs by
-    more than STRONG_HUE_JUMP degrees, among all neighbouring pairs of the photo."""
+    """Share of all neighbouring pixel pairs that both have chroma > HUE_CHROMA_MIN and hues more than
+    STRONG_HUE_JUMP degrees apart."""
     ab = np.asarray(ab, dtype=np.float64)
     chroma = np.hypot(ab[..., 0], ab[..., 1])
     hue = np.degrees(np.arctan2(ab[..., 1], ab[..., 0]))
@@ -78,20 +70,17 @@ def hue_jump_share(ab: np.ndarray) -> float:
 
 
 def believability(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInfo]) -> dict[str, float]:
-    """The set's believability: histogram distance and patchiness against the originals, and the
-    predictions' share of strong hue jumps (normalised ab batches (N, 2, S, S)): the per-photo terms
-    of :func:`photo_terms`, every photo counted once."""
+    """The set's believability measures of normalised ab batches (N, 2, S, S), every photo counted once."""
     return pooled_believability(photo_terms(pred, infos), photo_terms(true, infos))
 
 
 @dataclass(frozen=True)
 class PhotoTerms:
-    """The per-photo pieces the set measures are pooled from, so that they can be recomputed on any
-    resample of the photos: ab histogram counts (N, bins), gradient energy (N,), hue-jump share (N,)."""
+    """Per-photo pieces of the set measures, to pool them over any resample of the photos."""
 
-    counts: np.ndarray
-    energy: np.ndarray
-    hue_jumps: np.ndarray
+    counts: np.ndarray  # ab histogram counts (N, bins)
+    energy: np.ndarray  # gradient energy (N,)
+    hue_jumps: np.ndarray  # hue-jump share (N,)
 
 
 def photo_terms(ab: torch.Tensor, infos: Sequence[PadInfo]) -> PhotoTerms:

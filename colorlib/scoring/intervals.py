@@ -1,11 +1,8 @@
 """Confidence intervals over photos: a bootstrap that resamples the scored photos.
 
-Per-photo errors spread widely, so the mean error of a few dozen photos moves a lot with the
-photos drawn. `mean_interval` gives a percentile bootstrap interval of one model's mean error;
-`paired_ratio` and `paired_difference` compare two models scored on the *same* photos, resampling the
-photos once for both, which cancels the photo-to-photo spread they share (a hard photo is hard for both). A
-comparison whose interval excludes the threshold (1, or 1.25 for "close to") is settled by these
-photos; one whose interval straddles it is not.
+Per-photo errors spread widely, so the mean error of a few dozen photos moves a lot with the photos
+drawn. The paired intervals compare two models on the *same* photos, resampling them once for both,
+which cancels the spread they share (a hard photo is hard for both).
 """
 
 from __future__ import annotations
@@ -50,26 +47,26 @@ def mean_interval(
     return Interval(float(v.mean()), *percentiles(means, level))
 
 
-def _paired(left: np.ndarray, right: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(left, right, their resamples' indices): two models' per-photo scores on the same photos."""
-    a, b = np.asarray(left, dtype=np.float64), np.asarray(right, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"paired scores need the same photos: {a.shape} vs {b.shape}")
-    return a, b, resamples(len(a), n_boot, seed)
+def _paired(left: np.ndarray, right: np.ndarray, n_boot: int, level: float, seed: int, combine) -> Interval:
+    """combine(mean(left), mean(right)) of two models' per-photo scores on the same photos, with a paired
+    percentile bootstrap interval (one resample of the photos for both)."""
+    left, right = np.asarray(left, dtype=np.float64), np.asarray(right, dtype=np.float64)
+    if left.shape != right.shape:
+        raise ValueError(f"paired scores need the same photos: {left.shape} vs {right.shape}")
+    idx = resamples(len(left), n_boot, seed)
+    samples = combine(left[idx].mean(axis=1), right[idx].mean(axis=1))
+    return Interval(float(combine(left.mean(), right.mean())), *percentiles(samples, level))
 
 
 def paired_ratio(
     left: np.ndarray, right: np.ndarray, n_boot: int = BOOTSTRAP, level: float = LEVEL, seed: int = BOOTSTRAP_SEED
 ) -> Interval:
     """mean(left) / mean(right) over the same photos, with a paired percentile bootstrap interval."""
-    a, b, idx = _paired(left, right, n_boot, seed)
-    ratios = a[idx].mean(axis=1) / b[idx].mean(axis=1)
-    return Interval(float(a.mean() / b.mean()), *percentiles(ratios, level))
+    return _paired(left, right, n_boot, level, seed, np.divide)
 
 
 def paired_difference(
     left: np.ndarray, right: np.ndarray, n_boot: int = BOOTSTRAP, level: float = LEVEL, seed: int = BOOTSTRAP_SEED
 ) -> Interval:
     """mean(left) − mean(right) over the same photos, with a paired percentile bootstrap interval."""
-    a, b, idx = _paired(left, right, n_boot, seed)
-    return Interval(float(a.mean() - b.mean()), *percentiles(a[idx].mean(axis=1) - b[idx].mean(axis=1), level))
+    return _paired(left, right, n_boot, level, seed, np.subtract)

@@ -1,11 +1,6 @@
-"""Scores for colorizations: the paper's loss and the numbers it judged by eye.
-
-- `mse_ab`: Table I's loss, the mean squared error of normalised ab ([-1, 1]) over all pixels.
-- `psnr`: peak signal-to-noise ratio of the colorized RGB against the original (dB).
-- `delta_e`: mean CIEDE2000 colour difference (Lab units; about 2.3 is a just-noticeable difference).
-- `colourfulness`: Hasler & Süsstrunk (2003) M = sigma_rgyb + 0.3 mu_rgyb on 0-255 RGB; the paper
-  called predictions "vivid" or "desaturated" by looking, this puts a number on it.
-- `mean_chroma`: mean C*ab = hypot(a, b) in Lab units.
+"""Scores for colorizations: the paper's loss (`mse_ab`, of normalised ab in [-1, 1]) and the numbers it
+judged by eye. `colourfulness` (Hasler & Süsstrunk 2003) puts a number on what the paper called "vivid"
+or "desaturated" by looking.
 
 All per-photo scores are computed on the photo's area of the working image (padding excluded),
 with predicted and true ab joined to the same L, so only colour is compared.
@@ -37,12 +32,13 @@ def psnr(rgb: np.ndarray, reference: np.ndarray) -> float:
 
 
 def delta_e(lab: np.ndarray, reference_lab: np.ndarray) -> float:
-    """Mean CIEDE2000 difference between two Lab images."""
+    """Mean CIEDE2000 difference between two Lab images (about 2.3 is a just-noticeable difference)."""
     return float(np.mean(deltaE_ciede2000(reference_lab, lab)))
 
 
 def colourfulness(rgb: np.ndarray) -> float:
-    """Hasler-Süsstrunk colourfulness of RGB (float in [0, 1] or uint8); 0 for a grey image."""
+    """Hasler-Süsstrunk M = sigma_rgyb + 0.3 mu_rgyb on 0-255 RGB, of RGB (float in [0, 1] or uint8);
+    0 for a grey image."""
     rgb = np.asarray(rgb, dtype=np.float64)
     if rgb.max() <= 1.0:
         rgb = rgb * 255.0
@@ -103,8 +99,5 @@ def summarize(scores: list[PhotoScores]) -> dict[str, float]:
 
 def original_scores(lightness: torch.Tensor, ab_true: torch.Tensor, infos: list[PadInfo]) -> dict[str, float]:
     """Colourfulness and chroma of the originals themselves (the reference for vividness)."""
-    rows = score_set(lightness, ab_true, ab_true, infos)
-    return {
-        "colourfulness": float(np.mean([s.colourfulness for s in rows])),
-        "chroma": float(np.mean([s.chroma for s in rows])),
-    }
+    means = summarize(score_set(lightness, ab_true, ab_true, infos))
+    return {"colourfulness": means["colourfulness"], "chroma": means["chroma"]}

@@ -1,16 +1,7 @@
 """The boosted baseline: the baseline's predicted ab scaled by k and clipped to the ab range, the
 obvious competitor of the paper's hope (colours more vivid than the baseline's, yet believable).
-
-Two scales are fitted on calibration photos, never on the photos scored:
-
-- `fit_k_mse`: least squares, k = Σ p·t / Σ p² over every pixel of the photos and both channels
-  (normalised ab, clipping ignored): the scale that costs the least error; 0 where that sum is
-  negative (a negative k would turn every colour into its opposite; 0 is grey).
-- `fit_k_vivid`: the k at which the mean colourfulness of clip(k·p, -1, 1) equals the photos' own
-  (bisection: colourfulness grows with k).
-
-`fit_k_same` finds the k at which the boosted baseline's error equals another model's, on its rising
-side (k at least k_mse): the most colourful baseline that is no less accurate than that model.
+Its scales are fitted on calibration photos, never on the photos scored: `fit_k_mse` (the least error),
+`fit_k_vivid` (the photos' own colourfulness) and `fit_k_same` (another model's error).
 """
 
 from __future__ import annotations
@@ -77,7 +68,8 @@ def fit_k_vivid(pred: torch.Tensor, lightness: torch.Tensor, infos: Sequence[Pad
 
 def fit_k_same(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInfo], target: float) -> float | None:
     """The k ≥ k_mse at which the mean per-photo MSE of clip(k·pred) equals target (another model's
-    error); None when no k up to K_MAX reaches it (the target is below the best boosted error, or
-    above the error at K_MAX)."""
+    error), on the error's rising side: the most colourful baseline no less accurate than that model.
+    None when no k up to K_MAX reaches it (the target is below the best boosted error, or above the
+    error at K_MAX)."""
     start = fit_k_mse(pred, true, infos)
     return bisect_rising(lambda k: photo_mse(vivid(pred, k), true, infos).mean(), target, start, K_MAX)

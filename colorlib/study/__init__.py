@@ -16,84 +16,31 @@ model over several seeds (and a second loss), and :func:`evaluate_study` scores 
 equal-weight ensembles and ensembles with non-negative least-squares weights fitted on calibration.
 ``colorlib study prepare ...`` writes the study manifest (:mod:`.manifest`).
 
-The modules, in the order the study runs: :mod:`.runs` (names, runs, checkpoint files),
-:mod:`.axes` (axis scores), :mod:`.manifest` (the study manifest), :mod:`.scoring` (predictions,
-NNLS blends, scores), :mod:`.statistics` (over seeds, claims), :mod:`.heldout` (the rules on the
-test photos, with intervals), :mod:`.report` (tables, findings),
-:mod:`.plots` (figures), :mod:`.status` (the beyond page's parameters, whether the study was built,
-the page shown before it was) and :mod:`.page` (the beyond page). This namespace re-exports what the
-notebooks, the tests and the benchmarks use.
+The modules, in the order the study runs: :mod:`.runs`, :mod:`.axes`, :mod:`.manifest`, :mod:`.scoring`,
+:mod:`.statistics`, :mod:`.heldout` (the rules on the test photos), :mod:`.report`, :mod:`.plots`,
+:mod:`.status` and :mod:`.page` (the beyond page). This namespace re-exports what the notebooks, the tests
+and the benchmarks use.
 """
 
-from .axes import axis_scores, dominant_axis, score_axes
-from .heldout import intervals_verdict, resample_counts, rule_intervals, rule_intervals_table
-from .manifest import StudyParams, format_study_report, is_study_manifest, make_study_manifest, prepare
-from .page import NOISE_MODELS, VIVID_MODELS, BeyondPage
-from .plots import axis_caption, rules_front, rules_front_intervals, seed_strip, vividness_errorbars
+from .axes import axis_scores, dominant_axis
+from .manifest import StudyParams, format_study_report, make_study_manifest, prepare
+from .page import BeyondPage
+from .plots import rules_front
 from .report import (
-    axis_table,
     blend_table,
     claims_table,
-    findings,
     heldout_findings,
-    loss_comparison_table,
     mean_std_table,
     per_seed_table,
     rules_table,
     rules_verdict,
     weights_table,
-    write_findings,
 )
-from .runs import (
-    ALL_COMBINED,
-    ALL_SIX,
-    AXES,
-    AXIS_COMBINED,
-    AXIS_MODELS,
-    AXIS_NAMES,
-    AXIS_POOLED,
-    AXIS_QUADRANTS,
-    BOOSTED,
-    CALIBRATION,
-    FITTED,
-    LEARNED_RULE,
-    MEMBERS,
-    METRIC_LABELS,
-    RULE_METRICS,
-    STUDY_FORMAT,
-    STUDY_METRICS,
-    Run,
-    baseline_set,
-    checkpoint_file,
-    missing_runs,
-    parse_seeds,
-    rule_model,
-    study_runs,
-    temperature_curve,
-)
-from .scoring import (
-    PhotoValues,
-    StudyResults,
-    evaluate_study,
-    mean_abs_error,
-    nnls_weights,
-    score_predictions,
-    weighted_sum,
-)
-from .statistics import (
-    Claim,
-    MeanStd,
-    blend_comparison,
-    check_claims,
-    mean_std,
-    paper_claims,
-    rule_models,
-    rule_verdicts,
-    seed_stats,
-)
+from .runs import AXES, BOOSTED, CALIBRATION, LEARNED_RULE, Run, checkpoint_file, parse_seeds, study_runs
+from .scoring import StudyResults, evaluate_study, nnls_weights, weighted_sum
+from .statistics import check_claims, mean_std, paper_claims, rule_models, rule_verdicts, seed_stats
 from .status import (
     BeyondParameters,
-    StudyStatus,
     check_parameters,
     not_built_markdown,
     not_built_page,
@@ -102,38 +49,16 @@ from .status import (
 )
 
 __all__ = [
-    "ALL_COMBINED",
-    "ALL_SIX",
     "AXES",
-    "AXIS_COMBINED",
-    "AXIS_MODELS",
-    "AXIS_NAMES",
-    "AXIS_POOLED",
-    "AXIS_QUADRANTS",
+    "BOOSTED",
     "BeyondPage",
     "BeyondParameters",
-    "BOOSTED",
     "CALIBRATION",
-    "Claim",
-    "FITTED",
-    "MEMBERS",
-    "METRIC_LABELS",
-    "MeanStd",
-    "NOISE_MODELS",
     "LEARNED_RULE",
-    "RULE_METRICS",
     "Run",
-    "STUDY_FORMAT",
-    "STUDY_METRICS",
     "StudyParams",
     "StudyResults",
-    "StudyStatus",
-    "VIVID_MODELS",
-    "axis_caption",
     "axis_scores",
-    "axis_table",
-    "baseline_set",
-    "blend_comparison",
     "blend_table",
     "check_claims",
     "check_parameters",
@@ -141,45 +66,27 @@ __all__ = [
     "claims_table",
     "dominant_axis",
     "evaluate_study",
-    "findings",
     "format_study_report",
-    "is_study_manifest",
-    "loss_comparison_table",
+    "heldout_findings",
     "make_study_manifest",
-    "mean_abs_error",
     "mean_std",
     "mean_std_table",
-    "missing_runs",
     "nnls_weights",
     "not_built_markdown",
     "not_built_page",
     "not_built_reason",
     "paper_claims",
-    "PhotoValues",
-    "intervals_verdict",
-    "resample_counts",
-    "rule_intervals",
-    "rule_intervals_table",
-    "rules_front_intervals",
-    "heldout_findings",
     "parse_seeds",
     "per_seed_table",
-    "rule_model",
+    "prepare",
     "rule_models",
     "rule_verdicts",
     "rules_front",
     "rules_table",
     "rules_verdict",
-    "prepare",
-    "score_axes",
-    "score_predictions",
     "seed_stats",
-    "seed_strip",
     "study_runs",
     "study_status",
-    "temperature_curve",
-    "vividness_errorbars",
     "weighted_sum",
     "weights_table",
-    "write_findings",
 ]

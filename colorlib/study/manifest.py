@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -37,38 +38,16 @@ class StudyParams:
             raise UserError("extra baseline draws are for seeds 1 and up (seed 0 uses the paper's baseline)")
 
 
-def _stream(seed: int, stream: int) -> np.random.Generator:
-    """An independent random stream per purpose, all from one seed (none equal to the paper's streams)."""
-    return np.random.default_rng([seed, stream])
-
-
 def _paper_indices(paper: Mapping, pool: Pool) -> dict[str, list[int]]:
     """Record indices of every paper set, checking that the folder still holds the same photos."""
     by_name = {r.name: i for i, r in enumerate(pool.records)}
-    out = {}
-    for set_name, names in paper["sets"].items():
-        idx = []
-        for name in names:
-            i = by_name.get(name)
-            if i is None or pool.records[i].sha256 != paper["photos"][name]["sha256"]:
-                raise UserError(
-                    f"{name} of the paper manifest is missing or changed in the photo folder: "
-                    "make the paper manifest again (make book) before the study"
-                )
-            idx.append(i)
-        out[set_name] = idx
-    return out
-
-
-def _pick_axis_sets(
-    pool: Pool, candidates: list[int], scores: Mapping[str, Mapping[str, float]], per_axis: int
-) -> tuple[dict[str, list[int]], dict[str, int]]:
-    """The per_axis best scorers of each half-axis among candidates dominated by it (disjoint sets)."""
-
-    def too_few(axis: str, count: int) -> str:
-        return f"only {count} usable photos are mostly {AXIS_NAMES[axis]}: lower per_axis (now {per_axis})"
-
-    return pick_top(candidates, lambda i: scores[pool.records[i].name], AXES, per_axis, too_few)
+    for name in chain.from_iterable(paper["sets"].values()):
+        if name not in by_name or pool.records[by_name[name]].sha256 != paper["photos"][name]["sha256"]:
+            raise UserError(
+                f"{name} of the paper manifest is missing or changed in the photo folder: "
+                "make the paper manifest again (make book) before the study"
+            )
+    return {set_name: [by_name[name] for name in names] for set_name, names in paper["sets"].items()}
 
 
 def make_study_manifest(
@@ -102,13 +81,18 @@ def make_study_manifest(
 
     candidates = [i for i in pool.usable if group[i] not in held_out]
     scores = score_axes(report.folder, [pool.records[i] for i in candidates], cache_dir=cache_dir, progress=progress)
-    axis_sets, eligible = _pick_axis_sets(pool, candidates, scores, params.per_axis)
+
+    def too_few(axis: str, count: int) -> str:
+        return f"only {count} usable photos are mostly {AXIS_NAMES[axis]}: lower per_axis (now {params.per_axis})"
+
+    # the per_axis best scorers of each half-axis among candidates dominated by it (disjoint sets)
+    axis_sets, eligible = pick_top(candidates, lambda i: scores[pool.records[i].name], AXES, params.per_axis, too_few)
 
     # Extra baseline draws come from the pool the paper's baseline came from (not the colour sets,
-    # not validation) less the calibration photos.
+    # not validation) less the calibration photos, each from its own random stream (none of the paper's).
     rest = [i for i in pool.usable if group[i] not in held_out | colour_groups]
     baselines = {
-        baseline_set(s): draw(rest, params.baseline, _stream(params.seed, 100 + s), baseline_set(s))
+        baseline_set(s): draw(rest, params.baseline, np.random.default_rng([params.seed, 100 + s]), baseline_set(s))
         for s in params.baseline_seeds
     }
     new_sets = {
@@ -127,6 +111,9 @@ def make_study_manifest(
     for name, idx in new_sets.items():
         set_means[name] = mean_scores([pool.records[i] for i in idx])
     axis_photos = sorted({pool.records[i].name for a in AXES for i in axis_sets[a]})
+    new_names = {n: [pool.records[i].name for i in idx] for n, idx in new_sets.items()}
+    paper_sets = {k: set(v) for k, v in paper["sets"].items() if k != CALIBRATION}
+    shared = {n: {p: len(set(names) & v) for p, v in paper_sets.items()} for n, names in new_names.items()}
     report_section["study"] = {
         "axis_candidates": len(candidates),
         "axis_eligible": eligible,
@@ -135,10 +122,7 @@ def make_study_manifest(
             a: {b: round(float(np.mean([scores[pool.records[i].name][b] for i in axis_sets[a]])), 4) for b in AXES}
             for a in AXES
         },
-        "overlap_with_paper_sets": _overlaps(
-            {k: v for k, v in paper["sets"].items() if k != CALIBRATION},
-            {n: [pool.records[i].name for i in idx] for n, idx in new_sets.items()},
-        ),
+        "overlap_with_paper_sets": {n: {p: k for p, k in counts.items() if k} for n, counts in shared.items()},
     }
     return {
         "format": paper["format"],
@@ -158,21 +142,11 @@ def make_study_manifest(
                 "axis_score": "share of all thumbnail pixels with chroma > chroma_min and hue in the quadrant",
             },
         },
-        "sets": {**paper["sets"], **{n: [pool.records[i].name for i in idx] for n, idx in new_sets.items()}},
+        "sets": {**paper["sets"], **new_names},
         "photos": photos,
         "axis_scores": {name: scores[name] for name in axis_photos},
         "report": report_section,
     }
-
-
-def _overlaps(paper_sets: Mapping[str, list[str]], new_sets: Mapping[str, list[str]]) -> dict[str, dict[str, int]]:
-    """Photos each new set shares with each paper set (only non-zero counts)."""
-    out = {}
-    for name, names in new_sets.items():
-        mine = set(names)
-        shared = {p: len(mine & set(v)) for p, v in paper_sets.items() if mine & set(v)}
-        out[name] = shared
-    return out
 
 
 def is_study_manifest(manifest: Mapping) -> bool:

@@ -5,7 +5,6 @@ parameters, whether the study was built and the page shown before it was are :mo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -17,21 +16,17 @@ from ..pages import resolve_inputs, training_table
 from ..pages.markdown import markdown_list, markdown_table
 from ..paper.figures import contact_sheet
 from .heldout import intervals_verdict, rule_intervals, rule_intervals_table
-from .plots import axis_caption, rules_front, rules_front_intervals, seed_strip, vividness_errorbars
+from .plots import rules_front_intervals, seed_strip, vividness_errorbars
 from .report import (
     axis_table,
-    blend_table,
     claims_table,
     findings,
     loss_comparison_table,
     mean_std_table,
     per_seed_table,
-    rules_table,
-    rules_verdict,
-    weights_table,
     write_findings,
 )
-from .runs import ALL_COMBINED, AXES, AXIS_COMBINED, AXIS_NAMES, MEMBERS, Run
+from .runs import ALL_COMBINED, AXES, AXIS_COMBINED, AXIS_NAMES, MEMBERS
 from .scoring import evaluate_study
 from .statistics import blend_comparison, check_claims, paper_claims
 from .status import BeyondParameters, not_built_reason
@@ -44,20 +39,19 @@ class BeyondPage:
     """Every table, figure and finding of the beyond page, from one evaluation of the study."""
 
     def __init__(
-        self,
-        manifest: Mapping,
-        data_dir: Path,
-        study_dir: Path,
-        runs: Sequence[Run],
-        second_loss: str | None,
-        *,
-        device: str = "cpu",
-        progress: bool = True,
+        self, params: BeyondParameters, data_dir: str | Path = "", *, device: str = "cpu", progress: bool = True
     ):
-        self.manifest = manifest
-        self.data_dir = Path(data_dir)
-        self.results = evaluate_study(manifest, data_dir, study_dir, runs, device=device, progress=progress)
-        self.second_loss = second_loss if second_loss and any(r.loss == second_loss for r in runs) else None
+        """The page of the study `params` name; a study not (or not fully) built is a one-line UserError
+        that says what is missing and the command that builds it."""
+        status = params.status()
+        if not status.built:
+            raise UserError(f"the study is not built: {not_built_reason(status)}; run `{params.build_command}`")
+        self.manifest, self.data_dir = resolve_inputs(params.study_dir / "manifest.json", data_dir)
+        self.results = evaluate_study(
+            self.manifest, self.data_dir, params.study_dir, params.runs, device=device, progress=progress
+        )
+        second_loss = params.second_loss
+        self.second_loss = second_loss if second_loss and any(r.loss == second_loss for r in params.runs) else None
         self.claims = check_claims(self.results, paper_claims())
         self.blends = blend_comparison(self.results)
         self.test_rules = rule_intervals(self.results)  # empty when the manifest has no test photos
@@ -65,20 +59,6 @@ class BeyondPage:
         if self.second_loss:
             for metric in ("mse", "l1"):
                 self.second_claims += check_claims(self.results, paper_claims(), metric, self.second_loss)
-
-    @classmethod
-    def from_parameters(
-        cls, params: BeyondParameters, data_dir: str | Path = "", *, device: str = "cpu", progress: bool = True
-    ) -> BeyondPage:
-        """The page of the study `params` name; a study not (or not fully) built is a one-line UserError
-        that says what is missing and the command that builds it."""
-        status = params.status()
-        if not status.built:
-            raise UserError(f"the study is not built: {not_built_reason(status)}; run `{params.build_command}`")
-        manifest, photos = resolve_inputs(params.study_dir / "manifest.json", data_dir)
-        return cls(
-            manifest, photos, params.study_dir, params.runs, params.second_loss, device=device, progress=progress
-        )
 
     def scale_note(self) -> str:
         """How the study was run, and how that differs from the paper's scale."""
@@ -101,9 +81,6 @@ class BeyondPage:
             )
         return text
 
-    def device_note(self) -> str:
-        return ", " + "/".join(sorted({s["device"] for s in self.results.states.values()}))
-
     def provenance(self, profile: str) -> str:
         return training_table(self.results.states, profile, manifest_hash(self.manifest))
 
@@ -116,26 +93,11 @@ class BeyondPage:
     def seed_strip(self) -> Figure:
         return seed_strip(self.results, ALL_MODELS)
 
-    def claims_table(self) -> str:
-        return claims_table(self.claims)
-
     def vividness_table(self) -> str:
         return mean_std_table(self.results, VIVID_MODELS, metrics=("colourfulness", "chroma", "mse"))
 
     def vividness_plot(self) -> Figure:
         return vividness_errorbars(self.results, VIVID_MODELS)
-
-    def weights_table(self) -> str:
-        return weights_table(self.results)
-
-    def rules_table(self) -> str:
-        return rules_table(self.results)
-
-    def rules_plot(self) -> Figure:
-        return rules_front(self.results)
-
-    def rules_verdict(self) -> str:
-        return rules_verdict(self.results)
 
     def test_rules_table(self) -> str:
         if not self.test_rules:
@@ -148,12 +110,9 @@ class BeyondPage:
     def test_rules_verdict(self) -> str:
         return intervals_verdict(self.test_rules, self.results.n_test) if self.test_rules else ""
 
-    def blend_table(self) -> str:
-        return blend_table(self.blends)
-
     def axis_sheet(self, axis: str) -> Figure:
         named = load_set(self.manifest, axis, self.data_dir)
-        captions = [axis_caption(self.manifest, name, axis) for name, _ in named]
+        captions = [f"{name}\n{axis} {self.manifest['axis_scores'][name][axis]:.2f}" for name, _ in named]
         title = f"{axis}: the {len(named)} photos most dominated by {AXIS_NAMES[axis]} (caption: {axis} score)"
         return contact_sheet([rgb for _, rgb in named], captions, 8, title)
 
@@ -164,11 +123,8 @@ class BeyondPage:
             means = rep["set_mean_axis_scores"][axis]
             shared = rep["overlap_with_paper_sets"].get(axis, {})
             overlap = ", ".join(f"{n} {k}" for k, n in shared.items() if k in MEMBERS) or "none"
-            rows.append(
-                [axis, AXIS_NAMES[axis], str(rep["axis_eligible"][axis])]
-                + [f"{means[b]:.3f}" for b in AXES]
-                + [overlap]
-            )
+            mean_scores = [f"{means[b]:.3f}" for b in AXES]
+            rows.append([axis, AXIS_NAMES[axis], str(rep["axis_eligible"][axis]), *mean_scores, overlap])
         folder = rep["folder_mean_axis_scores"]
         rows.append(["(all candidates)", "", str(rep["axis_candidates"])] + [f"{folder[b]:.3f}" for b in AXES] + [""])
         head = ["set", "colour", "eligible photos", *[f"mean {b}" for b in AXES], "shared with blue/yellow/green"]
@@ -194,12 +150,4 @@ class BeyondPage:
         return [write_findings(Path(folder), self.findings())]
 
     def findings(self) -> list[str]:
-        return findings(
-            self.results,
-            self.claims,
-            self.blends,
-            self.second_loss,
-            self.second_claims,
-            self.device_note(),
-            self.test_rules,
-        )
+        return findings(self.results, self.claims, self.blends, self.second_loss, self.second_claims, self.test_rules)

@@ -60,11 +60,9 @@ def vividness_errorbars(results: StudyResults, models: Sequence[str], loss: str 
 
 
 def _front(points: Mapping[str, tuple], rules: Sequence[str], originals: float, where: str, spread: str) -> Figure:
-    """The rules' front: points {model: (x, (x below, x above), y, (y below, y above))} of
-    colourfulness (x) and MSE (y) with whiskers, the temperature family as a curve from the mean
-    (T = ∞) to the most saturated member (T = 0), grey, constant, the baseline and the originals
-    marked, and the region the paper hopes for shaded: more colourful than the baseline and at most
-    25 % above its error."""
+    """The rules' front: points {model: (x, (x below, x above), y, (y below, y above))} of colourfulness
+    (x) and MSE (y) with whiskers, the temperature family as a curve, the references and the originals
+    marked, and the region the paper hopes for shaded."""
     fig = Figure(figsize=(9, 5.5), layout="constrained")
     ax = fig.subplots()
     curve = [m for _, m in temperature_curve() if m in points]
@@ -126,7 +124,3 @@ def rules_front_intervals(results: StudyResults, stats: Sequence[Mapping]) -> Fi
     }
     rules = [s["model"] for s in stats if s.get("rule")]
     return _front(points, rules, results.test_originals["colourfulness"], "test", "95 % intervals over test photos")
-
-
-def axis_caption(manifest: Mapping, name: str, axis: str) -> str:
-    return f"{name}\n{axis} {manifest['axis_scores'][name][axis]:.2f}"

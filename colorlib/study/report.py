@@ -39,17 +39,15 @@ def mean_std_table(
     for model in models:
         if model not in stats[metrics[0]]:
             continue
-        n = stats[metrics[0]][model].n
-        rows.append([model, str(n)] + [stats[m][model].fmt(_digits(m)) for m in metrics])
+        rows.append([model, str(stats[metrics[0]][model].n)] + [stats[m][model].fmt(_digits(m)) for m in metrics])
     originals = [results.originals.get(m) for m in metrics]
     rows.append(["originals", "–"] + ["–" if v is None else f"{v:.2f}" for v in originals])
     return markdown_table(["model", "seeds"] + [METRIC_LABELS[m] for m in metrics], rows)
 
 
 def rules_table(results: StudyResults, loss: str = "mse") -> str:
-    """Every combination rule beside the references: error, skill, vividness and believability,
-    mean ± std over seeds, and whether it is more colourful than the baseline and within 25 % of its
-    error seed by seed."""
+    """Every combination rule beside the references, mean ± std over seeds, and seed by seed whether it is
+    more colourful than the baseline and within 25 % of its error."""
     verdicts = {v["model"]: v for v in rule_verdicts(results, loss)}
     models = [*rule_models(results, loss), "baseline", *REFERENCES]
     stats = {k: seed_stats(results.rows, k, loss) for k in RULE_METRICS}
@@ -61,15 +59,8 @@ def rules_table(results: StudyResults, loss: str = "mse") -> str:
         n = len(v["seeds"]) if v else 0
         verdict = f"{v['more_colourful']}/{n} · {v['close']}/{n} · **{'yes' if v['both'] else 'no'}**" if v else "–"
         rows.append([m, str(stats["mse"][m].n)] + [stats[k][m].fmt(_digits(k)) for k in RULE_METRICS] + [verdict])
-    orig = results.originals
-    rows.append(
-        ["originals", "–", "0", "1"]
-        + [
-            f"{orig[k]:.2f}" if k in orig else "–"
-            for k in ("colourfulness", "hist_distance", "patchiness", "hue_jumps")
-        ]
-        + ["–"]
-    )
+    own = [f"{results.originals[k]:.2f}" if k in results.originals else "–" for k in RULE_METRICS[2:]]
+    rows.append(["originals", "–", "0", "1", *own, "–"])  # the photos themselves: no error, all of grey's removed
     head = ["rule", "seeds", *(METRIC_LABELS[k] for k in RULE_METRICS), "more colourful · close · both"]
     return markdown_table(head, rows)
 
@@ -83,14 +74,21 @@ def rules_verdict(results: StudyResults, loss: str = "mse") -> str:
         return "No combination rule was scored."
     winners = [v for v in verdicts if v["both"]]
     limit = f"within {CLOSE_TO_BASELINE:.0%} of its error"
-    rivals = " " + _boosted_sentence([v for v in everything if v["model"] in BOOSTED], limit)
+    boosted = "; ".join(
+        f"{v['model']} more colourful in {v['more_colourful']}/{len(v['seeds'])} seeds, {limit} in "
+        f"{v['close']}/{len(v['seeds'])} (error ratio {v['ratio'].fmt(2)})"
+        for v in everything
+        if v["model"] in BOOSTED
+    )
+    rivals = f" The baseline boosted by a scale fitted on the calibration photos, as a contender: {boosted}."
+    rivals = rivals if boosted else ""
     if winners:
         names = ", ".join(f"{v['model']} (error ratio {v['ratio'].fmt(2)})" for v in winners)
         verb = "is" if len(winners) == 1 else "are"
         return (
             f"**Yes**: {names} {verb} more colourful than the baseline and {limit} in every seed "
             f"on the {results.n_validation} validation photos." + rivals
-        ).rstrip()
+        )
     vivid = [v for v in verdicts if v["more_colourful"] == len(v["seeds"])]
     close = [v for v in verdicts if v["close"] == len(v["seeds"])]
     return (
@@ -102,21 +100,6 @@ def rules_verdict(results: StudyResults, loss: str = "mse") -> str:
         + ", ".join(f"{v['model']} {v['ratio'].fmt(2)}×" for v in verdicts)
         + " the baseline's error."
         + rivals
-    ).rstrip()
-
-
-def _boosted_sentence(verdicts: Sequence[Mapping], limit: str) -> str:
-    """The boosted baseline as a contender, seed by seed ("" when it was not scored)."""
-    if not verdicts:
-        return ""
-    return (
-        "The baseline boosted by a scale fitted on the calibration photos, as a contender: "
-        + "; ".join(
-            f"{v['model']} more colourful in {v['more_colourful']}/{len(v['seeds'])} seeds, {limit} in "
-            f"{v['close']}/{len(v['seeds'])} (error ratio {v['ratio'].fmt(2)})"
-            for v in verdicts
-        )
-        + "."
     )
 
 
@@ -128,16 +111,15 @@ def heldout_findings(results: StudyResults, stats: Sequence[Mapping]) -> list[st
     seeds = max(len(s["seeds"]) for s in rules)
     base = next((s for s in stats if s["model"] == "baseline"), None)
     against = f"; baseline MSE {base['mse'].fmt()}, colourfulness {base['colourfulness'].fmt(1)}" if base else ""
+    numbers = "; ".join(
+        f"{s['model']} {s['ratio'].fmt(2)} | {s['colour_gain'].fmt(1)} | {s['hist_distance'].fmt(2)} | "
+        f"{s['patchiness'].fmt(2)}"
+        for s in rules
+    )
     return [
         f"Combination rules on the {results.n_test} test photos, pooled over {seeds} seeds with 95 % intervals "
         f"over photos{against} (error over the baseline's | colourfulness − the baseline's | colour distance | "
-        "patchiness): "
-        + "; ".join(
-            f"{s['model']} {s['ratio'].fmt(2)} | {s['colour_gain'].fmt(1)} | {s['hist_distance'].fmt(2)} | "
-            f"{s['patchiness'].fmt(2)}"
-            for s in rules
-        )
-        + ".",
+        f"patchiness): {numbers}.",
         intervals_verdict(stats, results.n_test).replace("**", ""),
     ]
 
@@ -177,11 +159,8 @@ def weights_table(results: StudyResults, loss: str = "mse") -> str:
         raw = ", ".join(f"{m} {v:.2f}" for m, v in zip(w["models"], w["raw"], strict=True))
         norm = ", ".join(f"{v:.2f}" for v in w["normalised"])
         rows.append([w["fit"], str(w["seed"]), raw, f"{sum(w['raw']):.2f}", norm])
-    return markdown_table(
-        ["fit", "seed", "raw weights (as fitted)", "sum", "normalised (sum 1)"],
-        rows,
-        ["---", "---:", "---", "---:", "---"],
-    )
+    head = ["fit", "seed", "raw weights (as fitted)", "sum", "normalised (sum 1)"]
+    return markdown_table(head, rows, ["---", "---:", "---", "---:", "---"])
 
 
 def blend_table(comparison: Sequence[Mapping]) -> str:
@@ -189,51 +168,37 @@ def blend_table(comparison: Sequence[Mapping]) -> str:
         [c["equal"], c["equal_mse"].fmt(), c["fitted"], c["fitted_mse"].fmt(), f"{c['fitted_wins']}/{len(c['seeds'])}"]
         for c in comparison
     ]
-    return markdown_table(
-        ["equal weights", "validation MSE", "fitted weights", "validation MSE", "seeds where fitted is lower"], rows
-    )
+    head = ["equal weights", "validation MSE", "fitted weights", "validation MSE", "seeds where fitted is lower"]
+    return markdown_table(head, rows)
 
 
 def loss_comparison_table(results: StudyResults, second_loss: str, seed: int = 0) -> str:
     """Models trained with MSE and with the second loss (same seed), scored in both metrics."""
-    models = [m for m in ALL_MODELS if seed in results.seeds(m, second_loss) and seed in results.seeds(m, "mse")]
-    rows = []
-    for m in models:
-        rows.append(
-            [m]
-            + [
-                f"{results.value(m, seed, metric, loss):.4f}"
-                for loss in ("mse", second_loss)
-                for metric in ("mse", "l1")
-            ]
-            + [f"{results.value(m, seed, 'colourfulness', loss):.1f}" for loss in ("mse", second_loss)]
-        )
+    trained = ("mse", second_loss)
+    rows = [
+        [m]
+        + [f"{results.value(m, seed, metric, loss):.4f}" for loss in trained for metric in ("mse", "l1")]
+        + [f"{results.value(m, seed, 'colourfulness', loss):.1f}" for loss in trained]
+        for m in ALL_MODELS
+        if seed in results.seeds(m, second_loss) and seed in results.seeds(m, "mse")
+    ]
+    names = ("MSE", second_loss)
     head = [
         "model",
-        "MSE-trained: MSE",
-        "MSE-trained: L1",
-        f"{second_loss}-trained: MSE",
-        f"{second_loss}-trained: L1",
-        "MSE-trained: colourfulness",
-        f"{second_loss}-trained: colourfulness",
+        *(f"{name}-trained: {metric}" for name in names for metric in ("MSE", "L1")),
+        *(f"{name}-trained: colourfulness" for name in names),
     ]
     return markdown_table(head, rows)
 
 
 def axis_table(results: StudyResults, seed: int = 0) -> str:
     """The axis models, their ensemble and pooled model beside bgy, bgy-combined and the baseline."""
-    models = [*AXES, AXIS_POOLED, AXIS_COMBINED, "bgy", "bgy-combined", "baseline"]
-    rows = []
-    for m in models:
-        if seed not in results.seeds(m):
-            continue
-        rows.append(
-            [m]
-            + [
-                f"{results.value(m, seed, k):.{_digits(k)}f}"
-                for k in ("mse", "l1", "delta_e", "colourfulness", "chroma")
-            ]
-        )
+    metrics = ("mse", "l1", "delta_e", "colourfulness", "chroma")
+    rows = [
+        [m] + [f"{results.value(m, seed, k):.{_digits(k)}f}" for k in metrics]
+        for m in (*AXES, AXIS_POOLED, AXIS_COMBINED, "bgy", "bgy-combined", "baseline")
+        if seed in results.seeds(m)
+    ]
     return markdown_table(["model", "MSE", "L1", "ΔE2000", "colourfulness", "mean chroma"], rows)
 
 
@@ -242,19 +207,18 @@ def findings(
     checked: Sequence[Mapping],
     blends: Sequence[Mapping],
     second_loss: str | None,
-    second_claims: Sequence[Mapping] = (),
-    device_note: str = "",
-    test_rules: Sequence[Mapping] = (),
+    second_claims: Sequence[Mapping],
+    test_rules: Sequence[Mapping],
 ) -> list[str]:
     """One line per finding, each with its numbers (written to findings-beyond.md for the closing note)."""
     lines = []
     mse = seed_stats(results.rows, "mse")
     n_seeds = max((s.n for s in mse.values()), default=0)
     main = [m for m in ("by", "by-combined", "bgy", "bgy-combined", "baseline") if m in mse]
+    devices = "/".join(sorted({state["device"] for state in results.states.values()}))
+    table = ", ".join(f"{m} {mse[m].fmt()}" for m in main)
     lines.append(
-        f"Table I over {n_seeds} seeds ({results.image_size} px{device_note}), validation MSE mean ± std: "
-        + ", ".join(f"{m} {mse[m].fmt()}" for m in main)
-        + "."
+        f"Table I over {n_seeds} seeds ({results.image_size} px, {devices}), validation MSE mean ± std: {table}."
     )
     if checked:
         verdicts = "; ".join(
@@ -266,11 +230,10 @@ def findings(
     colour = seed_stats(results.rows, "colourfulness")
     chroma = seed_stats(results.rows, "chroma")
     vivid = [m for m in ("blue", "yellow", "green", "bgy", "bgy-combined", "baseline") if m in colour]
+    vividness = ", ".join(f"{m} {colour[m].fmt(1)} | {chroma[m].fmt(1)}" for m in vivid)
     lines.append(
         f"Vividness (colourfulness | mean chroma; originals {results.originals['colourfulness']:.1f} | "
-        f"{results.originals['chroma']:.1f}): "
-        + ", ".join(f"{m} {colour[m].fmt(1)} | {chroma[m].fmt(1)}" for m in vivid)
-        + "."
+        f"{results.originals['chroma']:.1f}): {vividness}."
     )
     if "grey" in mse:
         beat = [m for m in main if mse[m].mean < mse["grey"].mean]
@@ -283,13 +246,12 @@ def findings(
         )
     rules = rule_models(results)
     if rules:
-        stat = {k: seed_stats(results.rows, k) for k in ("mse", "colourfulness", "hist_distance", "patchiness")}
+        distance, patchiness = seed_stats(results.rows, "hist_distance"), seed_stats(results.rows, "patchiness")
         lines.append(
             "Combination rules over blue, yellow and green (MSE | colourfulness | colour distance | patchiness, "
             "mean ± std over seeds): "
             + "; ".join(
-                f"{m} {stat['mse'][m].fmt()} | {stat['colourfulness'][m].fmt(1)} | "
-                f"{stat['hist_distance'][m].fmt(2)} | {stat['patchiness'][m].fmt(2)}"
+                f"{m} {mse[m].fmt()} | {colour[m].fmt(1)} | {distance[m].fmt(2)} | {patchiness[m].fmt(2)}"
                 for m in [*rules, "baseline"]
             )
             + "."
@@ -310,7 +272,6 @@ def findings(
         weights = ", ".join(f"{m} {v:.2f}" for m, v in zip(fits[0]["models"], mean_w, strict=True))
         sum1 = next((x for x in blends if x["fitted"] == f"{b['fitted']}-sum1"), None)
         tail = f"; normalised to sum 1: {sum1['fitted_mse'].fmt()}" if sum1 else ""
-        colour = seed_stats(results.rows, "colourfulness")
         tail += f"; colourfulness {colour[b['fitted']].fmt(1)} against {colour[b['equal']].fmt(1)}"
         lines.append(
             f"NNLS weights on {results.n_calibration} calibration photos ({b['fitted']}, mean over seeds: {weights}; "
@@ -325,10 +286,10 @@ def findings(
         }
         col = {m: results.value(m, 0, "colourfulness") for m in vals}
         verdict = "beats" if vals[AXIS_COMBINED] < vals.get(AXIS_POOLED, math.inf) else "does not beat"
+        numbers = ", ".join(f"{m} {vals[m]:.4f} | {col[m]:.1f}" for m in vals)
         lines.append(
-            "Axis sets (seed 0), validation MSE | colourfulness: "
-            + ", ".join(f"{m} {vals[m]:.4f} | {col[m]:.1f}" for m in vals)
-            + f"; {AXIS_COMBINED} {verdict} the model trained on the pooled axis photos."
+            f"Axis sets (seed 0), validation MSE | colourfulness: {numbers}; {AXIS_COMBINED} {verdict} the model "
+            "trained on the pooled axis photos."
         )
     if second_loss and second_claims:
         parts = []

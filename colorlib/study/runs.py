@@ -55,7 +55,6 @@ def temperature_curve() -> list[tuple[float, str]]:
 
 
 STUDY_FORMAT = "colorlib-study/1"
-AXIS_CACHE_FORMAT = "colorlib-axis-cache/1"
 METRIC_LABELS = {
     "mse": "MSE",
     "l1": "L1",
@@ -130,12 +129,10 @@ def parse_seeds(value: object, what: str = "seeds") -> tuple[int, ...]:
         items = [items]
     seeds = []
     for item in items:
-        if isinstance(item, int | np.integer) and not isinstance(item, bool):
-            seeds.append(int(item))
-        elif isinstance(item, str) and item.lstrip("-").isdigit():
-            seeds.append(int(item))
-        else:
+        whole = isinstance(item, int | np.integer) and not isinstance(item, bool)
+        if not (whole or isinstance(item, str) and item.lstrip("-").isdigit()):
             raise UserError(f'{what} must be whole numbers such as "0 1 2", got {value!r}')
+        seeds.append(int(item))
     if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
         raise UserError(f"{what} must be distinct non-negative numbers, got {value!r}")
     return tuple(seeds)

@@ -1,9 +1,6 @@
-"""Scoring the study: every run's predictions, the equal-weight ensembles and the ones with
-non-negative least-squares weights fitted on calibration, the combination rules of
-:mod:`colorlib.rules` over blue, yellow and green (the learned one fitted on calibration), the
-baseline boosted by scales fitted on calibration (:mod:`colorlib.scoring.vividness`), and the
-references grey and constant, scored one (loss, seed) at a time on the validation photos and, when
-the manifest has a test set, on the test photos, keeping per-photo values for intervals there."""
+"""Scoring the study: every run, the equal-weight and NNLS ensembles, the combination rules of
+:mod:`colorlib.rules`, the boosted baseline and the references grey and constant (every fit on calibration
+only), one (loss, seed) at a time on the validation and test photos, with per-photo values for intervals."""
 
 from __future__ import annotations
 
@@ -77,17 +74,9 @@ def score_photos(split, pred: torch.Tensor, true_terms: PhotoTerms) -> tuple[dic
     return summary, values
 
 
-def score_predictions(split, pred: torch.Tensor) -> tuple[dict[str, float], np.ndarray]:
-    """(mean scores incl. "l1" and believability, per-photo MSE) of a prediction of a split."""
-    summary, values = score_photos(split, pred, photo_terms(split.ab, split.infos))
-    return summary, values.mse
-
-
 def weighted_sum(preds: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
-    """sum_i w_i P_i as fitted (weights need not sum to 1), clipped to the ab range [-1, 1].
-
-    The targets lie in [-1, 1], so clipping can only lower the error.
-    """
+    """sum_i w_i P_i as fitted (weights need not sum to 1), clipped to the ab range [-1, 1] (where the
+    targets lie, so clipping can only lower the error)."""
     w = torch.as_tensor(np.asarray(weights, dtype=np.float32)).view(-1, *([1] * preds[0].dim()))
     return (torch.stack(list(preds)) * w).sum(dim=0).clamp(-1.0, 1.0)
 
@@ -102,9 +91,8 @@ def nnls_weights(preds: Sequence[torch.Tensor], target: torch.Tensor, infos: Seq
     k = len(preds)
     gram, rhs = np.zeros((k, k)), np.zeros(k)
     for n, info in enumerate(infos):
-        cols = np.stack([unpad(p[n].numpy().transpose(1, 2, 0), info).ravel() for p in preds], axis=1).astype(
-            np.float64
-        )
+        cols = np.stack([unpad(p[n].numpy().transpose(1, 2, 0), info).ravel() for p in preds], axis=1)
+        cols = cols.astype(np.float64)
         y = unpad(target[n].numpy().transpose(1, 2, 0), info).ravel().astype(np.float64)
         gram += cols.T @ cols / len(y)
         rhs += cols.T @ y / len(y)
@@ -116,11 +104,8 @@ def nnls_weights(preds: Sequence[torch.Tensor], target: torch.Tensor, infos: Seq
 
 @dataclass
 class StudyResults:
-    """Everything the book reports, from the checkpoints of one study.
-
-    `rows`, `per_photo` and `originals` are the validation photos' (the paper's 32); the `test_*`
-    fields the same on the manifest's test photos, empty when it has none.
-    """
+    """Everything the book reports, from the checkpoints of one study: `rows`, `per_photo` and `originals`
+    on the validation photos, the `test_*` fields on the test photos (empty without them)."""
 
     rows: list[dict]  # one per (loss, model, seed): {"loss", "model", "seed", metric: value, ...}
     per_photo: dict[tuple[str, str, int], np.ndarray]  # (loss, model, seed) -> validation MSE per photo
@@ -168,25 +153,18 @@ class _Fits:
     scales: dict[str, float] = field(default_factory=dict)  # boosted model -> its k
 
 
-def _fit(models: Iterable[str], cal_preds: Mapping[str, torch.Tensor], cal, fits: list, learned: list) -> _Fits:
+def _fit(cal_preds: Mapping[str, torch.Tensor], cal) -> _Fits:
     """NNLS blend weights, the hue-band rule and the boosted baseline's scales, fitted on the calibration
-    photos' predictions and colours: the only data they are given (recorded in fits and learned)."""
-    have = set(models)
+    photos' predictions and colours: the only data they are given (nothing without calibration photos)."""
     out = _Fits({}, None)
-    if cal is None:
-        return out
     for name, members in FITTED.items():
-        if not all(m in have and m in cal_preds for m in members):
+        if not all(m in cal_preds for m in members):
             continue
         raw = nnls_weights([cal_preds[m] for m in members], cal.ab, cal.infos)
         norm = normalize_weights(raw) if raw.sum() > 0 else np.full(len(members), 1.0 / len(members))
-        fits.append({"fit": name, "models": list(members), "raw": raw.tolist(), "normalised": norm.tolist()})
         out.nnls[name] = (members, raw, norm)
-    if all(m in have and m in cal_preds for m in MEMBERS):
+    if all(m in cal_preds for m in MEMBERS):
         out.learned = fit_hue_bands(torch.stack([cal_preds[m] for m in MEMBERS]), cal.ab, cal.infos)
-        learned.append(
-            {"models": list(MEMBERS), "weights": out.learned.weights.tolist(), "pixels": out.learned.pixels.tolist()}
-        )
     if "baseline" in cal_preds:
         base, own = cal_preds["baseline"], photo_colourfulness(cal.lightness, cal.ab, cal.infos).mean()
         out.scales[BOOSTED_VIVID] = fit_k_vivid(base, cal.lightness, cal.infos, own)
@@ -275,12 +253,18 @@ def evaluate_study(
     for (loss, seed), group in _group_runs(runs).items():
         models = {r.model: TrainedColorizer(checkpoint_file(study_dir, r), r.model, device) for r in group}
         cal_preds = {m: c.predict_ab(cal.lightness) for m, c in models.items() if cal is not None and m in ALL_SIX}
-        fits: list[dict] = []
-        learned: list[dict] = []
-        fitted = _fit(models, cal_preds, cal, fits, learned)
-        weights += [{"loss": loss, "seed": seed, **f} for f in fits]
+        fitted = _fit(cal_preds, cal)
+        weights += [
+            {"loss": loss, "seed": seed, "fit": name, "models": list(members), "raw": raw.tolist(),
+             "normalised": norm.tolist()}
+            for name, (members, raw, norm) in fitted.nnls.items()
+        ]  # fmt: skip
         boosts.append({"loss": loss, "seed": seed, **fitted.scales})
-        rule_fits += [{"loss": loss, "seed": seed, **f} for f in learned]
+        if fitted.learned is not None:
+            rule_fits.append(
+                {"loss": loss, "seed": seed, "models": list(MEMBERS), "weights": fitted.learned.weights.tolist(),
+                 "pixels": fitted.learned.pixels.tolist()}
+            )  # fmt: skip
         for split_name, split in splits.items():
             preds = {m: c.predict_ab(split.lightness) for m, c in models.items()}
             bar.update(len(preds))
@@ -294,17 +278,7 @@ def evaluate_study(
             rows[split_name] += [{**r, "skill": skill(r["mse"], grey_mse)} for r in group_rows]
     bar.close()
     val = splits["validation"]
-    test = {}
-    if "test" in splits:
-        test_originals, test_original_photos = _originals(splits["test"], true_terms["test"])
-        test = {
-            "test_rows": rows["test"],
-            "test_photos": per_photo["test"],
-            "test_names": list(splits["test"].names),
-            "test_originals": test_originals,
-            "test_original_photos": test_original_photos,
-        }
-    return StudyResults(
+    results = StudyResults(
         rows=rows["validation"],
         per_photo={k: v.mse for k, v in per_photo["validation"].items()},
         weights=weights,
@@ -315,5 +289,9 @@ def evaluate_study(
         states=states,
         rule_fits=rule_fits,
         boosts=boosts,
-        **test,
     )
+    if "test" in splits:
+        results.test_rows, results.test_photos = rows["test"], per_photo["test"]
+        results.test_names = list(splits["test"].names)
+        results.test_originals, results.test_original_photos = _originals(splits["test"], true_terms["test"])
+    return results

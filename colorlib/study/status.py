@@ -1,11 +1,9 @@
 """What the beyond page is executed with: its parameters checked, whether the study they name was built,
 and the short page shown in its place before it was.
 
-The workflow knows whether the study is built (colorlib.workflow.plan: ``beyond_page_needs_study``)
-and executes one of two templates into the same page: ``notebooks/beyond.ipynb``, the study's tables
-and figures (:class:`colorlib.study.page.BeyondPage`, which refuses in one line a study that is not
-built), or ``notebooks/beyond-not-built.ipynb``, which says what is missing and the command that
-builds it (:func:`not_built_page`). Both take these parameters, checked here once.
+The workflow executes one of two templates into the same page, both with these parameters:
+``notebooks/beyond.ipynb`` (:class:`colorlib.study.page.BeyondPage`) once the study is built (the plan's
+``beyond_page_needs_study``), else ``notebooks/beyond-not-built.ipynb`` (:func:`not_built_page`).
 """
 
 from __future__ import annotations
@@ -33,11 +31,8 @@ def check_parameters(
     loss = str(second_loss or "").strip()
     if loss and loss not in SECOND_LOSSES:
         raise UserError(f"second_loss must be one of {', '.join(SECOND_LOSSES)} or empty, got {loss!r}")
-    parsed = {
-        "seeds": parse_seeds(seeds, "seeds"),
-        "axis_seeds": parse_seeds(axis_seeds, "axis_seeds"),
-        "second_loss_seeds": parse_seeds(second_loss_seeds, "second_loss_seeds"),
-    }
+    given = {"seeds": seeds, "axis_seeds": axis_seeds, "second_loss_seeds": second_loss_seeds}
+    parsed = {name: parse_seeds(value, name) for name, value in given.items()}
     if not parsed["seeds"]:
         raise UserError("seeds must name at least one seed")
     return {"image_size": image_size, "second_loss": loss or None, **parsed}
@@ -60,11 +55,8 @@ class StudyStatus:
 def study_status(
     study_dir: Path, runs: Sequence[Run], image_size: int, paper_manifest: Path | None = None
 ) -> StudyStatus:
-    """Check the study's manifest and checkpoints without scoring anything.
-
-    A run counts only when its checkpoint exists, is complete, was trained on this study manifest
-    and at `image_size`; anything else would silently mix results of different studies.
-    """
+    """Check the study's manifest and checkpoints without scoring anything. A run counts only when its
+    checkpoint is complete, of this study manifest and at `image_size`: else studies would silently mix."""
     path = Path(study_dir) / "manifest.json"
     if not path.is_file():
         return StudyStatus(False, {r.name: "missing" for r in runs}, len(runs))
@@ -105,13 +97,10 @@ def not_built_reason(status: StudyStatus) -> str:
     reasons: dict[str, list[str]] = defaultdict(list)
     for name, why in status.problems.items():
         reasons[why.split(" (")[0]].append(name)
-    return (
-        f"{len(status.problems)} of its {status.total} training runs cannot be used ("
-        + "; ".join(
-            f"{why}: {', '.join(names[:4])}{', ...' if len(names) > 4 else ''}" for why, names in reasons.items()
-        )
-        + ")"
+    listed = "; ".join(
+        f"{why}: {', '.join(names[:4])}{', ...' if len(names) > 4 else ''}" for why, names in reasons.items()
     )
+    return f"{len(status.problems)} of its {status.total} training runs cannot be used ({listed})"
 
 
 def not_built_markdown(status: StudyStatus, command: str) -> str:
@@ -165,10 +154,8 @@ class BeyondParameters:
 
 
 def not_built_page(params: BeyondParameters) -> str:
-    """The page shown before the study was built: what is missing and the command that builds it.
-
-    Writes the one finding the book's closing note quotes (findings-beyond.md) and returns the page's Markdown.
-    """
+    """The page's Markdown before the study was built (what is missing, the command that builds it), after
+    writing the one finding the book's closing note quotes (findings-beyond.md)."""
     write_findings(
         params.generated_dir, [f"The study beyond the paper was not built (`{params.build_command}` builds it)."]
     )
