@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from colorlib.errors import UserError
+from colorlib.identity import VARIANT_FORMAT
 from colorlib.paper import check_report, results
 from colorlib.paper.evaluate import PAPER_TABLE_I
 from colorlib.paper.references import REFERENCE_FILE, load_references
@@ -23,8 +24,9 @@ REFS = load_references()
 def built_variant(folder: Path, table1: dict[str, float], verdicts: list[bool], **changes) -> Path:
     """A variant folder as the workflow leaves it: variant.json and pages/results.json."""
     settings = copy.deepcopy(REFS.settings)
-    info = {"format": "colorlib-variant/1", "name": folder.name, "data": "photos"}
+    info = {"format": VARIANT_FORMAT, "name": folder.name, "data": "photos", "code": "0" * 16, "command": "make book"}
     info |= {k: settings[k] for k in ("profile", "seed", "photos", "split", "train")}
+    info["split"] = {**info["split"], "seed": settings["seed"]}  # as colorlib.identity.Variant keeps it
     for key, value in changes.items():
         group, _, name = key.partition("__")
         if name:

@@ -10,7 +10,8 @@ from colorlib import ALL_MODELS, TRAINED_MODELS
 from colorlib.checkpoint import checkpoint_path
 from colorlib.data import SplitParams, make_manifest, scan_folder, write_manifest
 from colorlib.errors import UserError
-from colorlib.paper import GENERATED_FILES, SNIPPETS, results
+from colorlib.paper import GENERATED_FILES, SNIPPETS, diagrams, figures, results
+from colorlib.paper.evaluate import loss_markdown, measures_markdown
 from colorlib.paper.page import ResultsPage
 from colorlib.train import train
 
@@ -49,21 +50,30 @@ def test_every_figure_table_and_file_of_the_page(six_models):
     )
     assert page.show != page.dull  # Figure 9 shows another photo than Figures 5-8
     assert page.summary().splitlines() == ["3 validation photos, working size 32.", page.show_rule, page.dull_rule]
-    panels = {"fig1": 4, "fig5": 3, "fig6": 3, "fig7": 2, "fig8": 2, "fig9": 4, "hero": 4}
+    panels = {"fig5": 3, "fig6": 3, "fig7": 2, "fig8": 2, "fig9": 4, "hero": 4}
     for name, n in panels.items():
         assert len(getattr(page, name)().axes) == n, name
-    for name in ("fig2", "fig3", "fig4", "table1_chart", "trade_off", "loss_curves"):
+    assert len(figures.fig1_lab_channels(page.photo).axes) == 4, "fig1"
+    for name in ("trade_off", "loss_curves"):
         assert getattr(page, name)().axes, name
+    drawn = {
+        "fig2": diagrams.fig2_encoder(page.model),
+        "fig3": diagrams.fig3_data_flow(page.model, page.photo),
+        "fig4": diagrams.fig4_decoder(page.model),
+        "table1_chart": figures.table_loss_bar(page.rows),
+    }
+    for name, fig in drawn.items():
+        assert fig.axes, name
     boosted = list(page.evaluation.boost.rows())  # the baseline ×k rows, k fitted on the 2 calibration photos
     assert any(label.endswith("(MSE)") for label in boosted)
-    table = page.table1()
+    table = page.snippets["table1.md"]
     rows = (*ALL_MODELS, *boosted, "grey", "constant", "originals")
     assert [line.split(" | ")[0][2:] for line in table.splitlines()[2:]] == list(rows)
-    loss, measures = page.table1_loss(), page.table1_measures()  # the page's two views of it
+    loss, measures = loss_markdown(page.rows), measures_markdown(page.rows)  # the page's two views of it
     assert loss.splitlines()[0] == "| model | loss (ours, MSE), 95 % CI | loss (paper) | test loss, 95 % CI |"
     assert measures.splitlines()[0].startswith("| model | skill vs grey | PSNR dB |")
     assert all(f"| {m} |" in loss and f"| {m} |" in measures for m in rows)
-    claims = page.claims_table().splitlines()[2:]  # one row a claim, each with its verdict
+    claims = page.snippets["claims.md"].splitlines()[2:]  # one row a claim, each with its verdict
     assert len(claims) == len(page.claims) and all(row.endswith(("| yes |", "| no |")) for row in claims)
     assert page.claims[-1]["id"] == "bgy-combined-more-colourful-than-boosted-baseline"
     assert "on 3 test photos" in page.claims[-1]["ours"] or "no k from k_mse" in page.claims[-1]["ours"]
@@ -79,7 +89,7 @@ def test_every_figure_table_and_file_of_the_page(six_models):
     assert stored == page.results and [r["model"] for r in stored["table1"]] == [*rows]
     assert [c["id"] for c in stored["claims"]] == [c["id"] for c in page.claims]
     assert results.snippets(stored) == {name: (folder / name).read_text() for name in SNIPPETS}
-    assert (folder / "claims.md").read_text() == page.claims_table()
+    assert (folder / "claims.md").read_text() == page.snippets["claims.md"]
     assert (folder / "findings.md").read_text() == page.findings() + "\n"
     assert (folder / "trade-off.md").read_text() == page.trade_off_findings() + "\n"
     with Image.open(folder / "hero.png") as hero:

@@ -3,18 +3,14 @@ and the tables and figure of the check's page (notebooks/check.ipynb)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
+from ..pages.markdown import markdown_table
 from .references import References
 from .reproduction import Comparison
 
 
 def _yes(value: object) -> str:
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    return "–" if value is None else str(value)
+    """A verdict as the tables show it: yes, no, – (none) or its own text."""
+    return "yes" if value is True else "no" if value is False else "–" if value is None else str(value)
 
 
 def numbers_table(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
@@ -25,17 +21,10 @@ def numbers_table(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
     for r in cmp.numbers:
         refs = [f"{r.references[b['id']]:.4f}" if b["id"] in r.references else "–" for b in builds]
         band = r.band.fmt() + (" (holds the paper's)" if r.band_holds_paper else "") if r.band else "–"
-        rows.append(
-            [
-                r.model,
-                f"{r.ours:.4f}",
-                *refs,
-                f"{r.paper:.4f}" if r.paper is not None else "–",
-                band,
-                str(r.band.runs) if r.band else "–",
-                r.where() if cmp.comparable else f"({r.where()}; not comparable)",
-            ]
-        )
+        paper = f"{r.paper:.4f}" if r.paper is not None else "–"
+        runs = str(r.band.runs) if r.band else "–"
+        where = r.where() if cmp.comparable else f"({r.where()}; not comparable)"
+        rows.append([r.model, f"{r.ours:.4f}", *refs, paper, band, runs, where])
     return header, rows
 
 
@@ -43,18 +32,10 @@ def claims_table(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
     """Header and rows: each claim's verdict on the build, each reference build, the paper, the seeds."""
     builds = cmp.refs.builds
     header = ["claim", "ours", *[b["name"] for b in builds], "paper", "study seeds", "the bands"]
-    rows = []
-    for c in cmp.claims:
-        rows.append(
-            [
-                c.text,
-                _yes(c.ours),
-                *[_yes(c.references.get(b["id"])) for b in builds],
-                _yes(c.paper),
-                c.seeds,
-                c.settled,
-            ]
-        )
+    rows = [
+        [c.text, _yes(c.ours), *[_yes(c.references.get(b["id"])) for b in builds], _yes(c.paper), c.seeds, c.settled]
+        for c in cmp.claims
+    ]
     return header, rows
 
 
@@ -74,19 +55,8 @@ def bands_table(refs: References) -> tuple[list[str], list[list[str]]]:
 
 def references_table(refs: References) -> tuple[list[str], list[list[str]]]:
     """Header and rows: each reference build and further measurement, with its provenance."""
-    rows = [
-        [
-            b["name"],
-            b["processor"],
-            b["precision"],
-            str(b["threads"]),
-            b["torch"],
-            b["commit"],
-            b.get("date", "–"),
-            b.get("source", ""),
-        ]
-        for b in refs.builds
-    ]
+    provenance = ("name", "processor", "precision", "threads", "torch", "commit")
+    rows = [[*(str(b[k]) for k in provenance), b.get("date", "–"), b.get("source", "")] for b in refs.builds]
     rows += [
         [s["id"], s.get("what", ""), "–", "–", "–", s.get("commit", "–"), s.get("date", "–"), s.get("source", "")]
         for s in refs.spread
@@ -94,24 +64,13 @@ def references_table(refs: References) -> tuple[list[str], list[list[str]]]:
     return ["build", "processor / what", "precision", "threads", "torch", "commit", "date", "source"], rows
 
 
-def table_markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    from ..pages.markdown import markdown_table
-
-    return markdown_table(list(header), [list(r) for r in rows])
-
-
-def tables_markdown(cmp: Comparison) -> str:
-    """The comparison's tables as Markdown: numbers, claims, bands."""
-    parts = ["Validation MSE against the measured bands:", "", table_markdown(*numbers_table(cmp))]
-    parts += ["Claims:", "", table_markdown(*claims_table(cmp))]
-    parts += ["The bands:", "", table_markdown(*bands_table(cmp.refs))]
-    return "\n".join(parts)
-
-
 def report_text(cmp: Comparison) -> str:
-    """What ``colorlib check`` prints: the verdict line, its caveats, then the tables."""
+    """What ``colorlib check`` prints: the verdict line, its caveats, then the tables (numbers, claims, bands)."""
     head = [f"{cmp.built.folder}: {cmp.summary()}", *[f"  {line}" for line in cmp.lines()[1:]]]
-    return "\n".join(head) + "\n\n" + tables_markdown(cmp)
+    parts = ["Validation MSE against the measured bands:", "", markdown_table(*numbers_table(cmp))]
+    parts += ["Claims:", "", markdown_table(*claims_table(cmp))]
+    parts += ["The bands:", "", markdown_table(*bands_table(cmp.refs))]
+    return "\n".join(head) + "\n\n" + "\n".join(parts)
 
 
 def front_page_verdict(cmp: Comparison) -> str:
@@ -138,15 +97,8 @@ def band_figure(cmp: Comparison):
         ax.plot([r.band.low, r.band.high], [i, i], color="0.75", linewidth=8, solid_capstyle="butt", zorder=1)
         for j, b in enumerate(cmp.refs.builds):
             if b["id"] in r.references:
-                ax.plot(
-                    r.references[b["id"]],
-                    i,
-                    markers[j % 4],
-                    color=f"C{j + 1}",
-                    ms=5,
-                    zorder=2,
-                    label=b["name"] if i == 0 else None,
-                )
+                label = b["name"] if i == 0 else None
+                ax.plot(r.references[b["id"]], i, markers[j % 4], color=f"C{j + 1}", ms=5, zorder=2, label=label)
         colour = "C0" if r.inside else "C3"
         ax.plot(r.ours, i, "o", color=colour, ms=7, zorder=3, label="this build" if i == 0 else None)
     ax.set_yticks(range(len(rows)), [r.model for r in rows])
@@ -154,8 +106,7 @@ def band_figure(cmp: Comparison):
     ax.set_xscale("log")
     ax.set_xlabel("validation MSE (log scale); grey bar: the measured band")
     ax.legend(loc="lower right", fontsize="small")
-    ax.set_title(
-        cmp.summary() if len(cmp.summary()) < 90 else "this build against the measured bands", fontsize="small"
-    )
+    title = cmp.summary()
+    ax.set_title(title if len(title) < 90 else "this build against the measured bands", fontsize="small")
     fig.tight_layout()
     return fig

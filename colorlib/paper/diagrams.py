@@ -67,33 +67,36 @@ def describe_layer(module: nn.Module) -> str:
     return kind
 
 
-def trace_layers(model: nn.Module, part: str) -> list[LayerInfo]:
-    """Children of `model.<part>` with the output shape each gives on a dummy L image.
-
-    A zero tensor of the model's own image size runs through the whole model in eval mode with a
-    forward hook on every child of the part; the model's mode is restored afterwards.
-    """
-    container = getattr(model, part)
-    size = model.config.image_size
-    shapes: dict[str, tuple[int, ...]] = {}
-    children = list(container.named_children())
+def _forward(model: nn.Module, lightness: torch.Tensor, modules: dict) -> tuple[torch.Tensor, dict]:
+    """The model's output on `lightness` in eval mode and the output of each of `modules` ({key: module}),
+    caught by forward hooks; the hooks are removed and the model's mode is restored afterwards."""
+    outputs: dict = {}
     hooks = [
-        child.register_forward_hook(lambda _m, _i, out, key=name: shapes.__setitem__(key, tuple(out.shape[1:])))
-        for name, child in children
+        module.register_forward_hook(lambda _m, _i, out, key=key: outputs.__setitem__(key, out.detach().cpu()))
+        for key, module in modules.items()
     ]
     was_training = model.training
-    device = next(model.parameters()).device
     try:
         model.eval()
         with torch.no_grad():
-            model(torch.zeros(1, 1, size, size, device=device))
+            result = model(lightness.to(next(model.parameters()).device))
     finally:
         for hook in hooks:
             hook.remove()
         model.train(was_training)
+    return result, outputs
+
+
+def trace_layers(model: nn.Module, part: str) -> list[LayerInfo]:
+    """Children of `model.<part>` with the output shape each gives on a zero L image of the model's own size."""
+    size = model.config.image_size
+    children = dict(getattr(model, part).named_children())
+    _, outputs = _forward(model, torch.zeros(1, 1, size, size), children)
     return [
-        LayerInfo(name, type(child).__name__, describe_layer(child), shapes[name], count_parameters(child))
-        for name, child in children
+        LayerInfo(
+            name, type(child).__name__, describe_layer(child), tuple(outputs[name].shape[1:]), count_parameters(child)
+        )
+        for name, child in children.items()
     ]
 
 
@@ -132,99 +135,62 @@ def _layer_diagram(layers: list[LayerInfo], input_shape: tuple[int, ...], size: 
     return fig
 
 
+def _part_diagram(model: nn.Module, part: str, input_shape: tuple[int, ...], title: str) -> Figure:
+    """The layer diagram of `model.<part>`, traced from the model; `title` is completed with its size."""
+    layers = trace_layers(model, part)
+    total = sum(layer.params for layer in layers)
+    return _layer_diagram(layers, input_shape, model.config.image_size, title.format(len(layers), total))
+
+
 def fig2_encoder(model: nn.Module) -> Figure:
     """Fig. 2: the encoder (children of `model.encoder`), traced from the model."""
-    layers = trace_layers(model, "encoder")
     size = model.config.image_size
-    total = sum(layer.params for layer in layers)
-    title = f"Encoder: {len(layers)} layers cut from ResNet-18, {total:,} parameters"
-    return _layer_diagram(layers, (1, size, size), size, title)
+    return _part_diagram(model, "encoder", (1, size, size), "Encoder: {} layers cut from ResNet-18, {:,} parameters")
 
 
 def fig4_decoder(model: nn.Module) -> Figure:
     """Fig. 4: the upsampling decoder (children of `model.decoder`), traced from the model."""
-    layers = trace_layers(model, "decoder")
-    size = model.config.image_size
     input_shape = trace_layers(model, "encoder")[-1].shape
-    total = sum(layer.params for layer in layers)
-    title = f"Decoder: {len(layers)} layers, {total:,} parameters, output a and b"
-    return _layer_diagram(layers, input_shape, size, title)
+    return _part_diagram(model, "decoder", input_shape, "Decoder: {} layers, {:,} parameters, output a and b")
 
 
-def _arrow(fig: Figure, left, right) -> None:
-    """An arrow from the right edge of one axes to the left edge of the next."""
-    fig.add_artist(
-        ConnectionPatch(
-            (1.02, 0.5),
-            (-0.02, 0.5),
-            "axes fraction",
-            "axes fraction",
-            axesA=left,
-            axesB=right,
-            arrowstyle="-|>",
-            color="0.3",
-            mutation_scale=14,
-        )
-    )
-
-
-def fig3_data_flow(model: nn.Module, rgb: np.ndarray, size: int | None = None) -> Figure:
+def fig3_data_flow(model: nn.Module, rgb: np.ndarray) -> Figure:
     """Fig. 3: one photo through the network, with the real tensors at each stage.
 
     Panels: original -> L input -> mean activation of the last two encoder layers and the most
     varied channel of the last -> predicted a and b -> predicted ab joined to the photo's own L.
     """
-    size = size or model.config.image_size
+    size = model.config.image_size
     lightness, _, info = preprocess(rgb, size)
     encoder = list(model.encoder.children())
-    features: dict[int, torch.Tensor] = {}
-    hooks = [
-        encoder[i].register_forward_hook(lambda _m, _i, out, key=i: features.__setitem__(key, out.detach().cpu()))
-        for i in (len(encoder) - 2, len(encoder) - 1)
-    ]
-    was_training = model.training
-    device = next(model.parameters()).device
-    try:
-        model.eval()
-        with torch.no_grad():
-            ab = model(torch.from_numpy(lightness)[None].to(device)).float().cpu()[0]
-    finally:
-        for hook in hooks:
-            hook.remove()
-        model.train(was_training)
+    last_two = {i: encoder[i] for i in (len(encoder) - 2, len(encoder) - 1)}
+    ab, features = _forward(model, torch.from_numpy(lightness)[None], last_two)
+    ab = ab.float().cpu()[0]
     mid, last = (features[i][0].float() for i in sorted(features))
     strongest = int(last.flatten(1).var(dim=1).argmax())
     limit = max(float(ab.abs().max()), 1e-3)
-    colour_kw = {"vmin": -limit, "vmax": limit}
+    magma = {"cmap": "magma"}
+    a_map, b_map = ({"cmap": cmap, "vmin": -limit, "vmax": limit} for cmap in (A_CMAP, B_CMAP))
     h, w = np.asarray(rgb).shape[:2]
     panels = [
         (np.asarray(rgb), f"1. photo {h}×{w}×3", {}),
         (lightness[0], f"2. L input {_shape_text(lightness.shape)}", {"cmap": "gray", "vmin": 0, "vmax": 1}),
-        (
-            mid.mean(0),
-            f"3. encoder[{len(encoder) - 2}] out {_shape_text(mid.shape)}\n(mean of channels)",
-            {"cmap": "magma"},
-        ),
-        (last.mean(0), f"4. encoder out {_shape_text(last.shape)}\n(mean of channels)", {"cmap": "magma"}),
-        (last[strongest], f"5. encoder channel {strongest}\n{_shape_text(last.shape[1:])}", {"cmap": "magma"}),
-        (
-            ab[0],
-            f"6. predicted a {_shape_text(ab.shape[1:])}\n(±{limit:.2f}, normalised)",
-            {"cmap": A_CMAP, **colour_kw},
-        ),
-        (
-            ab[1],
-            f"7. predicted b {_shape_text(ab.shape[1:])}\n(±{limit:.2f}, normalised)",
-            {"cmap": B_CMAP, **colour_kw},
-        ),
+        (mid.mean(0), f"3. encoder[{len(encoder) - 2}] out {_shape_text(mid.shape)}\n(mean of channels)", magma),
+        (last.mean(0), f"4. encoder out {_shape_text(last.shape)}\n(mean of channels)", magma),
+        (last[strongest], f"5. encoder channel {strongest}\n{_shape_text(last.shape[1:])}", magma),
+        (ab[0], f"6. predicted a {_shape_text(ab.shape[1:])}\n(±{limit:.2f}, normalised)", a_map),
+        (ab[1], f"7. predicted b {_shape_text(ab.shape[1:])}\n(±{limit:.2f}, normalised)", b_map),
         (postprocess(rgb, ab.numpy(), info), f"8. L of the photo + ab\n{h}×{w}×3", {}),
     ]
     fig = Figure(figsize=(12, 6.6), layout="constrained")
     axes = fig.subplots(2, 4).ravel()
     for ax, (image, title, kw) in zip(axes, panels, strict=True):
         show_image(ax, np.asarray(image), title, **kw)
+    arrow = {"arrowstyle": "-|>", "color": "0.3", "mutation_scale": 14}  # a panel's right edge to the next's left
     for left, right in zip(axes[:-1], axes[1:], strict=True):
         if left.get_subplotspec().rowspan == right.get_subplotspec().rowspan:
-            _arrow(fig, left, right)
+            fig.add_artist(
+                ConnectionPatch((1.02, 0.5), (-0.02, 0.5), "axes fraction", axesA=left, axesB=right, **arrow)
+            )
     fig.suptitle(f"Data flow through the network at working size {size} (arrows: left to right, row by row)")
     return fig

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import ALL_MODELS, COMBINED_MODELS, TRAINED_MODELS
+from .. import ALL_MODELS, COMBINED_MODELS
 from ..checkpoint import checkpoint_path, load_checkpoint
 from ..data import load_set, manifest_hash
 from ..ensemble import TrainedColorizer, blend, expand_model_names, vivid
@@ -47,13 +47,7 @@ def load_validation(manifest: dict, data_dir: Path, size: int, set_name: str = "
     named = load_set(manifest, set_name, data_dir)
     photos = [rgb for _, rgb in named]
     lightness, ab, infos = preprocess_batch(photos, size)
-    return ValidationSet(
-        names=[n for n, _ in named],
-        photos=photos,
-        lightness=torch.from_numpy(lightness),
-        ab=torch.from_numpy(ab),
-        infos=infos,
-    )
+    return ValidationSet([n for n, _ in named], photos, torch.from_numpy(lightness), torch.from_numpy(ab), infos)
 
 
 def checkpoint_files(checkpoint_dir: Path, models) -> dict[str, Path]:
@@ -70,10 +64,7 @@ def predict_models(
 ) -> dict[str, torch.Tensor]:
     """ab predictions of each named model; combined models are equal-weight blends of members."""
     files = checkpoint_files(checkpoint_dir, models)
-    preds = {}
-    for m in TRAINED_MODELS:
-        if m in files:
-            preds[m] = TrainedColorizer(files[m], m, device).predict_ab(lightness)
+    preds = {m: TrainedColorizer(path, m, device).predict_ab(lightness) for m, path in files.items()}
     for m, members in COMBINED_MODELS.items():
         if m in models:
             preds[m] = blend(torch.stack([preds[x] for x in members]), [1.0] * len(members))
@@ -160,8 +151,7 @@ def score_test(
     (MSE, colourfulness) at every k of boosted.scales(): (mse, colour, originals, curve)."""
     named = load_set(manifest, "test", data_dir)
     ks = boosted.scales() if boosted is not None else []
-    mse: dict = defaultdict(list)
-    colour: dict = defaultdict(list)
+    mse, colour = defaultdict(list), defaultdict(list)
     originals: list[float] = []
     for start in range(0, len(named), TEST_CHUNK):
         lightness, ab, infos = preprocess_batch([rgb for _, rgb in named[start : start + TEST_CHUNK]], size)
@@ -181,11 +171,6 @@ def score_test(
     return *arrays, np.array(originals), curve
 
 
-def summarize_set(pred: torch.Tensor, split: ValidationSet, scores: list[PhotoScores]) -> dict[str, float]:
-    """Mean scores over the photos of a split, and the set's believability measures."""
-    return {**summarize(scores), **believability(pred, split.ab, split.infos)}
-
-
 def evaluate(
     manifest: dict,
     data_dir: Path,
@@ -198,12 +183,9 @@ def evaluate(
 ) -> Evaluation:
     """Score every model (and, unless told not to, grey and constant) on the validation set, and on
     the test set when the manifest has one and `test` is on (the explorer needs validation only).
-
-    With the references, when the manifest has calibration photos and the baseline and bgy-combined
-    are scored, the baseline boosted by its scales fitted there gets rows too (:class:`Boost`).
-
-    Every row gets its skill, 1 − MSE / MSE(grey), when grey is scored. Checkpoints trained on another
-    manifest are refused unless other_manifest (:func:`checked_image_size`).
+    With the references and calibration photos, the baseline boosted by its scales fitted there gets rows
+    too (:class:`Boost`); with grey, every row its skill, 1 − MSE / MSE(grey). Checkpoints trained on
+    another manifest are refused unless other_manifest (:func:`checked_image_size`).
     """
     size = checked_image_size(manifest, checkpoint_dir, models, other_manifest)
     val = load_validation(manifest, data_dir, size)
@@ -226,7 +208,7 @@ def evaluate(
 def score_predictions(val: ValidationSet, preds: dict[str, torch.Tensor]) -> Evaluation:
     """Every prediction scored on the validation set (each row's skill when grey is among them)."""
     per_photo = {m: score_set(val.lightness, p, val.ab, val.infos) for m, p in preds.items()}
-    summary = {m: summarize_set(preds[m], val, s) for m, s in per_photo.items()}
+    summary = {m: {**summarize(s), **believability(preds[m], val.ab, val.infos)} for m, s in per_photo.items()}
     if "grey" in summary:
         for s in summary.values():
             s["skill"] = skill(s["mse"], summary["grey"]["mse"])
@@ -235,12 +217,9 @@ def score_predictions(val: ValidationSet, preds: dict[str, torch.Tensor]) -> Eva
 
 
 def checked_image_size(manifest: dict, checkpoint_dir: Path, models, other_manifest: bool = False) -> int:
-    """The models' working size, refusing checkpoints trained on another manifest than the one scored.
-
-    A checkpoint records only its manifest's hash: under another manifest its training photos may be
-    among the photos scored (a leak no score would show), so that is a UserError, or with
-    other_manifest a loud warning.
-    """
+    """The models' working size, refusing checkpoints trained on another manifest than the one scored:
+    their training photos may be among those scored (a leak no score would show; a checkpoint records only
+    its manifest's hash), so that is a UserError, or with other_manifest a loud warning."""
     digest, sizes, other = manifest_hash(manifest), [], []
     for m, path in checkpoint_files(checkpoint_dir, models).items():
         state = load_checkpoint(path)
@@ -261,19 +240,14 @@ def table_rows(ev: Evaluation) -> list[dict]:
     """One row per model: our loss, the paper's loss, and the extra metrics."""
     rows = []
     for m, s in ev.summary.items():
-        rows.append(
-            {"model": m, "paper_loss": PAPER_TABLE_I.get(m, math.nan), **{k: s.get(k, math.nan) for k in EXTRA}}
-        )
-        photo_mse = [p.mse for p in ev.per_photo.get(m, [])]
-        rows[-1]["mse_ci"] = _interval(photo_mse)
-        rows[-1]["test_mse"] = _interval(ev.test_mse.get(m, []), with_mean=True)
+        row = {"model": m, "paper_loss": PAPER_TABLE_I.get(m, math.nan), **{k: s.get(k, math.nan) for k in EXTRA}}
+        row["mse_ci"] = _interval([p.mse for p in ev.per_photo.get(m, [])])
+        row["test_mse"] = _interval(ev.test_mse.get(m, []), with_mean=True)
+        rows.append(row)
     perfect = {"mse": 0.0, "psnr": math.inf, "delta_e": 0.0, "skill": 1.0}
     originals = {k: v for k, v in ev.originals.items() if k in EXTRA}
-    rows.append(
-        {"model": "originals", "paper_loss": math.nan, **dict.fromkeys(EXTRA, math.nan), **perfect, **originals}
-    )
-    rows[-1] |= {"mse_ci": "–", "test_mse": "–"}
-    return rows
+    unscored = {"model": "originals", "paper_loss": math.nan, **dict.fromkeys(EXTRA, math.nan)}
+    return [*rows, unscored | perfect | originals | {"mse_ci": "–", "test_mse": "–"}]
 
 
 def _interval(values, with_mean: bool = False) -> str:
@@ -342,8 +316,7 @@ def measures_markdown(rows: list[dict]) -> str:
 
 def to_csv(rows: list[dict]) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
-    for r in rows:
-        writer.writerow({k: r[k] for k in COLUMNS})
+    writer.writerows(rows)
     return buf.getvalue()

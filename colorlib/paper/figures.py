@@ -53,10 +53,10 @@ MODEL_COLOURS = {
 # --- photos ------------------------------------------------------------------------------------
 
 
-def _thumbnail(rgb: np.ndarray, longest: int = THUMB_PX) -> np.ndarray:
-    """A display copy of a photo whose longer side is at most `longest` pixels."""
+def _thumbnail(rgb: np.ndarray) -> np.ndarray:
+    """A display copy of a photo whose longer side is at most THUMB_PX pixels."""
     img = Image.fromarray(np.asarray(rgb, dtype=np.uint8))
-    img.thumbnail((longest, longest), Image.LANCZOS)
+    img.thumbnail((THUMB_PX, THUMB_PX), Image.LANCZOS)
     return np.asarray(img)
 
 
@@ -117,10 +117,7 @@ def fig1_lab_channels(rgb: np.ndarray) -> Figure:
         (rgb_to_uint8(join_lab(lightness, np.stack([a, zero], -1))), "L + a channel (b = 0)"),
         (rgb_to_uint8(join_lab(lightness, np.stack([zero, b], -1))), "L + b channel (a = 0)"),
     ]
-    fig = Figure(figsize=(7, 7), layout="constrained")
-    for ax, (image, title) in zip(fig.subplots(2, 2).ravel(), panels, strict=True):
-        show_image(ax, image, title)
-    return fig
+    return _grid(panels)
 
 
 # --- predictions (Figs 5-9) ---------------------------------------------------------------------
@@ -138,7 +135,11 @@ def prediction_row(images: Sequence[np.ndarray], titles: Sequence[str]) -> Figur
 
 def fig9_grid(original: np.ndarray, baseline: np.ndarray, by_c: np.ndarray, bgy_c: np.ndarray) -> Figure:
     """Fig. 9: original, baseline, by-combined and bgy-combined in a 2 x 2 grid."""
-    panels = [(original, "Original"), (baseline, "Baseline"), (by_c, "by-combined"), (bgy_c, "bgy-combined")]
+    return _grid([(original, "Original"), (baseline, "Baseline"), (by_c, "by-combined"), (bgy_c, "bgy-combined")])
+
+
+def _grid(panels: Sequence[tuple[np.ndarray, str]]) -> Figure:
+    """Four photos with a title each in a 2 x 2 grid (Figs 1 and 9)."""
     fig = Figure(figsize=(7, 7), layout="constrained")
     for ax, (image, title) in zip(fig.subplots(2, 2).ravel(), panels, strict=True):
         show_image(ax, image, title)
@@ -146,10 +147,6 @@ def fig9_grid(original: np.ndarray, baseline: np.ndarray, by_c: np.ndarray, bgy_
 
 
 # --- scores -------------------------------------------------------------------------------------
-
-
-def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
-    return np.convolve(values, np.ones(window) / window, mode="valid")
 
 
 def loss_curve(losses: Sequence[float] | Mapping[str, Sequence[float]], smooth: int = 50) -> Figure:
@@ -166,7 +163,8 @@ def loss_curve(losses: Sequence[float] | Mapping[str, Sequence[float]], smooth: 
             continue
         colour = MODEL_COLOURS.get(name)
         ax.plot(np.arange(1, values.size + 1), values, color=colour, alpha=0.25, lw=0.8)
-        avg = _moving_average(values, max(1, min(smooth, values.size // 4)))
+        window = max(1, min(smooth, values.size // 4))
+        avg = np.convolve(values, np.ones(window) / window, mode="valid")  # the moving average
         ax.plot(np.arange(values.size - avg.size + 1, values.size + 1), avg, color=colour, lw=1.8, label=name)
     ax.set_xlabel("batch")
     ax.set_ylabel("MSE of normalised ab")
@@ -288,9 +286,6 @@ def colour_score_bars(report: Mapping) -> Figure:
     ax.set_title("Colour scores: each set against the whole folder")
     ax.legend()
     return fig
-
-
-# --- files ---------------------------------------------------------------------------------------
 
 
 def save_figure(fig: Figure, path: Path) -> Path:

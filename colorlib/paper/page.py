@@ -17,21 +17,19 @@ from ..data import manifest_hash
 from ..files import atomic_write_text
 from ..lab import grayscale
 from ..pages import check_generated_dir, check_profile, resolve_inputs, training_table
-from . import GENERATED_FILES, diagrams, figures, picks, results, tradeoff
-from .evaluate import evaluate, loss_markdown, measures_markdown
+from . import GENERATED_FILES, figures, picks, results, tradeoff
+from .evaluate import evaluate
 
 
 class ResultsPage:
-    """Every figure, table, claim and finding of the results page, from one evaluation of the six models."""
+    """One evaluation of the six models, the photos the page shows and the figures and views composed from them."""
 
-    def __init__(
-        self, manifest: Mapping, data_dir: Path, checkpoints: Path, profile: str = "custom", *, device: str = "cpu"
-    ):
+    def __init__(self, manifest: Mapping, data_dir: Path, checkpoints: Path, profile: str = "custom"):
         self.manifest = manifest
         self.data_dir = Path(data_dir)
         self.checkpoints = Path(checkpoints)
         self.profile = check_profile("results", profile)
-        self.evaluation = evaluate(dict(manifest), self.data_dir, self.checkpoints, device=device)
+        self.evaluation = evaluate(dict(manifest), self.data_dir, self.checkpoints)
         self.states = {m: load_checkpoint(checkpoint_path(self.checkpoints, m)) for m in TRAINED_MODELS}
         self.model, _ = load_model(checkpoint_path(self.checkpoints, "baseline"))  # Figures 2-4 trace it
         self.show, self.show_rule = picks.pick_showcase(self.evaluation)  # the photo of Figures 1 and 3-8
@@ -67,25 +65,11 @@ class ResultsPage:
 
     def summary(self) -> str:
         """How many photos, at which size, and the rules that picked the photos shown."""
-        n = len(self.evaluation.validation.names)
-        return (
-            f"{n} validation photos, working size {self.model.config.image_size}.\n{self.show_rule}\n{self.dull_rule}"
-        )
+        photos = f"{len(self.evaluation.validation.names)} validation photos"
+        return f"{photos}, working size {self.model.config.image_size}.\n{self.show_rule}\n{self.dull_rule}"
 
-    # --- the method: Figures 1-4 ----------------------------------------------------------------------
-    def fig1(self) -> Figure:
-        return figures.fig1_lab_channels(self.photo)
-
-    def fig2(self) -> Figure:
-        return diagrams.fig2_encoder(self.model)
-
-    def fig3(self) -> Figure:
-        return diagrams.fig3_data_flow(self.model, self.photo)
-
-    def fig4(self) -> Figure:
-        return diagrams.fig4_decoder(self.model)
-
-    # --- colorized validation photos: Figures 5-9 and the front page's hero -------------------------
+    # --- colorized validation photos: Figures 5-9 and the front page's hero (Figures 1-4 and Table I are drawn
+    # from `photo`, `model` and `rows` by colorlib.paper.figures, .diagrams and .evaluate) ---------------------
     def row(self, models: tuple[str, ...]) -> Figure:
         """The showcase photo colorized by each of `models`, side by side (Figures 6-8)."""
         return figures.prediction_row([self.colorized(m) for m in models], list(models))
@@ -119,31 +103,13 @@ class ResultsPage:
             ["grayscale input", "by-combined", "bgy-combined", "original"],
         )
 
-    # --- Table I, vividness, the claims and the findings: views of the results --------------------
-    def table1(self) -> str:
-        """Table I whole, as table1.md keeps it."""
-        return self.snippets["table1.md"]
-
-    def table1_loss(self) -> str:
-        """Table I as the page shows it first: the paper's quantity, ours and the paper's, and the test loss."""
-        return loss_markdown(self.rows)
-
-    def table1_measures(self) -> str:
-        """Table I's other measures, in a second table."""
-        return measures_markdown(self.rows)
-
-    def table1_chart(self) -> Figure:
-        return figures.table_loss_bar(self.rows)
-
+    # --- the trade-off and the findings: views of the results (`snippets` has the claims table) ---------
     def trade_off(self) -> Figure:
         """Error against colourfulness on the test photos, the boosted baseline as a curve (the front page's answer)."""
         return tradeoff.figure(self.results["tradeoff"])
 
     def trade_off_findings(self) -> str:
         return self.snippets["trade-off.md"].rstrip("\n")
-
-    def claims_table(self) -> str:
-        return self.snippets["claims.md"]
 
     def findings(self) -> str:
         return self.snippets["findings.md"].rstrip("\n")

@@ -22,11 +22,8 @@ def _mse(ev: Evaluation, model: str) -> np.ndarray:
 
 
 def pick_showcase(ev: Evaluation) -> tuple[int, str]:
-    """The photo for Figs 5-8: where a combined model beats the model trained on the same photos most.
-
-    For each validation photo the gain is max(MSE(by) - MSE(by-combined), MSE(bgy) - MSE(bgy-combined));
-    the photo with the largest gain is picked (the first one on a tie).
-    """
+    """The photo for Figs 5-8: where a combined model beats the model trained on the same photos most, the
+    largest max(MSE(by) - MSE(by-combined), MSE(bgy) - MSE(bgy-combined)) (the first one on a tie)."""
     pairs = [(c, t) for c, t in SAME_DATA_MODEL.items() if c in ev.per_photo and t in ev.per_photo]
     if not pairs:
         raise ValueError("pick_showcase needs by/by-combined or bgy/bgy-combined scores")

@@ -59,21 +59,15 @@ class References:
         for b in self.builds:
             if b["id"] == build_id:
                 return b
-        raise UserError(f"no reference build {build_id!r} in {self.path}; there are {self._ids()}")
-
-    def _ids(self) -> str:
-        return ", ".join(b["id"] for b in self.builds)
+        ids = ", ".join(b["id"] for b in self.builds)
+        raise UserError(f"no reference build {build_id!r} in {self.path}; there are {ids}")
 
     def bands(self) -> dict[str, Band]:
         """{model: its measured band}, from every build and measurement that has the model."""
-        values: dict[str, list[tuple[float, float]]] = {}
-        runs: dict[str, int] = {}
-        sources: dict[str, list[str]] = {}
+        found: dict[str, list[tuple[float, float, int, str]]] = {}  # model -> (low, high, runs, source) each
 
         def add(model: str, low: float, high: float, n: int, source: str) -> None:
-            values.setdefault(model, []).append((low, high))
-            runs[model] = runs.get(model, 0) + n
-            sources.setdefault(model, []).append(source)
+            found.setdefault(model, []).append((low, high, n, source))
 
         for b in self.builds:
             for m, v in b["table1"].items():
@@ -86,8 +80,8 @@ class References:
                 reach = s["std"][m] * (n - 1) / math.sqrt(n) + HALF_DIGIT
                 add(m, mean - reach, mean + reach, n, s["id"])
         return {
-            m: Band(m, min(lo for lo, _ in v), max(hi for _, hi in v), runs[m], tuple(sources[m]))
-            for m, v in values.items()
+            m: Band(m, min(v[0] for v in vs), max(v[1] for v in vs), sum(v[2] for v in vs), tuple(v[3] for v in vs))
+            for m, vs in found.items()
         }
 
 

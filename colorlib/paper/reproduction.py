@@ -1,45 +1,30 @@
 """Did a build reproduce the paper and our reference builds? Its Table I and claims against the
-reference results kept in ``reference_results.toml``.
+reference results kept in ``reference_results.toml`` (read by :mod:`colorlib.paper.references`).
 
-Each loss of the build's Table I is compared with the *measured band* of that model: the lowest and
-highest value that the same settings have given so far, over the reference builds (one per kind of
-processor), earlier builds that differed only in floating-point rounding, and the seeds of the
-paper-scale study (whose three values lie within mean ± std · 2/√3, the widest those three numbers
-can spread). Every band says from how many runs it comes; a band holding the paper's number too is
-too wide to tell our result from the paper's, and a claim whose compared losses have overlapping
-bands may flip in a rebuild; the check says both. Each claim is compared with each reference build's
-verdict. A build with other settings (the smoke profile, another seed, other photos) is not
-comparable, and the check says so instead of giving a verdict.
+Each loss of the build's Table I is compared with the *measured band* of that model; a band holding the
+paper's number too is too wide to tell our result from the paper's, and a claim whose compared losses
+have overlapping bands may flip in a rebuild; the check says both. Each claim is compared with each
+reference build's verdict. A build with other settings (the smoke profile, another seed, other photos)
+is not comparable, and the check says so instead of giving a verdict.
 
-Entry point: :func:`check` (a variant's folder → :class:`Comparison`). The reference file is read by
-:mod:`colorlib.paper.references`; what the check prints and draws (``colorlib check``, the front
-page's verdict, the check's page ``notebooks/check.ipynb``) is :mod:`colorlib.paper.check_report`.
+Entry point: :func:`check` (a variant's folder → :class:`Comparison`); what the check prints and draws
+(``colorlib check``, the front page's verdict, ``notebooks/check.ipynb``) is :mod:`colorlib.paper.check_report`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from ..identity import read_variant
 from . import RESULTS_FILE, results
+from .claims import CLAIM_LOSSES
 from .references import Band, References, load_references
 
 # Training settings that change only the rounding: a build that differs in them is still compared.
 ROUNDING_ONLY = ("threads", "precision")
-
-# The loss comparisons behind each loss claim: (left, right) pairs and the factor, "left < factor × right"
-# (≤ for the 25 % "close to"), all pairs at once; the claims of colourfulness have no measured band.
-CLAIM_LOSSES: dict[str, tuple[tuple[tuple[str, str], ...], float]] = {
-    "by-combined-below-by": ((("by-combined", "by"),), 1.0),
-    "bgy-combined-below-bgy": ((("bgy-combined", "bgy"),), 1.0),
-    "combined-close-to-baseline": ((("by-combined", "baseline"), ("bgy-combined", "baseline")), 1.25),
-    "baseline-above-combined": ((("by-combined", "baseline"), ("bgy-combined", "baseline")), 1.0),
-    "combined-below-grey": ((("by-combined", "grey"), ("bgy-combined", "grey")), 1.0),
-}
-
 
 # --- a built variant ----------------------------------------------------------------------------------
 
@@ -49,7 +34,7 @@ class BuiltVariant:
     """What the check reads from a built variant's folder."""
 
     folder: Path
-    variant: dict | None  # variant.json
+    variant: dict | None  # variant.json, as colorlib.identity.read_variant reads it
     table1: dict[str, float]  # row -> validation MSE, from pages/results.json
     claims: list[dict]  # {id, claim, holds, ...}, from pages/results.json
 
@@ -62,19 +47,11 @@ def read_build(folder: Path | str) -> BuiltVariant:
         raise UserError(f"{folder} is not a folder: give a built variant's folder, e.g. build/latest")
     root, pages = (folder.parent, folder) if (folder / RESULTS_FILE).is_file() else (folder, folder / "pages")
     if not (pages / RESULTS_FILE).is_file():
-        older = (
-            " (it was built by an older colorlib, which wrote table1.csv: rebuild it)"
-            if (pages / "table1.csv").is_file()
-            else ""
-        )
+        older = " (it was built by an older colorlib, which wrote table1.csv: rebuild it)"
+        older = older if (pages / "table1.csv").is_file() else ""
         raise UserError(f"{folder} has no pages/{RESULTS_FILE}: build the variant first (make book){older}")
     data = results.read(pages / RESULTS_FILE)
-    variant = None
-    if (root / "variant.json").is_file():
-        try:
-            variant = json.loads((root / "variant.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UserError(f"cannot read {root / 'variant.json'}: {exc}") from None
+    variant = read_variant(root).to_json() if (root / "variant.json").is_file() else None
     return BuiltVariant(folder, variant, results.losses(data), data["claims"])
 
 
@@ -85,23 +62,21 @@ def differences(variant: dict | None, settings: Mapping) -> tuple[list[str], lis
     blocking, rounding = [], []
     for key in ("profile", "seed", "photos"):
         if key in settings and variant.get(key) != settings[key]:
-            what = (
-                "other photos" if key == "photos" else f"{key} {variant.get(key)!r} (the references: {settings[key]!r})"
-            )
-            blocking.append(what)
+            said = f"{key} {variant.get(key)!r} (the references: {settings[key]!r})"
+            blocking.append("other photos" if key == "photos" else said)
     for group in ("split", "train"):
         ours = variant.get(group, {})
         for key, ref in settings.get(group, {}).items():
             if ours.get(key) != ref:
                 text = f"{group} {key} {ours.get(key)!r} (the references: {ref!r})"
                 (rounding if key in ROUNDING_ONLY else blocking).append(text)
-        for key in sorted(set(ours) - set(settings.get(group, {}))):
-            # parameters the references did not record are compared with training's defaults
-            from ..train import TrainConfig
+    # training parameters the references did not record are compared with training's defaults
+    from ..train import TrainConfig
 
-            default = getattr(TrainConfig(dataset="baseline"), key, None) if group == "train" else None
-            if group == "train" and ours[key] != default:
-                blocking.append(f"train {key} {ours[key]!r} (the references: {default!r})")
+    train, defaults = variant.get("train", {}), TrainConfig(dataset="baseline")
+    for key in sorted(set(train) - set(settings.get("train", {}))):
+        if train[key] != getattr(defaults, key, None):
+            blocking.append(f"train {key} {train[key]!r} (the references: {getattr(defaults, key, None)!r})")
     return blocking, rounding
 
 
@@ -216,23 +191,20 @@ class Comparison:
             return [self.summary()]
         order = sorted(self.refs.builds, key=lambda b: b["id"] != self.closest())
         out = [self.summary_for(b["id"]) for b in order]
-        if self.rounding:
+        rounding = "; ".join(self.rounding)
+        wide = ", ".join(r.model for r in self.numbers if r.band_holds_paper)
+        open_claims = ", ".join(c.id for c in self.claims if c.settled.startswith("bands overlap"))
+        if rounding:
             out.append(
-                "differs from the references in "
-                + "; ".join(self.rounding)
-                + ": only rounding, but the band was not measured for it"
+                f"differs from the references in {rounding}: only rounding, but the band was not measured for it"
             )
-        wide = [r.model for r in self.numbers if r.band_holds_paper]
         if wide:
             out.append(
-                "too wide to decide: the measured band of " + ", ".join(wide) + " holds the paper's number too, "
+                f"too wide to decide: the measured band of {wide} holds the paper's number too, "
                 "so these cannot tell our result from the paper's"
             )
-        open_claims = [c.id for c in self.claims if c.settled.startswith("bands overlap")]
         if open_claims:
-            out.append(
-                "the measured bands overlap for " + ", ".join(open_claims) + ": a rebuild may flip these verdicts"
-            )
+            out.append(f"the measured bands overlap for {open_claims}: a rebuild may flip these verdicts")
         return out
 
 
@@ -240,23 +212,12 @@ def _settled(claim_id: str | None, bands: Mapping[str, Band]) -> str:
     if claim_id not in CLAIM_LOSSES:
         return "no band measured (colourfulness)" if claim_id else "no reference"
     pairs, factor = CLAIM_LOSSES[claim_id]
-    always, never, missing = True, False, []
-    for left, right in pairs:
-        if left not in bands or right not in bands:
-            missing += [m for m in (left, right) if m not in bands]
-            always = False
-            continue
-        a, b = bands[left], bands[right]
-        always &= a.high < factor * b.low
-        never |= a.low > factor * b.high
-    if claim_id == "baseline-above-combined":
-        # "baseline > each combined" is "combined < 1 × baseline" for both: the same test
-        pass
+    missing = sorted({m for pair in pairs for m in pair if m not in bands})
     if missing:
-        return "no band for " + ", ".join(sorted(set(missing)))
-    if always:
+        return "no band for " + ", ".join(missing)
+    if all(bands[left].high < factor * bands[right].low for left, right in pairs):
         return "holds at every value in the bands"
-    if never:
+    if any(bands[left].low > factor * bands[right].high for left, right in pairs):
         return "fails at every value in the bands"
     return "bands overlap: the measured spread can flip it"
 
@@ -270,48 +231,23 @@ def _seeds(claim_id: str | None, refs: References) -> str:
 
 def compare(built: BuiltVariant, refs: References) -> Comparison:
     """The build's numbers against the bands and its claims against each reference build's verdicts."""
-    blocking, rounding = differences(built.variant, refs.settings)
-    cmp = Comparison(built, refs, blocking, rounding)
+    cmp = Comparison(built, refs, *differences(built.variant, refs.settings))
     bands = refs.bands()
-    models = [m for m in built.table1 if m in bands or m in refs.paper]
-    for m in models:
-        cmp.numbers.append(
-            NumberRow(
-                m,
-                built.table1[m],
-                bands.get(m),
-                {b["id"]: b["table1"][m] for b in refs.builds if m in b["table1"]},
-                refs.paper.get(m),
-            )
-        )
+    for m in built.table1:
+        if m in bands or m in refs.paper:
+            builds = {b["id"]: b["table1"][m] for b in refs.builds if m in b["table1"]}
+            cmp.numbers.append(NumberRow(m, built.table1[m], bands.get(m), builds, refs.paper.get(m)))
+
+    def claim_row(cid: str | None, text: str, holds: bool | None, paper: object) -> ClaimRow:
+        verdicts = {b["id"]: b["claims"][cid] for b in refs.builds if cid in b["claims"]}
+        return ClaimRow(cid, text, holds, verdicts, paper, _seeds(cid, refs), _settled(cid, bands))
+
     by_id = {c["id"]: c for c in refs.claims}
-    ours = {c["id"]: c["holds"] for c in built.claims}
     for c in built.claims:
         cid = c["id"] if c["id"] in by_id else None
-        cmp.claims.append(
-            ClaimRow(
-                cid,
-                c["claim"],
-                c["holds"],
-                {b["id"]: b["claims"][cid] for b in refs.builds if cid in b["claims"]},
-                by_id[cid]["paper"] if cid else "–",
-                _seeds(cid, refs),
-                _settled(cid, bands),
-            )
-        )
-    for c in refs.claims:  # claims of the references the build's page does not have
-        if c["id"] not in ours:
-            cmp.claims.append(
-                ClaimRow(
-                    c["id"],
-                    c["text"],
-                    ours.get(c["id"]),
-                    {b["id"]: b["claims"][c["id"]] for b in refs.builds},
-                    c.get("paper", "–"),
-                    _seeds(c["id"], refs),
-                    _settled(c["id"], bands),
-                )
-            )
+        cmp.claims.append(claim_row(cid, c["claim"], c["holds"], by_id[cid]["paper"] if cid else "–"))
+    ours = {c["id"] for c in built.claims}  # then the claims of the references the build's page does not have
+    cmp.claims += [claim_row(c["id"], c["text"], None, c.get("paper", "–")) for c in refs.claims if c["id"] not in ours]
     return cmp
 
 

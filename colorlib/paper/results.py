@@ -1,11 +1,8 @@
-"""results.json: what the results page found, as data, and the Markdown the other pages show, as views of it.
-
-The results page (one declared workflow step) writes ``results.json``: Table I's rows, the claims with
-their stable ids and verdicts, the numbers the findings and the trade-off need. The check reads its
-numbers and verdicts there (:mod:`.reproduction`), the explorer its fitted vividness and Table I's losses;
-the front page's findings, the claims table and the discussion's words are rendered from it
-(:func:`snippets`), never from the evaluation directly, so a page and the data cannot disagree.
-Non-finite numbers are stored as JSON allows: not measured (NaN) as null, an infinite PSNR as "Infinity".
+"""results.json: what the results page found, as data (Table I's rows, the claims with their stable ids
+and verdicts, the trade-off), read by the check and the explorer; and the Markdown the other pages show,
+rendered from it (:func:`snippets`), never from the evaluation directly, so a page and the data cannot
+disagree. Non-finite numbers are stored as JSON allows: NaN (not measured) as null, an infinite PSNR as
+"Infinity".
 """
 
 from __future__ import annotations
@@ -44,25 +41,22 @@ def _encode(value):
     return value
 
 
-def _decode_row(row: dict) -> dict:
-    """A Table I row as the Markdown views take it: null is NaN (not measured), "Infinity" infinite."""
-    return {k: math.nan if v is None else math.inf if v == "Infinity" else v for k, v in row.items()}
-
-
 def dumps(data: dict) -> str:
     return json.dumps(_encode(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def loads(text: str) -> dict:
+    """The results, Table I's rows as the Markdown views take them: null is NaN (not measured), "Infinity" infinite."""
     data = json.loads(text)
-    data["table1"] = [_decode_row(r) for r in data["table1"]]
+    data["table1"] = [
+        {k: math.nan if v is None else math.inf if v == "Infinity" else v for k, v in row.items()}
+        for row in data["table1"]
+    ]
     return data
 
 
-def write(folder: Path, data: dict) -> Path:
-    path = Path(folder) / RESULTS_FILE
-    atomic_write_text(path, dumps(data))
-    return path
+def write(folder: Path, data: dict) -> None:
+    atomic_write_text(Path(folder) / RESULTS_FILE, dumps(data))
 
 
 def read(path: str | Path) -> dict:
@@ -93,9 +87,8 @@ def k_vivid(data: dict) -> float | None:
 
 def snippets(data: dict) -> dict[str, str]:
     """The Markdown the other pages {include}, each rendered from the data: {file name: text}."""
-    rows = data["table1"]
     return {
-        "table1.md": to_markdown(rows),
+        "table1.md": to_markdown(data["table1"]),
         "claims.md": claim_checks.claims_markdown(data["claims"]),
         "findings.md": claim_checks.findings(data) + "\n",
         "trade-off.md": tradeoff.findings(data) + "\n",

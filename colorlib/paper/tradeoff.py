@@ -1,11 +1,8 @@
-"""The boosted baseline as the yardstick of the paper's hope.
-
-The paper hopes that averaging colour-biased models gives colours more vivid than the baseline's,
-yet believable. Its obvious competitor is to turn up the baseline's own colours: clip(k·p, -1, 1)
-with k fitted on the calibration photos (:class:`colorlib.paper.evaluate.Boost`). This module puts
-every model on the plane of error against colourfulness on the test photos, with the boosted
-baseline as a curve over k (drawn by :func:`colorlib.paper.figures.trade_off`), checks the claim the
-hope turns on, and says in words what the numbers of this build show.
+"""The boosted baseline as the yardstick of the paper's hope, that averaging colour-biased models gives
+colours more vivid than the baseline's, yet believable. Its obvious competitor turns up the baseline's own
+colours, clip(k·p, -1, 1), k fitted on the calibration photos (:class:`colorlib.paper.evaluate.Boost`).
+Here: every model on the plane of error against colourfulness, the boosted baseline a curve over k; the
+claim the hope turns on; and in words what this build's numbers show.
 """
 
 from __future__ import annotations
@@ -57,12 +54,8 @@ def marks(trade: dict) -> dict[str, tuple[float, float]]:
     b, at = trade["boost"], {k: (c, e) for k, c, e in trade["curve"]}
     if b is None or not at:
         return {}
-    named = {f"×{b['k_mse']:.2f} (k_mse)": b["k_mse"]}
-    if b["k_vivid"] is not None:
-        named[f"×{b['k_vivid']:.2f} (k_vivid)"] = b["k_vivid"]
-    if b["k_same"] is not None:
-        named[f"×{b['k_same']:.2f} ({SAME_ERROR}'s error)"] = b["k_same"]
-    return {label: at[k] for label, k in named.items()}
+    named = {"k_mse": "k_mse", "k_vivid": "k_vivid", "k_same": f"{SAME_ERROR}'s error"}  # k_mse is never None
+    return {f"×{b[k]:.2f} ({why})": at[b[k]] for k, why in named.items() if b[k] is not None}
 
 
 def figure(trade: dict):
