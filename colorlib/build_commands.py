@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 
-def cmd_archive(args: argparse.Namespace) -> int:
+def cmd_archive(args: argparse.Namespace) -> None:
     from .workflow import archive
 
     if args.action == "pack":
@@ -30,7 +30,6 @@ def cmd_archive(args: argparse.Namespace) -> int:
     else:
         expected = None if args.config is None else archive.expected_variant(args.config)
         print(archive.restore(args.archive, args.build, expected).name)
-    return 0
 
 
 def printable(value: object) -> str:
@@ -38,22 +37,20 @@ def printable(value: object) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def cmd_verify(args: argparse.Namespace) -> None:
     from .workflow.verify import verify
 
     print(verify(args.variant, args.model, args.out_dir, progress=not args.quiet))
-    return 0
 
 
-def cmd_notebooks(args: argparse.Namespace) -> int:
+def cmd_notebooks(args: argparse.Namespace) -> None:
     from .pages.notebooks import write_notebooks
 
     logging.getLogger("papermill").setLevel(logging.WARNING)  # its "Input Notebook: ..." lines, once per copy
     print(write_notebooks(args.variant, args.templates))
-    return 0
 
 
-def cmd_study(args: argparse.Namespace) -> int:
+def cmd_study(args: argparse.Namespace) -> None:
     from .study.manifest import StudyParams, format_study_report, prepare
     from .study.runs import parse_seeds
 
@@ -64,10 +61,9 @@ def cmd_study(args: argparse.Namespace) -> int:
     )
     print(format_study_report(manifest))
     print(f"study manifest: {args.out} ({'written' if written else 'unchanged'})")
-    return 0
 
 
-def cmd_web(args: argparse.Namespace) -> int:
+def cmd_web(args: argparse.Namespace) -> None:
     from .explorer.web import copy_runtime, export_models
 
     if args.action == "models":
@@ -75,21 +71,19 @@ def cmd_web(args: argparse.Namespace) -> int:
         for m in json.loads(path.read_text(encoding="utf-8"))["models"]:
             diff = "not checked (no onnxruntime)" if m["max_abs_diff"] is None else f"{m['max_abs_diff']:.2e}"
             print(f"{m['name']}: {m['file']}, {m['bytes'] / 1e6:.2f} MB, largest |ab| difference to PyTorch {diff}")
-        return 0
+        return
     index = json.loads(copy_runtime(args.package, args.out).read_text(encoding="utf-8"))
     if "unavailable" in index:
         print(f"warning: {index['unavailable']}", file=sys.stderr)
     else:
         total = sum(f["bytes"] for f in index["files"])
         print(f"onnxruntime-web {index['version']}: {len(index['files'])} files, {total / 1e6:.1f} MB")
-    return 0
 
 
-def cmd_publish(args: argparse.Namespace) -> int:
+def cmd_publish(args: argparse.Namespace) -> None:
     from .pages.provenance import publish
 
     publish(args.variant, args.out, Path.cwd())
-    return 0
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

@@ -63,10 +63,7 @@ def _write_text(path: Path, text: str, option: str) -> None:
         raise UserError(f"cannot write {option} {path} ({exc.strerror or exc})") from None
 
 
-# --- subcommands ----------------------------------------------------------------------------------
-
-
-def cmd_prepare(args: argparse.Namespace) -> int:
+def cmd_prepare(args: argparse.Namespace) -> None:
     from .data import format_report, make_manifest, scan_folder, write_manifest
 
     _check_output_file(args.out, "--out")
@@ -80,10 +77,9 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         raise UserError(f"cannot write --out {args.out} ({exc.strerror or exc})") from None
     print(format_report(manifest))
     print(f"manifest: {args.out} ({'written' if changed else 'unchanged'})")
-    return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def cmd_train(args: argparse.Namespace) -> None:
     from .data import read_manifest
     from .train import train
 
@@ -94,24 +90,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig.from_dict(values, f"{args.spec}: " if args.spec else "")
     manifest = read_manifest(args.manifest)
     out = args.out or DEFAULT_CHECKPOINTS / f"{cfg.dataset}.pt"
-    result = train(
-        cfg,
-        manifest,
-        _data_dir(args.data, manifest),
-        out,
-        device=args.device,
-        force=args.force,
-        progress=not args.quiet,
-    )
+    photos = _data_dir(args.data, manifest)
+    result = train(cfg, manifest, photos, out, device=args.device, force=args.force, progress=not args.quiet)
     if result.skipped:
         print(f"{out}: already trained with these settings (use --force to train again)")
     else:
         tail = result.losses[-50:]
         print(f"{out}: {cfg.iterations} batches, final loss {sum(tail) / len(tail):.4f}, {result.elapsed_s:.0f} s")
-    return 0
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
+def cmd_evaluate(args: argparse.Namespace) -> None:
     from .data import read_manifest
     from .paper.evaluate import evaluate, table_rows, to_csv, to_markdown
 
@@ -127,7 +115,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if path:
             _write_text(path, text, option)
             print(f"wrote {path}")
-    return 0
 
 
 def _make_out_dir(path: Path) -> None:
@@ -140,7 +127,7 @@ def _make_out_dir(path: Path) -> None:
         raise UserError(f"cannot make --out-dir {path} ({exc.strerror or exc})") from None
 
 
-def cmd_colorize(args: argparse.Namespace) -> int:
+def cmd_colorize(args: argparse.Namespace) -> None:
     from .colorize import RECORD, collect_photos, colorize_all, make_rule, output_names, write_record
     from .ensemble import load_colorizer
     from .explorer.rules import MEAN
@@ -167,17 +154,12 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     print(f"{len(done)} photos colorized into {args.out_dir}; how: {record}")
     if skipped:
         raise UserError(f"{len(skipped)} of {len(jobs)} files could not be read as photos")
-    return 0
 
 
-def cmd_fetch(args: argparse.Namespace) -> int:
+def cmd_fetch(args: argparse.Namespace) -> None:
     from .data import download_dataset
 
     print(download_dataset())
-    return 0
-
-
-# --- parser ---------------------------------------------------------------------------------------
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -265,10 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--overwrite", action="store_true", help="replace results already in --out-dir (default: refuse)")
     s.add_argument("--device", default="cpu")
     s.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default="auto",
-        help="auto: bf16 where the hardware has it (fast), else fp32",
+        "--precision", choices=PRECISIONS, default="auto", help="auto: bf16 where the hardware has it (fast), else fp32"
     )
     s.add_argument("--batch-size", type=_positive_int, default=16, help="photos per network pass (16)")
     s.set_defaults(func=cmd_colorize)
@@ -288,4 +267,4 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """`colorlib COMMAND`: a user's mistake is one line on stderr and exit status 2."""
     args = build_parser().parse_args(argv)
-    return run_command("colorlib", args.quiet, lambda: args.func(args))
+    return run_command("colorlib", args.quiet, lambda: args.func(args) or 0)  # None: done (check returns its status)

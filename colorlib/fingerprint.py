@@ -9,15 +9,14 @@ fingerprint as it was, and any edit of what runs changes it. A checkpoint record
 
 The tree is written out by :func:`_canonical`, which skips empty fields, so the fingerprint is the
 same under the Python versions the package supports for code that uses no syntax added in between.
-This module is not part of the fingerprint, nor is colorlib.identity, whose :func:`digest` it takes: they
-only describe the code. It also gives a file's sha256 (:func:`file_sha256`), which archives and the
-page's models record.
+This module and colorlib.identity (its :func:`digest`) only describe the code: they are not part of it.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
 import subprocess
 from functools import lru_cache
 from pathlib import Path
@@ -38,14 +37,7 @@ def package_root() -> Path:
 def _module_file(root: Path, module: str) -> Path | None:
     """The file of a module of the package under `root`, or None when there is none."""
     base = root.joinpath(*module.split("."))
-    for path in (base.with_suffix(".py"), base / "__init__.py"):
-        if path.is_file():
-            return path
-    return None
-
-
-def _is_package(path: Path) -> bool:
-    return path.name == "__init__.py"
+    return next((path for path in (base.with_suffix(".py"), base / "__init__.py") if path.is_file()), None)
 
 
 def _imported(tree: ast.AST, module: str, is_package: bool) -> set[str]:
@@ -57,21 +49,10 @@ def _imported(tree: ast.AST, module: str, is_package: bool) -> set[str]:
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = package.split(".")
-                base_parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                base = ".".join(base_parts + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
             out.add(base)
             out.update(f"{base}.{a.name}" for a in node.names if a.name != "*")
     return {m for m in out if m == PACKAGE or m.startswith(PACKAGE + ".")}
-
-
-def _parents(module: str) -> list[str]:
-    """colorlib.a.b -> [colorlib, colorlib.a]: the packages whose __init__ Python runs first."""
-    parts = module.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def code_modules(root: Path | None = None, entry: str = ENTRY) -> dict[str, Path]:
@@ -88,8 +69,9 @@ def code_modules(root: Path | None = None, entry: str = ENTRY) -> dict[str, Path
             continue  # a name imported from a module, not a module itself
         found[module] = path
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        todo.extend(_imported(tree, module, _is_package(path)))
-        todo.extend(_parents(module))
+        todo.extend(_imported(tree, module, path.name == "__init__.py"))
+        parts = module.split(".")  # colorlib.a.b: colorlib and colorlib.a, whose __init__ Python runs first
+        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
     return dict(sorted(found.items()))
 
 
@@ -97,37 +79,27 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     """The tree without the docstring of its module, classes and functions."""
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                if isinstance(body[0].value.value, str):
-                    node.body = body[1:]
+            first = node.body[0].value if node.body and isinstance(node.body[0], ast.Expr) else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                node.body = node.body[1:]
     return tree
 
 
 def _canonical(node: object) -> str:
     """A node written out with its type and non-empty fields, without positions."""
     if isinstance(node, ast.AST):
-        fields = []
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if value is None or value == []:
-                continue
-            fields.append(f"{name}={_canonical(value)}")
-        return f"{type(node).__name__}({','.join(fields)})"
+        fields = ((name, getattr(node, name, None)) for name in node._fields)
+        shown = [f"{name}={_canonical(value)}" for name, value in fields if value is not None and value != []]
+        return f"{type(node).__name__}({','.join(shown)})"
     if isinstance(node, list):
         return "[" + ",".join(_canonical(v) for v in node) + "]"
     return repr(node)
 
 
+@lru_cache(maxsize=256)  # by source text: every plan and archive asks again for the same files
 def source_fingerprint(text: str, filename: str = "<code>") -> str:
     """The digest of one module's syntax tree without docstrings (a SyntaxError if it does not parse)."""
     return digest(_canonical(_strip_docstrings(ast.parse(text, filename=filename))).encode())
-
-
-def code_fingerprint(root: Path | None = None, entry: str = ENTRY) -> str:
-    """The fingerprint of :func:`code_modules`: the digest of each module's name and fingerprint."""
-    modules = code_modules(root, entry)
-    return _combined(tuple((name, path.read_text(encoding="utf-8")) for name, path in modules.items()))
 
 
 def module_fingerprints(root: Path | None = None, entry: str = ENTRY) -> dict[str, str]:
@@ -136,9 +108,9 @@ def module_fingerprints(root: Path | None = None, entry: str = ENTRY) -> dict[st
     return {name: source_fingerprint(path.read_text(encoding="utf-8"), name) for name, path in modules.items()}
 
 
-@lru_cache(maxsize=8)
-def _combined(sources: tuple[tuple[str, str], ...]) -> str:
-    return digest([[name, source_fingerprint(text, name)] for name, text in sources])
+def code_fingerprint(root: Path | None = None, entry: str = ENTRY) -> str:
+    """The fingerprint of :func:`code_modules`: the digest of each module's name and fingerprint, in order."""
+    return digest(list(module_fingerprints(root, entry).items()))
 
 
 def code_commit(root: Path | None = None) -> str:
@@ -147,9 +119,7 @@ def code_commit(root: Path | None = None) -> str:
     root = Path(root) if root is not None else package_root()
 
     def git(*args: str) -> str:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30)
-        if proc.returncode:
-            raise OSError(proc.stderr.strip())
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=True)
         return proc.stdout.strip()
 
     try:
@@ -161,9 +131,6 @@ def code_commit(root: Path | None = None) -> str:
 
 
 def file_sha256(path: Path) -> str:
-    """The sha256 of a file's bytes, read a MiB at a time (archives and checkpoints are large)."""
-    sha = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
+    """The sha256 of a file's bytes, read in blocks (archives and checkpoints are large)."""
+    with Path(path).open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()

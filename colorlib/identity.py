@@ -1,12 +1,10 @@
 """What makes a result what it is: one hash, the photos' fingerprint, and a variant's key and record.
 
-:func:`digest` is the one hash: the variant key, the study's key, the code fingerprint and the photos'
-fingerprint are digests. A *variant* is everything that changes a number in the book: its runs' specs
-(colorlib.spec), the photos and the code that trains. Its folder is ``build/<profile>-s<seed>-<key>``,
-so another seed or learning rate never touches an earlier variant, and returning to it re-uses it;
-:func:`read_variant` is the one reader of the ``variant.json`` the workflow writes there. The photos
-enter by what their folder holds (every file's name and size), not by where it is. (A photo changed
-in place at the same size is caught when loaded, by the content hashes the manifest records.) Like
+:func:`digest` is the one hash (of the variant and study keys, the code and photo fingerprints). A *variant*
+is everything that changes a number in the book: its runs' specs (colorlib.spec), the photos and the code
+that trains; its folder is ``build/<profile>-s<seed>-<key>``, whose ``variant.json`` :func:`read_variant`
+reads. The photos enter by what their folder holds (every file's name and size), not by where it is (a
+photo changed in place at the same size is caught when loaded, by the manifest's content hashes). Like
 colorlib.fingerprint, this module describes results and computes none: it is not fingerprinted.
 """
 

@@ -167,9 +167,9 @@ def test_training_runs_as_an_argument_list_and_the_recorded_command_round_trips(
     monkeypatch.setattr(subprocess, "run", lambda argv, **kw: calls.append((argv, kw)))
     run = next(iter(plan.training_runs().values()))
     run.log.parent.mkdir(parents=True)
-    run.run(plan.photos)
+    run.run(plan.variant.data)
     ((argv, kw),) = calls
-    assert argv == run.argv(plan.photos) and argv[argv.index("--data") + 1] == str(photos)
+    assert argv == run.argv(plan.variant.data) and argv[argv.index("--data") + 1] == str(photos)
     spec = tmp_path / "spec.json"
     spec.write_text(plan.records()[argv[argv.index("--spec") + 1]])
     assert read_spec(spec)["lr"] == 0.0005 and not kw.get("shell") and kw["env"]["OMP_NUM_THREADS"] == "1"

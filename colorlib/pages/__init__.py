@@ -38,10 +38,8 @@ def check_generated_dir(generated_dir: str | Path) -> Path:
 def resolve_inputs(
     manifest: str | Path, data_dir: str | Path = "", checkpoints: str | Path | None = None
 ) -> tuple[dict, Path]:
-    """Check a notebook's parameters and read the manifest: (manifest, photo folder).
-
-    An empty `data_dir` means the folder recorded in the manifest. Every mistake is a one-line UserError.
-    """
+    """Check a notebook's parameters and read the manifest: (manifest, photo folder), by default (empty
+    `data_dir`) the one the manifest records. Every mistake is a one-line UserError."""
     path = Path(manifest)
     if not path.is_file():
         raise UserError(f"manifest file not found: {path} (run `colorlib prepare` or `make` first)")
@@ -58,19 +56,17 @@ def resolve_inputs(
 
 
 # --- how the results were obtained --------------------------------------------------------------
+TRAINED_SETTINGS = ("batch_size", "image_size", "seed")  # the columns of the training table from train_config
 
 
 def training_table(checkpoints: Mapping[str, Mapping], profile: str, manifest_digest: str) -> str:
     """A Markdown table of how each model was trained, from its checkpoint's metadata."""
     head = ["model", "photos", "batches", "batch size", "image size", "seed", "device", "precision", "minutes"]
-    rows = []
-    for name, state in checkpoints.items():
-        cfg = state["train_config"]
-        rows.append(
-            [name, state.get("n_photos", "–"), state["step"], cfg["batch_size"], cfg["image_size"], cfg["seed"]]
-            + [state["device"], state["precision"], f"{state['elapsed_s'] / 60:.1f}"]
-            + [state.get("colorlib_version", "?")]
-        )
+    rows = [
+        [name, state.get("n_photos", "–"), state["step"], *(state["train_config"][k] for k in TRAINED_SETTINGS)]
+        + [state["device"], state["precision"], f"{state['elapsed_s'] / 60:.1f}", state.get("colorlib_version", "?")]
+        for name, state in checkpoints.items()
+    ]
     align = ["---", "---:", "---:", "---:", "---:", "---:", "---", "---", "---:", "---"]
     table = markdown_table([*head, "colorlib"], rows, align).rstrip("\n").split("\n")
     lines = [f"Profile `{profile}`, manifest hash `{manifest_digest[:16]}`.", "", *table]

@@ -24,12 +24,9 @@ def markdown_list(lines: Iterable[str]) -> str:
 
 
 class MarkdownOutput:
-    """Markdown for a notebook output, offered as Markdown and as HTML.
-
-    Jupyter Book renders Markdown outputs as CommonMark, which has no tables; the HTML copy keeps
-    tables readable there, while Jupyter shows the Markdown. Every Markdown a notebook displays
-    goes through this class (IPython's own Markdown would show a table as its raw pipes).
-    """
+    """Markdown for a notebook output, offered as Markdown and as HTML: Jupyter Book renders Markdown outputs
+    as CommonMark, which has no tables, so the HTML copy keeps tables readable there, while Jupyter shows the
+    Markdown. Every Markdown a notebook displays goes through this class (IPython's would show raw pipes)."""
 
     def __init__(self, text: str):
         self.text = text
@@ -48,11 +45,8 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 def pipe_tables_as_text(html: str) -> list[str]:
-    """Lines of a built page's paragraphs that are pipe-table rows: a table shown as raw text.
-
-    A table that rendered is a <table>; one that did not survives as a paragraph (or preformatted
-    text) of two or more "| a | b |" lines, which is what this finds.
-    """
+    """Lines of a built page's paragraphs that are pipe-table rows: a table shown as raw text (one that did
+    not render survives as a paragraph, or preformatted text, of two or more "| a | b |" lines)."""
     found = []
     for block in re.findall(r"<(?:p|pre)\b[^>]*>(.*?)</(?:p|pre)>", html, flags=re.S):
         rows = [line for line in _TAG.sub("", block).splitlines() if _PIPE_ROW.match(line)]

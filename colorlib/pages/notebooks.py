@@ -1,12 +1,10 @@
 """The project's notebooks filled in for a built variant, so that each runs in Jupyter as it stands.
 
-`make explorer` (the explorer as an app, with Voilà) and `make lab` (JupyterLab) open Jupyter on a
-variant's folder, ``build/latest`` by default. Jupyter runs a notebook in its own folder, while the
-templates' default paths are relative to the repository root, so this module writes a copy of each
-notebook into ``<variant>/jupyter/`` with its parameters filled in by papermill (a cell tagged
-``injected-parameters``, as in the book's executed pages): paths relative to that folder, and each
-training run's spec file. Every copy runs top to bottom without an edit; a training notebook finds
-its complete checkpoint and skips training; what the notebooks write stays inside ``jupyter/``.
+`make explorer` (Voilà) and `make lab` (JupyterLab) open Jupyter on a variant's folder (``build/latest``).
+Jupyter runs a notebook in its own folder, while the templates' default paths are relative to the
+repository root, so each notebook is copied into ``<variant>/jupyter/`` with its parameters filled in by
+papermill: paths relative to that folder, and each training run's spec file. Every copy runs top to
+bottom without an edit (a training notebook finds its checkpoint) and writes only inside ``jupyter/``.
 """
 
 from __future__ import annotations
@@ -24,10 +22,8 @@ FIRST_BUILD = "make book"
 
 
 def check_variant(folder: Path) -> Variant:
-    """The variant of a folder known to hold a manifest and six complete models.
-
-    A folder that is not a built variant, or one that lacks a model, is a UserError saying what to build.
-    """
+    """The variant of a folder that holds a manifest and six complete models, else a UserError saying what
+    to build."""
     folder = Path(folder)
     if folder.name == "latest" and not folder.exists():
         raise UserError(
@@ -38,11 +34,10 @@ def check_variant(folder: Path) -> Variant:
     build = info.command or FIRST_BUILD
     if not (folder / "manifest.json").is_file():
         raise UserError(f"variant {info.name} has no manifest yet: run `{build}` first")
-    lacking = []
-    for model in TRAINED_MODELS:
-        path = checkpoint_path(folder / "checkpoints", model)
-        if not path.is_file() or not load_checkpoint(path).get("complete"):
-            lacking.append(model)
+    paths = {model: checkpoint_path(folder / "checkpoints", model) for model in TRAINED_MODELS}
+    lacking = [
+        model for model, path in paths.items() if not path.is_file() or not load_checkpoint(path).get("complete")
+    ]
     if lacking:
         raise UserError(f"variant {info.name} lacks the trained model(s) {', '.join(lacking)}: run `{build}` first")
     return info
@@ -60,20 +55,14 @@ def notebook_parameters(info: Variant) -> dict[str, tuple[str, dict]]:
     copies["data.ipynb"] = ("data", common)
     profile = info.profile if info.profile in PAGE_PROFILES["results"] else "custom"
     copies["results.ipynb"] = ("results", models | {"generated_dir": "generated", "profile": profile})
-    copies["explorer.ipynb"] = (
-        "explorer",
-        models
-        | {"results": "../pages/results.json", "static_dir": "explorer-data", "web_dir": "../pages/web/colorize"}
-        | {"show_widget": True},
-    )
+    explorer = {"results": "../pages/results.json", "static_dir": "explorer-data", "web_dir": "../pages/web/colorize"}
+    copies["explorer.ipynb"] = ("explorer", models | explorer | {"show_widget": True})
     return copies
 
 
 def write_notebooks(variant: Path, templates: Path = Path("notebooks")) -> Path:
-    """Write the filled-in copies into ``<variant>/jupyter/`` and return that folder.
-
-    A copy newer than its template is kept as it is, with whatever a user changed in it.
-    """
+    """Write the filled-in copies into ``<variant>/jupyter/`` and return that folder; a copy newer than its
+    template is kept as it is, with whatever a user changed in it."""
     import papermill
 
     info = check_variant(variant)

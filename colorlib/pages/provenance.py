@@ -1,16 +1,12 @@
 """Where every page of the rendered book came from, and nothing of the machine that built it.
 
-The book rule copies the executed notebooks into ``book/generated`` and then runs ``colorlib publish``
-(:func:`publish`): the page of the variant's settings (:func:`variant_markdown`) and the front page's
-line, and :func:`publish_pages`: each page gets a closing *Source* note (the notebook template it was
-executed from, the variant, the commit the book was built from, "modified" when the checkout had
-uncommitted changes); every figure and table gets a small source line under it that links to the
-executed notebook itself and names the cell that drew it (the notebook the page was rendered from,
-which the built book keeps under ``_sources/`` for its download button, as showyourwork's margin links
-and Quarto's "Source: notebook" links do); and every absolute path of the building machine (the
-checkout, the variant's folder, the photo folder, the home folder) is replaced in the pages' code,
-parameters and printed output by the name a reader can use (``.``, ``build/<variant>``, ``$DATA``,
-``~``). Figures are images and keep no path.
+The book rule copies the executed notebooks into ``book/generated`` and runs ``colorlib publish``
+(:func:`publish`): the page of the variant's settings and the front page's line, and each page stamped
+(:func:`publish_pages`) with a closing *Source* note (template, variant, the commit the book was built
+from); under every figure and table, a source line that links to the executed notebook (which the built
+book keeps under ``_sources/``, as showyourwork's and Quarto's source links do) and names the cell that
+drew it; and every absolute path of the building machine replaced in code, parameters and output by the
+name a reader can use (``.``, ``build/<variant>``, ``$DATA``, ``~``). Figures are images and keep no path.
 """
 
 from __future__ import annotations
@@ -23,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..identity import Variant, read_variant
+from .markdown import markdown_table
 
 DEFAULT_DATA = "../shared/data/landscapes"  # the Makefile's default, relative to the checkout
 SOURCE_CLASS = "colorlib-source"  # the HTML class of the source line under a figure or table
@@ -44,21 +41,15 @@ def template_of(page: str, metadata: Mapping | None = None) -> str:
 
 def shown_paths(root: Path, variant_dir: Path, info: dict) -> list[tuple[str, str]]:
     """(absolute path on this machine, what the book shows instead), the longest first."""
-    root = Path(root)
+    named = [(variant_dir, f"build/{info['name']}")]
+    if info.get("data"):
+        data = Path(info["data"]).expanduser()
+        named.append((data, DEFAULT_DATA if data.resolve() == (Path(root) / DEFAULT_DATA).resolve() else "$DATA"))
     pairs: dict[str, str] = {}
-
-    def add(path: Path | str, shown: str) -> None:
-        for form in {str(path), str(Path(path).resolve())}:
+    for path, shown in [*named, (root, "."), (Path.home(), "~")]:
+        for form in {str(path), str(Path(path).resolve())}:  # as given, and with its links resolved
             if Path(form).is_absolute() and form != "/":
                 pairs.setdefault(form, shown)
-
-    add(variant_dir, f"build/{info['name']}")
-    data = info.get("data")
-    if data:
-        default = (root / DEFAULT_DATA).resolve()
-        add(Path(data).expanduser(), DEFAULT_DATA if Path(data).expanduser().resolve() == default else "$DATA")
-    add(root, ".")
-    add(Path.home(), "~")
     return sorted(pairs.items(), key=lambda p: -len(p[0]))
 
 
@@ -91,14 +82,12 @@ def built_from(commit: str) -> str:
 
 def source_note(page: str, info: dict, commit: str, metadata: Mapping | None = None) -> str:
     """The closing note of one executed page (`metadata`: the page's own, where papermill recorded its template)."""
-    made = built_from(commit)
     return (
         f"---\n\n*Source: every figure and table on this page was drawn by this page, the notebook "
         f"`{template_of(page, metadata)}` executed by papermill for the variant `{info['name']}` "
-        f"({info['profile']} profile), "
-        f"{made}. Its parameters are in the first cells; the page [Re-running the notebooks](../rerun.md) "
-        f"says how to run it again. Under each figure and table, a link to this page's executed notebook "
-        f"names the cell that drew it, numbered as Jupyter numbers it.*"
+        f"({info['profile']} profile), {built_from(commit)}. Its parameters are in the first cells; the page "
+        "[Re-running the notebooks](../rerun.md) says how to run it again. Under each figure and table, a link to "
+        "this page's executed notebook names the cell that drew it, numbered as Jupyter numbers it.*"
     )
 
 
@@ -126,9 +115,8 @@ def source_line(name: str, href: str, cell: int) -> dict:
     return {"output_type": "display_data", "data": data, "metadata": {SOURCE_KEY: True}}
 
 
-def link_sources(nb: dict, name: str, href: str) -> int:
-    """Add a source line under every shown cell whose outputs draw a figure or a table; return how many."""
-    linked = 0
+def link_sources(nb: dict, name: str, href: str) -> None:
+    """Add a source line under every shown cell whose outputs draw a figure or a table."""
     for index, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code":
             continue
@@ -136,17 +124,14 @@ def link_sources(nb: dict, name: str, href: str) -> int:
         hidden = {"remove-cell", "remove-output"} & set(cell.get("metadata", {}).get("tags", []))
         if any(draws(o) for o in outputs) and not hidden:
             outputs.append(source_line(name, href, cell.get("execution_count") or index))
-            linked += 1
         cell["outputs"] = outputs
-    return linked
 
 
-def publish_page(path: Path, info: dict, commit: str, pairs: list[tuple[str, str]], href: str = "") -> None:
+def publish_page(path: Path, info: dict, commit: str, pairs: list[tuple[str, str]], href: str) -> None:
     """Scrub one executed notebook of book/generated in place, link each of its figures and tables to it
     (`href`: the notebook as the built book serves it) and close it with its source note."""
     nb = _scrub_value(json.loads(path.read_text(encoding="utf-8")), pairs)  # cells, outputs, papermill's record
-    if href:
-        link_sources(nb, path.name, href)
+    link_sources(nb, path.name, href)
     text = source_note(path.name, info, commit, nb.get("metadata"))
     note = {"cell_type": "markdown", "metadata": {"tags": ["provenance"]}, "source": text}
     if nb.get("nbformat_minor", 0) >= 5:
@@ -158,15 +143,12 @@ def publish_page(path: Path, info: dict, commit: str, pairs: list[tuple[str, str
 def publish_pages(folder: Path, root: Path, variant_dir: Path, info: dict, commit: str) -> list[Path]:
     """Every notebook and Markdown file in `folder` (book/generated) scrubbed; the notebooks stamped."""
     pairs = shown_paths(root, variant_dir, info)
-    done = []
-    for path in sorted(Path(folder).rglob("*")):
+    done = [p for p in sorted(Path(folder).rglob("*")) if p.suffix in (".ipynb", ".md", ".json", ".txt", ".csv", ".js")]
+    for path in done:
         if path.suffix == ".ipynb":
             publish_page(path, info, commit, pairs, notebook_href(path, root))
-        elif path.suffix in (".md", ".json", ".txt", ".csv", ".js"):
-            path.write_text(scrub(path.read_text(encoding="utf-8"), pairs), encoding="utf-8")
         else:
-            continue
-        done.append(path)
+            path.write_text(scrub(path.read_text(encoding="utf-8"), pairs), encoding="utf-8")
     return done
 
 
@@ -185,11 +167,8 @@ def cpu_name() -> str:
 
 
 def variant_markdown(variant: Variant, checkpoints: list[dict]) -> str:
-    """The book's account of its variant: parameters, the command, and where the numbers were made.
-
-    `checkpoints` are the metadata of its trained models (device, precision, torch version, train_config)
-    as stored in the checkpoints.
-    """
+    """The book's account of its variant: parameters, the command, and where the numbers were made
+    (`checkpoints`: the metadata its trained models' checkpoints store)."""
     split = variant.split
     rows = [
         ("variant", f"`{variant.name}`"),
@@ -197,20 +176,17 @@ def variant_markdown(variant: Variant, checkpoints: list[dict]) -> str:
                    f"validation {split['validation']}, test {split.get('test', 0)})"),
         ("seed", str(variant.seed)),
     ] + [(k.replace("_", " "), f"`{v}`") for k, v in sorted(variant.train.items()) if k != "seed"]  # fmt: skip
-    lines = ["| parameter | value |", "| --- | --- |", *[f"| {k} | {v} |" for k, v in rows]]
-    where = sorted(
-        {
-            f"{c.get('device', '?')} ({c.get('precision', '?')}, "
-            f"{c.get('train_config', {}).get('threads', 1)} thread(s) per run, torch {c.get('torch_version', '?')})"
-            for c in checkpoints
-        }
-    )
-    lines.append(f"| code fingerprint | `{variant.code}` |")
-    text = "\n".join(lines) + "\n\n"
+    rows.append(("code fingerprint", f"`{variant.code}`"))
+    text = markdown_table(["parameter", "value"], rows, ["---", "---"]) + "\n"
+    where = {
+        f"{c.get('device', '?')} ({c.get('precision', '?')}, "
+        f"{c.get('train_config', {}).get('threads', 1)} thread(s) per run, torch {c.get('torch_version', '?')})"
+        for c in checkpoints
+    }
     text += f"Rebuild exactly this variant with `{variant.command}`. " if variant.command else ""
     if where:
         text += (
-            f"Its {len(checkpoints)} models were trained on {'; '.join(where)}; the book was built on "
+            f"Its {len(checkpoints)} models were trained on {'; '.join(sorted(where))}; the book was built on "
             f"{cpu_name()}. A run's numbers are bit-identical for the same parameters, thread count and "
             "kind of processor however the runs were scheduled; another processor family, thread count or "
             "precision rounds differently and moves the losses by about as much as another seed does "

@@ -1,3 +1,1 @@
-"""The Python side of the Snakemake workflow: the settings, the variants they define and the folders
-they name (:mod:`.variant`).
-"""
+"""The Python side of the Snakemake workflow: its plan (:mod:`.plan`), archives and verification."""

@@ -30,7 +30,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..fingerprint import code_commit, code_fingerprint, file_sha256, module_fingerprints
 from ..identity import HASH_LENGTH, read_variant
-from .plan import PROFILES
+from .plan import PROFILES, Plan
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def pack(folder: Path | str, out: Path | str, force: bool = False) -> dict:
         raise UserError(f"{folder} has no checkpoints: run `{variant.command or 'make book'}` first")
     if (out.exists() or out.is_symlink()) and not force:
         raise UserError(f"{out} exists: name another OUT, or overwrite it with FORCE=1 (--force)")
-    files = _members(folder)
+    files = {p.relative_to(folder).as_posix(): p for p in _members(folder)}
     index = {
         "format": ARCHIVE_FORMAT,
         "variant": variant.name,
@@ -95,9 +95,7 @@ def pack(folder: Path | str, out: Path | str, force: bool = False) -> dict:
         "code_fingerprint": code_fingerprint(),
         "modules": module_fingerprints(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "files": {
-            p.relative_to(folder).as_posix(): {"size": p.stat().st_size, "sha256": file_sha256(p)} for p in files
-        },
+        "files": {name: {"size": p.stat().st_size, "sha256": file_sha256(p)} for name, p in files.items()},
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
@@ -106,8 +104,8 @@ def pack(folder: Path | str, out: Path | str, force: bool = False) -> dict:
         entry = tarfile.TarInfo(INDEX)
         entry.size, entry.mtime = len(data), int(time.time())
         tar.addfile(entry, io.BytesIO(data))
-        for p in files:
-            tar.add(p, arcname=p.relative_to(folder).as_posix(), recursive=False)
+        for name, path in files.items():
+            tar.add(path, arcname=name, recursive=False)
     os.replace(partial, out)
     return index
 
@@ -140,9 +138,9 @@ def read_index(archive: Path | str) -> dict:
     return index
 
 
-def code_differences(index: dict, root: Path | None = None) -> list[str]:
+def code_differences(index: dict) -> list[str]:
     """The training modules whose code differs between the archive and this checkout."""
-    ours, theirs = module_fingerprints(root), index.get("modules", {})
+    ours, theirs = module_fingerprints(), index.get("modules", {})
     return sorted(m for m in set(ours) | set(theirs) if ours.get(m) != theirs.get(m))
 
 
@@ -251,7 +249,6 @@ def restore(archive: Path | str, build: Path | str, expected: str | None = None)
             f"{index.get('code_fingerprint')}; here {code_fingerprint()}): {', '.join(differs)} differ; "
             "check out that commit to rebuild from it"
         )
-    files = index["files"]
     try:
         temp, target = _unpack(archive, index, build, expected)
     except (tarfile.TarError, EOFError) as exc:
@@ -260,7 +257,7 @@ def restore(archive: Path | str, build: Path | str, expected: str | None = None)
         raise UserError(f"cannot restore {archive} into {build} ({_why(exc)})") from None
     # variant.json is checked like every member but never placed: the workflow writes it anew from the reader's
     # own settings, so the command the book offers to copy is never a stranger's text.
-    kept = {n: f for n, f in files.items() if n != "variant.json"}
+    kept = {n: f for n, f in index["files"].items() if n != "variant.json"}
     try:
         (temp / "variant.json").unlink(missing_ok=True)
         if target.is_dir():
@@ -284,14 +281,11 @@ def _date_in_build_order(folder: Path, files: dict) -> None:
     """Give the restored files fresh times in the order the workflow makes them (manifest, runs,
     pages), so that Snakemake sees each output newer than its inputs and rebuilds nothing."""
     start = time.time()
-    rank = {name: i for i, name in enumerate(PACKED)}
-    for name in sorted(files, key=lambda n: rank[n.split("/", 1)[0]]):
-        t = start + rank[name.split("/", 1)[0]]
-        os.utime(folder / name, (t, t))
+    for name in files:
+        when = start + PACKED.index(name.split("/", 1)[0])  # a second apart, in the order of PACKED
+        os.utime(folder / name, (when, when))
 
 
 def expected_variant(settings: list[str]) -> str:
     """The variant that workflow settings ('profile=smoke', 'seed=1', ... as make hands them over) make."""
-    from .plan import Plan
-
     return Plan.from_config({k: v for k, _, v in (s.partition("=") for s in settings)}).variant.name

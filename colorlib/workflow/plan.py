@@ -1,10 +1,8 @@
 """The workflow's settings and everything the rules derive from them, computed without writing a file.
 
-`workflow/Snakefile` does one thing in Python: ``plan = Plan.from_config(config)``. Everything the rule
-files (`workflow/rules/*.smk`) read comes from here: the variant (a profile's sizes, the seed, PM_ARGS and
-the threads over the run spec's defaults, colorlib.spec) and its folder, the study's folder and runs,
-every training run's spec and command line, each step's code. Reading the workflow (a dry run
-included) therefore changes nothing on disk; the rules write the files (``variant.json`` too).
+`workflow/Snakefile` does one thing in Python: ``plan = Plan.from_config(config)``. Everything the rules
+read comes from here (the variant and its folder, the study's folder and runs, every training run's spec
+and command line, each step's code), so reading the workflow, a dry run too, changes nothing on disk.
 
 :data:`SETTINGS` is the one list of the workflow's settings. `make` hands over exactly the variables
 named on its command line (``make book SEED=1`` is ``--config seed=1``), so a setting added here is a
@@ -28,54 +26,50 @@ from ..identity import Variant, digest, photos_fingerprint
 from ..spec import SplitParams, TrainConfig, option
 from ..study.runs import Run, parse_seeds, study_runs
 
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: object
-    help: str
-
-
-SETTINGS = (
-    Setting("profile", "paper", "paper | smoke: the sizes of every set and run (PROFILES below)"),
-    Setting("data", "../shared/data/landscapes", "the photo folder"),
-    Setting("seed", 0, "the seed of the splits and of training"),
-    Setting("pm_args", "", "training parameters, papermill style: '-p lr 0.0005 -p precision fp32'"),
-    Setting("threads", 1, "CPU threads of each training run (part of its identity)"),
-    Setting("gpus", 0, "GPUs each training run asks a cluster for"),
-    Setting("build", "build", "the root of the variant folders"),
-    Setting("cache", ".colorlib-cache", "the photo scan cache"),
-    Setting("jb_flags", "-W --keep-going", "flags of jupyter-book build"),
-    Setting("study", "auto", "auto: the beyond page shows the study if it was trained; on: train it (make beyond)"),
-    Setting("beyond_image_size", None, "the study's working size (profile default; sticks once trained)"),
-    Setting("beyond_iterations", None, "the study's batches a run (profile default; sticks once trained)"),
-    Setting("beyond_seeds", "0 1 2", "the study's seeds of the paper's six models"),
-    Setting("beyond_axis_seeds", "0", "seeds of the a/b axis models (empty: none)"),
-    Setting("beyond_loss2", "l1", "the second training loss (empty: none)"),
-    Setting("beyond_loss2_seeds", "0", "seeds of the second loss's runs"),
-    Setting("restored", "", "make book FROM=archive: the variant the archive restored (these settings must name it)"),
-)
-SETTING_NAMES = tuple(s.name for s in SETTINGS)
+SETTINGS = {  # every setting of the workflow: its default, and what it sets
+    "profile": "paper",  # paper | smoke: the sizes of every set and run (PROFILES below)
+    "data": "../shared/data/landscapes",  # the photo folder
+    "seed": 0,  # the seed of the splits and of training
+    "pm_args": "",  # training parameters, papermill style: '-p lr 0.0005 -p precision fp32'
+    "threads": 1,  # CPU threads of each training run (part of its identity)
+    "gpus": 0,  # GPUs each training run asks a cluster for
+    "build": "build",  # the root of the variant folders
+    "cache": ".colorlib-cache",  # the photo scan cache
+    "jb_flags": "-W --keep-going",  # flags of jupyter-book build
+    "study": "auto",  # auto: the beyond page shows the study if it was trained; on: train it (make beyond)
+    "beyond_image_size": None,  # the study's working size (profile default; sticks once trained)
+    "beyond_iterations": None,  # the study's batches a run (profile default; sticks once trained)
+    "beyond_seeds": "0 1 2",  # the study's seeds of the paper's six models
+    "beyond_axis_seeds": "0",  # seeds of the a/b axis models (empty: none)
+    "beyond_loss2": "l1",  # the second training loss (empty: none)
+    "beyond_loss2_seeds": "0",  # seeds of the second loss's runs
+    "restored": "",  # make book FROM=archive: the variant the archive restored (these settings must name it)
+}
 # The settings that define a variant, in the `make` command the book prints to rebuild it.
 VARIANT_SETTINGS = ("profile", "seed", "data", "pm_args", "threads")
 STUDY_SETTINGS = ("image_size", "iterations", "seeds", "axis_seeds", "loss2", "loss2_seeds")
 STUDY_MODES = ("auto", "on")
 # The beyond page's two templates, by whether the study is (to be) built; both take the same parameters.
 BEYOND_TEMPLATES = {True: "notebooks/beyond.ipynb", False: "notebooks/beyond-not-built.ipynb"}
+# The module each step runs (web: the export of the models for the page), with what it imports.
+STEP_MODULES = {"data": "colorlib.data", "web": "colorlib.explorer.web", "study_prepare": "colorlib.study.manifest"}
 
 
 # The two scales of the book: only what differs from the spec's defaults. Training settings can be
 # overridden one by one (PM_ARGS), the rest through the Makefile's variables or Snakemake's --config.
+# "cluster": what a training run asks of one: its photos decoded at the working size, time for a slow CPU.
 PROFILES: dict[str, dict] = {
     "paper": {
         "split": {"test": 300, "calibration": 32},
         "train": {},
         "beyond": {"image_size": 128, "iterations": 2000, "per_axis": 24, "calibration": 32},
+        "cluster": {"mem_mb": 4000, "runtime": 120},
     },
     "smoke": {
         "split": {"per_colour": 4, "baseline": 16, "validation": 4, "test": 8, "calibration": 4},
         "train": {"image_size": 64, "iterations": 30},
         "beyond": {"image_size": 64, "iterations": 20, "per_axis": 4, "calibration": 4},
+        "cluster": {"mem_mb": 1000, "runtime": 15},
     },
 }
 
@@ -97,7 +91,7 @@ def parse_pm_args(text: str) -> dict[str, object]:
 
 
 def make_variant(
-    profile: str, data: str | Path, seed: object = 0, pm_args: object = "", threads: object = 1, code: str | None = None
+    profile: str, data: str | Path, seed: object = 0, pm_args: object = "", threads: object = 1
 ) -> Variant:
     """Check the user's settings and return the variant they define (UserError on a mistake)."""
     if profile not in PROFILES:
@@ -120,8 +114,8 @@ def make_variant(
     photos = photos_fingerprint(folder)
     if photos.endswith("-0"):
         raise UserError(f"photo folder {data} holds no files: pass DATA=/path/to/photos")
-    code = code_fingerprint() if code is None else code
-    return Variant(profile, str(folder), photos, split, {k: v for k, v in train.items() if k != "dataset"}, code)
+    train.pop("dataset")
+    return Variant(profile, str(folder), photos, split, train, code_fingerprint())
 
 
 def _whole(value: object, what: str, least: int) -> int:
@@ -192,12 +186,12 @@ class Plan:
 
     @classmethod
     def from_config(cls, config: dict, root: Path | str = ".") -> Plan:
-        unknown = sorted(set(config) - set(SETTING_NAMES))
+        unknown = sorted(set(config) - set(SETTINGS))
         if unknown:
-            raise UserError(f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(SETTING_NAMES))}")
+            raise UserError(f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(SETTINGS))}")
         # Snakemake reads `name=` as None: the default, except for the study's lists, where empty means none.
         given = {k: v for k, v in config.items() if v is not None and v != ""}
-        settings = {s.name: given.get(s.name, s.default) for s in SETTINGS}
+        settings = {name: given.get(name, default) for name, default in SETTINGS.items()}
         if str(settings["study"]) not in STUDY_MODES:
             raise UserError(f"study must be {' or '.join(STUDY_MODES)}, got {settings['study']!r}")
         try:
@@ -221,15 +215,12 @@ class Plan:
             )
         profile = PROFILES[variant.profile]
         study = {"image_size": profile["beyond"]["image_size"], "iterations": profile["beyond"]["iterations"]}
-        study |= {k: SETTINGS[SETTING_NAMES.index(f"beyond_{k}")].default for k in STUDY_SETTINGS[2:]}
+        study |= {k: SETTINGS[f"beyond_{k}"] for k in STUDY_SETTINGS[2:]}
         last = folder / "beyond-last.json"  # the study last trained here: its size sticks unless one is named
         if last.is_file():
             study |= json.loads(last.read_text(encoding="utf-8"))
-        for k in STUDY_SETTINGS:
-            name = f"beyond_{k}"
-            if name in config:
-                study[k] = "" if config[name] is None else config[name]
-        study = {k: str(v) for k, v in study.items()}
+        study |= {k: config[f"beyond_{k}"] for k in STUDY_SETTINGS if f"beyond_{k}" in config}
+        study = {k: "" if v is None else str(v) for k, v in study.items()}
         seeds = {k: parse_seeds(study[k], f"BEYOND_{k.upper()}") for k in ("seeds", "axis_seeds", "loss2_seeds")}
         for k in ("image_size", "iterations"):
             if not study[k].isdigit() or int(study[k]) < 1:
@@ -248,11 +239,6 @@ class Plan:
 
     # --- paths --------------------------------------------------------------------------------------
     @property
-    def photos(self) -> str:
-        """Where the photos are read; not part of the identity (the same photos elsewhere are the same variant)."""
-        return self.variant.data
-
-    @property
     def pages(self) -> Path:
         return self.folder / "pages"
 
@@ -270,12 +256,9 @@ class Plan:
         installed = self.root / "node_modules" / "onnxruntime-web" / "package.json"
         return ["package-lock.json"] + ([str(installed.relative_to(self.root))] if installed.is_file() else [])
 
-    def train_pages(self) -> list[str]:
-        return [str(self.pages / f"train-{m}.ipynb") for m in TRAINED_MODELS]
-
     def book_pages(self) -> list[str]:
-        pages = ("data", "results", "check", "explorer", "beyond")
-        return [str(self.pages / f"{n}.ipynb") for n in pages] + self.train_pages()
+        pages = ("data", "results", "check", "explorer", "beyond", *(f"train-{m}" for m in TRAINED_MODELS))
+        return [str(self.pages / f"{n}.ipynb") for n in pages]
 
     # --- training -----------------------------------------------------------------------------------
     def training_runs(self) -> dict[str, TrainingRun]:
@@ -295,13 +278,8 @@ class Plan:
         return [str(self.study_folder / "logs" / f"{r.name}.txt") for r in self.study_runs]
 
     def run_resources(self) -> dict:
-        """What a training run asks of a cluster: its photos decoded at the working size, time for a slow CPU."""
-        paper = self.variant.profile == "paper"
-        return {
-            "gpu": int(str(self.settings["gpus"])),
-            "mem_mb": 4000 if paper else 1000,
-            "runtime": 120 if paper else 15,
-        }
+        """What a training run asks of a cluster: the GPUS setting, and the profile's memory and time."""
+        return {"gpu": int(str(self.settings["gpus"])), **PROFILES[self.variant.profile]["cluster"]}
 
     # --- the study ----------------------------------------------------------------------------------
     @property
@@ -319,20 +297,17 @@ class Plan:
 
     # --- code each step depends on ------------------------------------------------------------------
     def code(self, step: str) -> list[str]:
-        """The package files a step runs: a change to one reruns the step. (Training lists none: the
-        code's fingerprint is part of the variant's key, so code that can move a number trains a new
-        variant beside the old one, and a comment edit retrains nothing.)"""
+        """The package files a step runs: a change to one reruns the step (training lists none: the code's
+        fingerprint is part of the variant's key, workflow/rules/train.smk)."""
         package = self.root / "colorlib"
         if step == "pages":
             files = set(package.rglob("*.py"))
-        elif step == "data":
-            files = set(code_modules(self.root, "colorlib.data").values())
-        elif step == "web":  # the export of the models for the page
-            files = set(code_modules(self.root, "colorlib.explorer.web").values())
-        elif step == "study_prepare":  # what draws the study's sets, and the command line that calls it
-            files = set(code_modules(self.root, "colorlib.study.manifest").values()) | {package / "build_commands.py"}
+        elif step in STEP_MODULES:
+            files = set(code_modules(self.root, STEP_MODULES[step]).values())
         else:
             raise ValueError(f"no step {step!r}")
+        if step == "study_prepare":  # and the command line that calls what draws the study's sets
+            files.add(package / "build_commands.py")
         return sorted(p.relative_to(self.root).as_posix() for p in files)
 
     # --- what the book prints -----------------------------------------------------------------------

@@ -58,10 +58,8 @@ def verify(variant: Path | str, model: str, out_dir: Path | str | None = None, p
         if again.exists():
             raise UserError(f"{again} exists: give an empty folder for the retrained model")
         train(cfg, manifest, photos, again, progress=progress)
-        ours = load_checkpoint(again)["model"]
-        theirs = state["model"]
-        same = ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
-        if same:
+        ours, theirs = load_checkpoint(again)["model"], state["model"]
+        if ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours):
             retrained = f"{cfg.iterations} batches retrained"
             return f"{model}: bit-identical to the published model (every weight equal, {retrained})"
         val = load_validation(manifest, photos, cfg.image_size)

@@ -6,7 +6,6 @@
 # going back to the old code finds the old runs, and a comment or docstring edit retrains nothing.
 
 TRAINING = plan.training_runs()
-RESOURCES = plan.run_resources()
 
 
 rule train:
@@ -16,8 +15,8 @@ rule train:
     input: manifest=lambda w: TRAINING[w.log].manifest, spec=lambda w: TRAINING[w.log].spec
     output: "{log}"
     wildcard_constraints: log="|".join(map(re.escape, TRAINING))
-    threads: THREADS
-    resources: gpu=RESOURCES["gpu"], mem_mb=RESOURCES["mem_mb"], runtime=RESOURCES["runtime"]
+    threads: int(plan.variant.train["threads"])
+    resources: **plan.run_resources()
     params: shown=lambda w: TRAINING[w.log].shown(PHOTOS)
     message: "train: {params.shown}"
     run:
