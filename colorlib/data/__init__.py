@@ -17,40 +17,25 @@ This package's namespace is the layer's public interface; the modules say where 
 """
 
 from .duplicates import PHASH_MAX_DISTANCE, group_duplicates
-from .features import (
-    BW_CHROMA,
-    BW_PERCENTILE,
-    CHROMA_MIN,
-    COLOURS,
-    FEATURELESS_STD,
-    HUE_RANGES,
-    THUMB_SIZE,
-    colour_scores,
-)
+from .features import BW_CHROMA, CHROMA_MIN, COLOURS, THUMB_SIZE, colour_scores
 from .manifest import MANIFEST_FORMAT, load_set, manifest_hash, read_manifest, write_manifest
-from .photos import IMAGE_SUFFIXES, MAX_PIXELS, decode_image, load_image
+from .photos import IMAGE_SUFFIXES, decode_image, load_image
 from .report import format_report, selection_rule
-from .scan import CACHE_FORMAT, PhotoRecord, ScanReport, describe_photo, scan_folder
+from .scan import PhotoRecord, ScanReport, describe_photo, scan_folder
 from .source import DEFAULT_DATA_DIR, KAGGLE_DATASET, download_dataset, resolve_data_dir
-from .splits import Pool, SplitParams, make_manifest, make_pool
+from .splits import SplitParams, make_manifest
 
 __all__ = [
     "BW_CHROMA",
-    "BW_PERCENTILE",
-    "CACHE_FORMAT",
     "CHROMA_MIN",
     "COLOURS",
     "DEFAULT_DATA_DIR",
-    "FEATURELESS_STD",
-    "HUE_RANGES",
     "IMAGE_SUFFIXES",
     "KAGGLE_DATASET",
     "MANIFEST_FORMAT",
-    "MAX_PIXELS",
     "PHASH_MAX_DISTANCE",
     "THUMB_SIZE",
     "PhotoRecord",
-    "Pool",
     "ScanReport",
     "SplitParams",
     "colour_scores",
@@ -62,7 +47,6 @@ __all__ = [
     "load_image",
     "load_set",
     "make_manifest",
-    "make_pool",
     "manifest_hash",
     "read_manifest",
     "resolve_data_dir",

@@ -21,25 +21,13 @@ def connected_groups(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
     """Connected components of n items joined by pairs, each sorted, ordered by first member."""
     if n == 0:
         return []
-    rows = np.array([i for i, _ in pairs], dtype=np.int64)
-    cols = np.array([j for _, j in pairs], dtype=np.int64)
+    rows, cols = np.array(pairs, dtype=np.int64).reshape(-1, 2).T
     graph = coo_array((np.ones(len(pairs), dtype=np.int8), (rows, cols)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     groups = defaultdict(list)
     for i, label in enumerate(labels.tolist()):
         groups[label].append(i)
     return sorted(groups.values())
-
-
-def _same_bytes_pairs(records: list[PhotoRecord]) -> list[tuple[int, int]]:
-    """Pairs (first, other) of records with identical file content."""
-    first: dict[str, int] = {}
-    pairs = []
-    for i, record in enumerate(records):
-        j = first.setdefault(record.sha256, i)
-        if j != i:
-            pairs.append((j, i))
-    return pairs
 
 
 def _popcount(values: np.ndarray) -> np.ndarray:
@@ -71,5 +59,7 @@ def group_duplicates(records: list[PhotoRecord]) -> list[list[int]]:
     Every record is in exactly one group (singletons included); groups are sorted lists, ordered
     by their first index.
     """
-    pairs = _same_bytes_pairs(records) + _near_hash_pairs(records)
-    return connected_groups(len(records), pairs)
+    # same bytes: every record joined to the last record with its content (itself, for most)
+    last = {record.sha256: i for i, record in enumerate(records)}
+    same_bytes = [(last[record.sha256], i) for i, record in enumerate(records)]
+    return connected_groups(len(records), same_bytes + _near_hash_pairs(records))

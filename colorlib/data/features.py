@@ -27,6 +27,20 @@ FEATURELESS_STD = 1.0
 PHASH_SIZE = 32  # pHash: DCT of a 32x32 grayscale thumbnail, 8x8 lowest frequencies kept
 
 
+def feature_settings(**more: int) -> dict:
+    """The thresholds above, as JSON gives them back: what the scan cache and the manifest's params record.
+    `more` (a scan's or a split's own setting) comes before featureless_std, the last one added."""
+    return {
+        "thumb_size": THUMB_SIZE,
+        "chroma_min": CHROMA_MIN,
+        "hue_ranges": {colour: list(hues) for colour, hues in HUE_RANGES.items()},
+        "bw_chroma": BW_CHROMA,
+        "bw_percentile": BW_PERCENTILE,
+        **more,
+        "featureless_std": FEATURELESS_STD,
+    }
+
+
 def thumbnail(rgb: np.ndarray) -> np.ndarray:
     """A THUMB_SIZE square thumbnail (area shares are kept even though the aspect is not)."""
     img = Image.fromarray(np.asarray(rgb, dtype=np.uint8))
@@ -70,11 +84,6 @@ def dominant(scores: dict[str, float], kinds: tuple[str, ...] = COLOURS) -> str 
     return best if scores[best] > 0 else None
 
 
-def chroma_summary(chroma: np.ndarray) -> float:
-    """The chroma used for the B&W test: a high percentile, so a small coloured area counts."""
-    return round(float(np.percentile(chroma, BW_PERCENTILE)), 2)
-
-
 def dct_hash(small: np.ndarray) -> int:
     """64-bit DCT hash of a 32x32 map: one bit per 8x8 lowest frequency, set if above the median."""
     low = dctn(small, type=2, norm="ortho")[:8, :8].ravel()
@@ -89,3 +98,17 @@ def perceptual_hash(lightness: np.ndarray, sha256: str) -> int:
     if small.std() < FEATURELESS_STD:
         return int(sha256[:16], 16)
     return dct_hash(small)
+
+
+def pixel_features(rgb: np.ndarray, sha256: str) -> dict:
+    """What a photo record learns from the pixels of a uint8 RGB photo: its phash, its chroma summary (a
+    high percentile, so a small coloured area counts), its B&W flag and its colour scores."""
+    lab = rgb_to_lab(thumbnail(rgb))
+    chroma, hue = lch(lab)
+    summary = round(float(np.percentile(chroma, BW_PERCENTILE)), 2)
+    return {
+        "phash": perceptual_hash(lab[..., 0], sha256),
+        "chroma": summary,
+        "bw": summary < BW_CHROMA,
+        "scores": scores_from_lch(chroma, hue),
+    }

@@ -18,26 +18,17 @@ from .photos import decode_image
 MANIFEST_FORMAT = "colorlib-manifest/1"
 
 
-def _canonical_json(value: object) -> str:
-    """Compact JSON with sorted keys: the same content always gives the same text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
 def manifest_hash(manifest: dict) -> str:
-    """sha256 of what defines the data (params, sets, photos): a checkpoint can record it."""
+    """sha256 of what defines the data (params, sets, photos), as compact JSON with sorted keys (the same
+    content always gives the same text): a checkpoint can record it."""
     core = {key: manifest[key] for key in ("params", "sets", "photos")}
-    return hashlib.sha256(_canonical_json(core).encode()).hexdigest()
-
-
-def _manifest_text(manifest: dict) -> str:
-    """The manifest as readable, deterministic JSON text."""
-    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    return hashlib.sha256(json.dumps(core, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def write_manifest(manifest: dict, path: Path) -> bool:
-    """Write the manifest atomically; False (file untouched, mtime too) if already identical."""
+    """Write the manifest atomically as readable JSON; False (file untouched, mtime too) if already identical."""
     path = Path(path)
-    text = _manifest_text(manifest)
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     try:
         if path.read_text(encoding="utf-8") == text:
             return False
@@ -80,31 +71,25 @@ def read_manifest(path: Path) -> dict:
     return manifest
 
 
-def _read_checked(data_dir: Path, name: str, sha256: str) -> bytes:
-    """A photo's bytes, refused if missing or not the content the manifest recorded."""
-    try:
-        data = (data_dir / name).read_bytes()
-    except OSError as exc:
-        raise UserError(
-            f"{name} cannot be read from {data_dir} ({exc.strerror or exc}): the photo folder "
-            f"changed since the manifest was made; run `colorlib prepare` again"
-        ) from exc
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise UserError(
-            f"{name} in {data_dir} changed since the manifest was made (content hash differs): "
-            f"run `colorlib prepare` again"
-        )
-    return data
-
-
 def load_set(manifest: dict, set_name: str, data_dir: Path, *, progress: bool = False) -> list[tuple[str, np.ndarray]]:
-    """(name, uint8 RGB) of each photo of a set, in manifest order, checked against its hash."""
-    sets = manifest["sets"]
+    """(name, uint8 RGB) of each photo of a set, in manifest order; a photo missing or not the content the
+    manifest recorded is refused."""
+    sets, data_dir = manifest["sets"], Path(data_dir)
     if set_name not in sets:
         raise UserError(f"unknown set {set_name!r}: valid sets are {', '.join(sets)}")
     photos = []
-    names = sets[set_name]
-    for name in tqdm(names, desc=f"loading {set_name}", unit="photo", disable=not progress):
-        data = _read_checked(Path(data_dir), name, manifest["photos"][name]["sha256"])
+    for name in tqdm(sets[set_name], desc=f"loading {set_name}", unit="photo", disable=not progress):
+        try:
+            data = (data_dir / name).read_bytes()
+        except OSError as exc:
+            raise UserError(
+                f"{name} cannot be read from {data_dir} ({exc.strerror or exc}): the photo folder "
+                f"changed since the manifest was made; run `colorlib prepare` again"
+            ) from exc
+        if hashlib.sha256(data).hexdigest() != manifest["photos"][name]["sha256"]:
+            raise UserError(
+                f"{name} in {data_dir} changed since the manifest was made (content hash differs): "
+                f"run `colorlib prepare` again"
+            )
         photos.append((name, decode_image(data, name)))
     return photos

@@ -21,9 +21,6 @@ MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompress
 _HIGH_BIT_GRAY = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
 
-# --- loading --------------------------------------------------------------------------------
-
-
 def load_image(path: Path) -> np.ndarray:
     """Read a photo file as uint8 sRGB (H, W, 3); any failure: ImageLoadError "name: reason"."""
     path = Path(path)
@@ -57,7 +54,9 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(BytesIO(data)) as img:
-                _refuse_too_large(img, name)
+                width, height = img.size  # from the header: too large is refused before any pixel is decoded
+                if width * height > MAX_PIXELS:
+                    raise ImageLoadError(f"{name}: too large ({width}x{height} pixels, the limit is {MAX_PIXELS:,})")
                 img.load()  # decode now, so a truncated file fails here
                 return _to_rgb(_upright(img))
     except ImageLoadError:
@@ -68,13 +67,6 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
         raise ImageLoadError(f"{name}: too large ({exc})") from exc
     except Exception as exc:  # Pillow raises many types for corrupt files; all mean "unreadable"
         raise ImageLoadError(f"{name}: cannot decode ({one_line(exc)})") from exc
-
-
-def _refuse_too_large(img: Image.Image, name: str) -> None:
-    """Refuse images over MAX_PIXELS from their header, before any pixel is decoded."""
-    width, height = img.size
-    if width * height > MAX_PIXELS:
-        raise ImageLoadError(f"{name}: too large ({width}x{height} pixels, the limit is {MAX_PIXELS:,})")
 
 
 def _upright(img: Image.Image) -> Image.Image:
@@ -89,18 +81,12 @@ def _upright(img: Image.Image) -> Image.Image:
 def _to_rgb(img: Image.Image) -> np.ndarray:
     """Any Pillow mode -> writable uint8 sRGB: transparency over white, high-bit gray to 8 bit."""
     if img.mode in _HIGH_BIT_GRAY:
-        gray = _gray_to_uint8(img)
-        return np.repeat(gray[..., None], 3, axis=2)
-    if _has_transparency(img):
-        img = _flatten_on_white(img)
+        return np.repeat(_gray_to_uint8(img)[..., None], 3, axis=2)
+    # alpha: an alpha band, a tRNS colour, or an RGBA palette
+    alpha_palette = img.mode == "P" and img.palette is not None and img.palette.mode == "RGBA"
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info or alpha_palette:
+        img = Image.alpha_composite(Image.new("RGBA", img.size, (255, 255, 255, 255)), img.convert("RGBA"))
     return np.array(img.convert("RGB"))
-
-
-def _has_transparency(img: Image.Image) -> bool:
-    """Whether an image carries alpha: an alpha band, a tRNS colour, or an RGBA palette."""
-    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
-        return True
-    return img.mode == "P" and img.palette is not None and img.palette.mode == "RGBA"
 
 
 def _gray_to_uint8(img: Image.Image) -> np.ndarray:
@@ -116,10 +102,3 @@ def _gray_to_uint8(img: Image.Image) -> np.ndarray:
         full_scale = 65535.0
     scaled = np.nan_to_num(values / full_scale * 255.0)
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-
-
-def _flatten_on_white(img: Image.Image) -> Image.Image:
-    """Composite a photo with transparency over a white background."""
-    rgba = img.convert("RGBA")
-    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    return Image.alpha_composite(white, rgba)

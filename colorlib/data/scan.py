@@ -5,10 +5,9 @@ changed files."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -16,21 +15,7 @@ from tqdm import tqdm
 from ..errors import ImageLoadError, UserError
 from ..files import read_json_cache, write_json_cache
 from ..identity import digest
-from ..lab import rgb_to_lab
-from .features import (
-    BW_CHROMA,
-    BW_PERCENTILE,
-    CHROMA_MIN,
-    COLOURS,
-    FEATURELESS_STD,
-    HUE_RANGES,
-    THUMB_SIZE,
-    chroma_summary,
-    lch,
-    perceptual_hash,
-    scores_from_lch,
-    thumbnail,
-)
+from .features import COLOURS, feature_settings, pixel_features
 from .photos import IMAGE_SUFFIXES, MAX_PIXELS, decode_image, read_regular_file
 
 log = logging.getLogger(__name__)
@@ -70,20 +55,8 @@ class ScanReport:
 def describe_photo(name: str, data: bytes) -> PhotoRecord:
     """Decode one photo's bytes and compute its record (hashes, chroma, B&W flag, scores)."""
     rgb = decode_image(data, name)
-    lab = rgb_to_lab(thumbnail(rgb))
-    chroma, hue = lch(lab)
-    summary = chroma_summary(chroma)
     sha256 = hashlib.sha256(data).hexdigest()
-    return PhotoRecord(
-        name=name,
-        sha256=sha256,
-        phash=perceptual_hash(lab[..., 0], sha256),
-        width=rgb.shape[1],
-        height=rgb.shape[0],
-        chroma=summary,
-        bw=summary < BW_CHROMA,
-        scores=scores_from_lch(chroma, hue),
-    )
+    return PhotoRecord(name=name, sha256=sha256, width=rgb.shape[1], height=rgb.shape[0], **pixel_features(rgb, sha256))
 
 
 def list_files(folder: Path) -> list[str]:
@@ -104,37 +77,11 @@ def check_folder(folder: Path) -> None:
         raise UserError(f"{folder} is not a folder: pass the folder that holds the photos")
 
 
-def _feature_settings() -> dict:
-    """What a cached record depends on, as JSON gives it back: a change invalidates the cache."""
-    settings = {
-        "thumb_size": THUMB_SIZE,
-        "chroma_min": CHROMA_MIN,
-        "hue_ranges": HUE_RANGES,
-        "bw_chroma": BW_CHROMA,
-        "bw_percentile": BW_PERCENTILE,
-        "max_pixels": MAX_PIXELS,
-        "featureless_std": FEATURELESS_STD,
-    }
-    return json.loads(json.dumps(settings))
-
-
-def _cache_path(cache_dir: Path, folder: Path) -> Path:
-    """One cache file per scanned folder."""
-    key = digest(str(folder.resolve()).encode())
-    return Path(cache_dir) / f"scan-{key}.json"
-
-
 def _record_to_json(record: PhotoRecord) -> dict:
-    """A record as JSON-ready dict (phash as 16 hex digits)."""
-    return {
-        "sha256": record.sha256,
-        "phash": f"{record.phash:016x}",
-        "width": record.width,
-        "height": record.height,
-        "chroma": record.chroma,
-        "bw": record.bw,
-        "scores": record.scores,
-    }
+    """A record as JSON-ready dict (phash as 16 hex digits; the name is the entry's key)."""
+    entry = asdict(record)
+    del entry["name"]
+    return {**entry, "phash": f"{record.phash:016x}"}
 
 
 def _record_from_json(name: str, entry: dict) -> PhotoRecord:
@@ -151,15 +98,6 @@ def _record_from_json(name: str, entry: dict) -> PhotoRecord:
     )
 
 
-def _read_cache(path: Path) -> dict:
-    """Cached entries {name: {"size", "mtime_ns", "record" | "skipped"}}; {} if absent or bad."""
-
-    def usable(entries: dict) -> dict:
-        return {name: e for name, e in entries.items() if _usable_entry(name, e)}
-
-    return read_json_cache(path, CACHE_FORMAT, _feature_settings(), "scan cache", usable)
-
-
 def _usable_entry(name: str, entry: dict) -> bool:
     """Whether a cache entry is well formed (a damaged one is rescanned, not trusted)."""
     try:
@@ -171,43 +109,27 @@ def _usable_entry(name: str, entry: dict) -> bool:
         return False
 
 
-def _write_cache(path: Path, entries: dict) -> None:
-    write_json_cache(path, CACHE_FORMAT, _feature_settings(), entries, "scan cache")
-
-
-def _cached_entry(cache: dict, name: str, stat: os.stat_result) -> dict | None:
-    """The cache entry of a file if its size and mtime are unchanged."""
-    entry = cache.get(name)
-    if isinstance(entry, dict) and entry.get("size") == stat.st_size:
-        if entry.get("mtime_ns") == stat.st_mtime_ns:
-            return entry
-    return None
-
-
-def _scan_file(path: Path, name: str) -> dict:
-    """Scan one file: {"record": {...}} or {"skipped": reason}."""
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        log.info("skipping %s: not an image file", name)
-        return {"skipped": "not an image file"}
-    try:
-        return {"record": _record_to_json(describe_photo(name, read_regular_file(path, name)))}
-    except ImageLoadError as exc:
-        log.warning("skipping %s", exc)
-        return {"skipped": str(exc).removeprefix(f"{name}: ")}
-
-
 def _scan_entry(folder: Path, name: str, cache: dict) -> tuple[dict, bool]:
-    """The cache entry for one file, reused when unchanged: (entry, came from cache)."""
+    """The cache entry {"size", "mtime_ns", "record" | "skipped"} of one file, reused when its size and mtime
+    are unchanged: (entry, came from cache)."""
     path = folder / name
     try:
         stat = path.stat()
     except OSError as exc:  # vanished, or a broken link
         log.warning("skipping %s: cannot read file (%s)", name, exc.strerror or exc)
         return {"skipped": f"cannot read file ({exc.strerror or exc})"}, False
-    entry = _cached_entry(cache, name, stat)
-    if entry is not None:
+    entry = cache.get(name)
+    if isinstance(entry, dict) and (entry.get("size"), entry.get("mtime_ns")) == (stat.st_size, stat.st_mtime_ns):
         return entry, True
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **_scan_file(path, name)}, False
+    entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        log.info("skipping %s: not an image file", name)
+        return {**entry, "skipped": "not an image file"}, False
+    try:
+        return {**entry, "record": _record_to_json(describe_photo(name, read_regular_file(path, name)))}, False
+    except ImageLoadError as exc:
+        log.warning("skipping %s", exc)
+        return {**entry, "skipped": str(exc).removeprefix(f"{name}: ")}, False
 
 
 def scan_folder(folder: Path, *, progress: bool = True, cache_dir: Path | None = None) -> ScanReport:
@@ -220,8 +142,14 @@ def scan_folder(folder: Path, *, progress: bool = True, cache_dir: Path | None =
     folder = Path(folder)
     check_folder(folder)
     names = list_files(folder)
-    cache_file = _cache_path(cache_dir, folder) if cache_dir is not None else None
-    cache = _read_cache(cache_file) if cache_file else {}
+    # one cache file per scanned folder, for the settings a record depends on
+    cache_file = None if cache_dir is None else Path(cache_dir) / f"scan-{digest(str(folder.resolve()).encode())}.json"
+    settings = feature_settings(max_pixels=MAX_PIXELS)
+
+    def usable(entries: dict) -> dict:
+        return {name: entry for name, entry in entries.items() if _usable_entry(name, entry)}
+
+    cache = read_json_cache(cache_file, CACHE_FORMAT, settings, "scan cache", usable)
     entries, records, skipped, from_cache = {}, [], [], 0
     for name in tqdm(names, desc="scanning photos", unit="file", disable=not progress):
         entry, cached = _scan_entry(folder, name, cache)
@@ -231,7 +159,7 @@ def scan_folder(folder: Path, *, progress: bool = True, cache_dir: Path | None =
         else:
             skipped.append((name, entry["skipped"]))
     if cache_file and entries != cache:
-        _write_cache(cache_file, entries)
+        write_json_cache(cache_file, CACHE_FORMAT, settings, entries, "scan cache")
     if not records:
         raise UserError(
             f"no usable photo in {folder} ({len(names)} files, {len(skipped)} unreadable or not "

@@ -4,26 +4,16 @@ scorers and the random sets from a seeded generator, written out as the manifest
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 import colorlib
 
-from .. import SETS
 from ..errors import UserError
 from ..spec import SplitParams
 from .duplicates import PHASH_MAX_DISTANCE, group_duplicates
-from .features import (
-    BW_CHROMA,
-    BW_PERCENTILE,
-    CHROMA_MIN,
-    COLOURS,
-    FEATURELESS_STD,
-    HUE_RANGES,
-    THUMB_SIZE,
-    dominant,
-)
+from .features import COLOURS, dominant, feature_settings
 from .manifest import MANIFEST_FORMAT
 from .scan import PhotoRecord, ScanReport
 
@@ -36,12 +26,6 @@ class Pool:
     group_of: list[int]  # record index -> duplicate group id
     groups: list[list[int]]
     usable: list[int]  # one record index per group holding a colour photo, by group id
-
-    @property
-    def duplicates_removed(self) -> int:
-        """Colour photos that are not the usable photo of their group."""
-        colour = sum(not r.bw for r in self.records)
-        return colour - len(self.usable)
 
 
 def make_pool(report: ScanReport) -> Pool:
@@ -94,27 +78,6 @@ SMALLER_SETS = (
 )
 
 
-def _check_size(pool: Pool, params: SplitParams, folder: object) -> None:
-    """UserError, before any draw, when the folder has fewer usable photos than the sets take."""
-    needed = 3 * params.per_colour + params.baseline + params.validation + params.test + params.calibration
-    if len(pool.usable) < needed:
-        raise UserError(
-            f"{folder} has {len(pool.usable)} usable photos, but the sets need at least {needed}: {SMALLER_SETS}"
-        )
-
-
-def _pick_colour_sets(pool: Pool, per_colour: int) -> dict[str, list[int]]:
-    """The per_colour best scorers of each colour among photos dominated by that colour."""
-
-    def too_few(colour: str, count: int) -> str:
-        return (
-            f"the {colour} set needs {per_colour} photos, only {count} usable ones are mostly {colour}: {SMALLER_SETS}"
-        )
-
-    picks, _ = pick_top(pool.usable, lambda i: pool.records[i].scores, COLOURS, per_colour, too_few)
-    return picks
-
-
 def draw(candidates: list[int], size: int, rng: np.random.Generator, what: str) -> list[int]:
     """size distinct candidates drawn at random, returned in candidate (name) order.
 
@@ -128,36 +91,41 @@ def draw(candidates: list[int], size: int, rng: np.random.Generator, what: str) 
     return [candidates[j] for j in sorted(chosen)]
 
 
-def _pick_random_sets(pool: Pool, taken: set[int], params: SplitParams) -> tuple[list[int], list[int]]:
-    """(validation, baseline): random usable photos of groups not in the colour sets."""
-    rest = [i for i in pool.usable if pool.group_of[i] not in taken]
-    rng = np.random.default_rng(params.seed)
-    validation = draw(rest, params.validation, rng, "validation")
-    chosen = set(validation)
-    baseline = draw([i for i in rest if i not in chosen], params.baseline, rng, "baseline")
-    return validation, baseline
-
-
 # The sets drawn after the paper's seven, in this order, each from a random stream of its own so that no
 # other set depends on it: test, then calibration. Calibration's stream, 1, is the one the study manifest
 # drew its calibration photos from before the paper manifest had them: the same seed, the same photos.
 HELD_OUT_STREAMS = {"test": 7, "calibration": 1}
 
 
+def unused(pool: Pool, sets: Mapping[str, list[int]]) -> list[int]:
+    """The usable photos of groups no set in `sets` uses."""
+    used = {pool.group_of[i] for idx in sets.values() for i in idx}
+    return [i for i in pool.usable if pool.group_of[i] not in used]
+
+
 def draw_held_out(pool: Pool, sets: Mapping[str, list[int]], size: int, seed: int, stream: int, what: str) -> list[int]:
     """size random usable photos of groups no set in `sets` uses, drawn after all of them from a random
     stream of their own, so adding such a set changes no other set."""
-    used = {pool.group_of[i] for idx in sets.values() for i in idx}
-    rest = [i for i in pool.usable if pool.group_of[i] not in used]
-    return draw(rest, size, np.random.default_rng([seed, stream]), what)
+    return draw(unused(pool, sets), size, np.random.default_rng([seed, stream]), what)
 
 
 def _make_sets(pool: Pool, params: SplitParams) -> dict[str, list[int]]:
-    """All seven sets as record indices, then test and calibration when asked for, in that order;
-    by and bgy keep the order blue, (green,) yellow."""
-    colour = _pick_colour_sets(pool, params.per_colour)
-    taken = {pool.group_of[i] for picks in colour.values() for i in picks}
-    validation, baseline = _pick_random_sets(pool, taken, params)
+    """The sets as record indices, in the manifest's order: the paper's seven (by and bgy keep the order
+    blue, (green,) yellow), then test and calibration when asked for."""
+
+    def too_few(colour: str, count: int) -> str:
+        return (
+            f"the {colour} set needs {params.per_colour} photos, only {count} usable ones are mostly {colour}: "
+            f"{SMALLER_SETS}"
+        )
+
+    colour, _ = pick_top(pool.usable, lambda i: pool.records[i].scores, COLOURS, params.per_colour, too_few)
+    # validation and baseline: random usable photos of groups not in the colour sets
+    rest = unused(pool, colour)
+    rng = np.random.default_rng(params.seed)
+    validation = draw(rest, params.validation, rng, "validation")
+    chosen = set(validation)
+    baseline = draw([i for i in rest if i not in chosen], params.baseline, rng, "baseline")
     sets = {
         **colour,
         "by": colour["blue"] + colour["yellow"],
@@ -169,19 +137,6 @@ def _make_sets(pool: Pool, params: SplitParams) -> dict[str, list[int]]:
         if getattr(params, name):
             sets[name] = draw_held_out(pool, sets, getattr(params, name), params.seed, stream, name)
     return sets
-
-
-def _split_settings() -> dict:
-    """The thresholds a split depends on, recorded in the manifest's params."""
-    return {
-        "thumb_size": THUMB_SIZE,
-        "chroma_min": CHROMA_MIN,
-        "hue_ranges": {c: list(r) for c, r in HUE_RANGES.items()},
-        "bw_chroma": BW_CHROMA,
-        "bw_percentile": BW_PERCENTILE,
-        "phash_max_distance": PHASH_MAX_DISTANCE,
-        "featureless_std": FEATURELESS_STD,
-    }
 
 
 def mean_scores(records: list[PhotoRecord]) -> dict[str, float]:
@@ -203,22 +158,6 @@ def photo_entry(pool: Pool, i: int) -> dict:
     }
 
 
-def _report_section(report: ScanReport, pool: Pool, sets: dict[str, list[int]]) -> dict:
-    """The data report: what was read, skipped, removed, and the mean scores of each set."""
-    records = pool.records
-    return {
-        "files_seen": report.files_seen,
-        "photos_read": len(records),
-        "skipped": [{"name": n, "reason": r} for n, r in sorted(report.skipped)],
-        "bw_removed": sum(r.bw for r in records),
-        "duplicate_groups": sum(len(g) > 1 for g in pool.groups),
-        "duplicates_removed": pool.duplicates_removed,
-        "usable_photos": len(pool.usable),
-        "folder_mean_scores": mean_scores([records[i] for i in pool.usable]),
-        "set_mean_scores": {name: mean_scores([records[i] for i in idx]) for name, idx in sets.items()},
-    }
-
-
 def make_manifest(report: ScanReport, params: SplitParams, data_dir_label: str) -> dict:
     """The paper's seven sets from a scan, deterministic for params.seed (JSON-ready dict).
 
@@ -226,25 +165,33 @@ def make_manifest(report: ScanReport, params: SplitParams, data_dir_label: str) 
     is used by one set only, so validation never holds a copy of a training photo.
     """
     pool = make_pool(report)
-    _check_size(pool, params, report.folder)
+    needed = 3 * params.per_colour + params.baseline + params.validation + params.test + params.calibration
+    if len(pool.usable) < needed:  # refused before any draw
+        raise UserError(
+            f"{report.folder} has {len(pool.usable)} usable photos, but the sets need at least {needed}: {SMALLER_SETS}"
+        )
     sets = _make_sets(pool, params)
-    in_sets = sorted({i for idx in sets.values() for i in idx})
-    names = [*SETS, *(k for k in HELD_OUT_STREAMS if k in sets)]
-    # a manifest without a test or calibration set reads as before
-    held_out = {k: getattr(params, k) for k in HELD_OUT_STREAMS if getattr(params, k)}
+    records = pool.records
     return {
         "format": MANIFEST_FORMAT,
         "colorlib_version": colorlib.__version__,
         "data_dir": data_dir_label,
         "params": {
-            "per_colour": params.per_colour,
-            "baseline": params.baseline,
-            "validation": params.validation,
-            "seed": params.seed,
-            **held_out,
-            **_split_settings(),
+            # a manifest without a test or calibration set reads as before
+            **{key: value for key, value in asdict(params).items() if value or key not in HELD_OUT_STREAMS},
+            **feature_settings(phash_max_distance=PHASH_MAX_DISTANCE),
         },
-        "sets": {name: [pool.records[i].name for i in sets[name]] for name in names},
-        "photos": {pool.records[i].name: photo_entry(pool, i) for i in in_sets},
-        "report": _report_section(report, pool, sets),
+        "sets": {name: [records[i].name for i in idx] for name, idx in sets.items()},
+        "photos": {records[i].name: photo_entry(pool, i) for i in sorted({i for idx in sets.values() for i in idx})},
+        "report": {  # what was read, skipped, removed, and the mean scores of each set
+            "files_seen": report.files_seen,
+            "photos_read": len(records),
+            "skipped": [{"name": n, "reason": r} for n, r in sorted(report.skipped)],
+            "bw_removed": sum(r.bw for r in records),
+            "duplicate_groups": sum(len(g) > 1 for g in pool.groups),
+            "duplicates_removed": sum(not r.bw for r in records) - len(pool.usable),  # colour photos not used
+            "usable_photos": len(pool.usable),
+            "folder_mean_scores": mean_scores([records[i] for i in pool.usable]),
+            "set_mean_scores": {name: mean_scores([records[i] for i in idx]) for name, idx in sets.items()},
+        },
     }
