@@ -2,22 +2,18 @@
 
 Grouped by concern, each layer importing only the ones above it:
 
-- the core, flat: :mod:`~colorlib.lab` (Lab transforms, resize-and-pad), :mod:`~colorlib.model`,
-  :mod:`~colorlib.train` (with :mod:`~colorlib.steps`, :mod:`~colorlib.device`), :mod:`~colorlib.checkpoint`,
-  :mod:`~colorlib.ensemble` and :mod:`~colorlib.rules` (blending members' predictions), :mod:`~colorlib.errors`,
-  :mod:`~colorlib.files`;
+- the core, flat: :mod:`~colorlib.lab`, :mod:`~colorlib.model`, :mod:`~colorlib.train` (with :mod:`~colorlib.steps`,
+  :mod:`~colorlib.device`), :mod:`~colorlib.checkpoint`, :mod:`~colorlib.ensemble` and :mod:`~colorlib.rules`
+  (blending members' predictions), :mod:`~colorlib.errors`, :mod:`~colorlib.files`;
 - :mod:`colorlib.data`: photos, hygiene, the manifest and its splits;
-- :mod:`colorlib.scoring`: what a colorization is scored by (metrics, believability, the trivial
-  references, intervals over photos);
+- :mod:`colorlib.scoring`: metrics, believability, the trivial references, intervals over photos;
 - :mod:`colorlib.paper`: the paper's Table I, claims, figures, diagrams and picked photos;
 - :mod:`colorlib.explorer`: the ensemble-weight explorer's bundle, rules and Jupyter widget;
 - :mod:`colorlib.study`: the study beyond the paper;
-- :mod:`colorlib.pages`: what every notebook page does around the library (parameter checks,
-  provenance, Markdown output, notebooks filled in for Jupyter);
+- :mod:`colorlib.pages`: what every notebook page does around the library (checks, provenance, Markdown);
 - :mod:`colorlib.workflow`: what defines a build and its folder, read by the Snakemake workflow.
 
-The command line (:mod:`colorlib.cli`, with :mod:`colorlib.colorize`) sits on top; nothing in the package
-imports it.
+The command line (:mod:`colorlib.cli`, with :mod:`colorlib.colorize`) sits on top; nothing imports it.
 """
 
 __version__ = "0.1.0"

@@ -1,8 +1,5 @@
-"""Checkpoint files: written atomically by training, read safely by everything that uses a model.
-
-Training writes them (:mod:`colorlib.train`); colorizing, evaluation and the study read them
-through this module, so using a model never imports the training code.
-"""
+"""Checkpoint files: written atomically by training (:mod:`colorlib.train`), read safely here by everything
+that uses a model (colorizing, evaluation, the study), which so never imports the training code."""
 
 from __future__ import annotations
 
@@ -13,7 +10,7 @@ import torch
 
 from .errors import UserError
 from .files import atomic_write
-from .model import ColorNet, ModelConfig
+from .model import ColorNet, ModelConfig, read_torch_file
 
 CHECKPOINT_FORMAT = "colorlib-checkpoint/1"
 
@@ -33,14 +30,7 @@ def save_checkpoint(state: dict, path: Path) -> None:
 def load_checkpoint(path: Path) -> dict:
     """Read a checkpoint safely (weights_only); a bad file is a user error, not a traceback."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"checkpoint not found: {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001
-        raise UserError(
-            f"{path}: not a readable checkpoint ({exc.__class__.__name__}); delete it and train again"
-        ) from None
+    state = read_torch_file(path, "checkpoint", "checkpoint", "; delete it and train again")
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise UserError(f"{path}: not a colorlib checkpoint")
     missing = [name for name in ("model", "model_config") if not isinstance(state.get(name), dict)]
@@ -54,9 +44,8 @@ def load_checkpoint(path: Path) -> dict:
 def load_model(path: Path, device: torch.device | str = "cpu") -> tuple[ColorNet, dict]:
     """A trained network in eval mode, with its checkpoint's metadata."""
     state = load_checkpoint(path)
-    cfg = dict(state["model_config"])
-    cfg["encoder_weights"] = "none"  # the trained weights replace any starting point
-    model = ColorNet(ModelConfig(**cfg))
+    # the trained weights replace any starting point
+    model = ColorNet(ModelConfig(**{**state["model_config"], "encoder_weights": "none"}))
     try:
         model.load_state_dict(state["model"])
     except RuntimeError:

@@ -1,10 +1,9 @@
-"""What `colorlib colorize` does: photos and folders of photos colorized by one model or a blend,
-and a record of how (``colorize.json``), so that the same pictures can be made again.
+"""What `colorlib colorize` does: photos and folders of photos colorized by one model or a blend, and a
+record of how (``colorize.json``), so that the same pictures can be made again.
 
-Output layout, under the output folder: a photo named on the command line gives STEM.LABEL.png; a
-folder gives one output per file in it (recursive, sorted, hidden files and the output folder
-skipped) at its sub-path, so ``a/p.jpg`` gives ``a/p.LABEL.png``; a path met before (``p.jpg`` and
-``p.png``, or one sub-path in two folders) gets STEM-2, STEM-3... in input order.
+Under the output folder, a photo named on the command line gives STEM.LABEL.png and a folder one output per
+file in it (recursive, sorted, hidden files and the output folder skipped) at its sub-path (``a/p.jpg`` gives
+``a/p.LABEL.png``); a path met before (``p.jpg`` and ``p.png``, or one sub-path in two folders) gets STEM-2...
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from .data.photos import decode_image, read_regular_file
 from .data.scan import list_files
 from .ensemble import Ensemble, normalize_weights
 from .errors import ImageLoadError, UserError
-from .explorer.rules import INITIAL_TEMPERATURE, RULES, combine_ab
+from .explorer.reference import INITIAL_TEMPERATURE, RULES, combine_ab
 from .files import atomic_write, atomic_write_text
 from .fingerprint import code_commit, file_sha256
 
@@ -130,7 +129,6 @@ def write_record(
 ) -> Path:
     """Write RECORD in out_dir: what made these pictures (models, weights, rule, vividness, precision,
     each checkpoint's sha256, the code) and which input gave which output."""
-    first = colorizer.members[0]
     record = {
         "format": RECORD_FORMAT,
         "colorlib": __version__,
@@ -141,8 +139,8 @@ def write_record(
         "rule": rule,
         "temperature": temperature if temperature is None or math.isfinite(temperature) else "inf",
         "vividness": colorizer.vividness,
-        "device": str(first.device),
-        "precision": first.precision,
+        "device": str(colorizer.members[0].device),
+        "precision": colorizer.members[0].precision,
         "members": [
             {"model": m.name, "weight": float(w), "checkpoint": str(m.checkpoint), "sha256": file_sha256(m.checkpoint)}
             for m, w in zip(colorizer.members, colorizer.weights, strict=True)

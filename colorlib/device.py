@@ -22,10 +22,8 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def cpu_has_bf16() -> bool:
-    """True when this CPU has native bf16 arithmetic (AVX-512 BF16 or AMX), read from /proc/cpuinfo.
-
-    Elsewhere (no /proc) we stay with fp32: emulated bf16 is slower, not faster.
-    """
+    """True when this CPU has native bf16 arithmetic (AVX-512 BF16 or AMX), read from /proc/cpuinfo; without
+    /proc, False (emulated bf16 is slower than fp32, not faster)."""
     try:
         flags = Path("/proc/cpuinfo").read_text().split()
     except OSError:
@@ -37,9 +35,8 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     """'auto' -> 'bf16' where the hardware runs it natively, else 'fp32'."""
     if precision != "auto":
         return precision
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    return "bf16" if cpu_has_bf16() else "fp32"
+    native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_bf16()
+    return "bf16" if native else "fp32"
 
 
 def autocast(device: torch.device, precision: str, cache_enabled: bool = True):

@@ -20,10 +20,8 @@ STARTED = time.time()  # about when this process started: a temporary file older
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Call `write` on a temporary file beside path, then rename it over path.
-
-    A crash mid-write never leaves a half-written file behind: readers see the old file or the new one.
-    """
+    """Call `write` on a temporary file beside path, then rename it over path: a crash mid-write never leaves
+    a half-written file behind (readers see the old file or the new one)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -55,10 +53,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 def read_json_cache(
     path: Path | None, fmt: str, settings: dict, what: str, parse: Callable[[dict], dict] = dict
 ) -> dict:
-    """A cache's entries, through `parse`; {} when absent, damaged, or written with other settings.
-
-    A cache only saves work, so any problem with it costs a recomputation, never an error.
-    """
+    """A cache's entries, through `parse`; {} when absent, damaged, or written with other settings (a cache
+    only saves work, so any problem with it costs a recomputation, never an error)."""
     if path is None:
         return {}
     try:

@@ -1,27 +1,17 @@
 """CIE Lab colour space, the paper's normalisation, and resize-and-pad.
 
-The network sees the lightness L of CIE Lab scaled to [0, 1] (L / 100) and predicts the two colour
-channels a, b scaled to [-1, 1] (a / 128, b / 128), at a square working size (256 in the paper).
-Photos are resized so the longer side fits and padded with black, so no part of the photo is lost.
-On the way back the predicted ab map is cropped, upsampled to the photo's own size and joined to
-the photo's full-resolution L, so a colorized photo keeps its resolution and its exact lightness.
+The network sees L / 100 in [0, 1] and predicts a / 128, b / 128 in [-1, 1] at a square working size
+(256 in the paper). Photos are resized so the longer side fits and padded with black, so no part is
+lost; on the way back the predicted ab map is cropped, upsampled to the photo's own size and joined to
+its full-resolution L, so a colorized photo keeps its resolution and its exact lightness.
 
-Two Lab -> sRGB conversions, on purpose:
-
-- :func:`lab_to_rgb` / :func:`join_lab`: scikit-image's ``lab2rgb`` in float64, the reference. Every
-  number of Table I and of the evaluation goes through it (:mod:`colorlib.scoring.metrics` scores PSNR and
-  colourfulness on it, :func:`colorlib.paper.picks.original_colourfulness` too), so those numbers do not
-  depend on the fast path below.
-- :func:`lab_planes_to_rgb_fast`: our own float32
-  conversion (the CIE formulas written out, no Python loop, in place where it helps), some 8x
-  faster (a 300 x 300 photo: 13 ms -> 1.6 ms on one core). It is what colorizing
-  (:func:`postprocess`, hence ``Colorizer.colorize``/``colorize_many``, the CLI and the figures'
-  colorized photos) and the explorer (:func:`colorlib.explorer.bundle.render`, hence the widget) use, where
-  only pictures come out. Against the reference it is within ``FAST_RGB_MAX_ERROR`` on [0, 1] RGB
-  for every L in [0, 100] and a, b in [-128, 127], out-of-gamut values included; as uint8 the two
-  agree exactly except for a rare pixel one level off (tests/test_lab_fast.py measures both).
-- :func:`postprocess_reference` is the colorizing path as it was, in float64 throughout: the
-  reference that benchmarks/bench_colorize.py times and checks the fast path against.
+Two Lab -> sRGB conversions, on purpose: :func:`lab_to_rgb` / :func:`join_lab` (scikit-image's float64
+``lab2rgb``) is the reference that every reported number goes through, so no number depends on the fast
+path; :func:`lab_planes_to_rgb_fast` (the CIE formulas in float32, some 8x faster) is what colorizing
+(:func:`postprocess`) and the explorer use, where only pictures come out. It is within
+``FAST_RGB_MAX_ERROR`` of the reference over the whole Lab range, out-of-gamut values included; as uint8
+the two agree except for a rare pixel one level off (tests/test_lab_fast.py). :func:`postprocess_reference`
+is the colorizing path in float64 throughout, which benchmarks/bench_colorize.py checks the fast one against.
 """
 
 from __future__ import annotations
@@ -59,48 +49,38 @@ def _srgb_to_linear(values: np.ndarray) -> np.ndarray:
 
 
 _LINEAR_OF_BYTE = _srgb_to_linear(np.arange(256, dtype=np.float64) / 255.0)  # 8-bit photos: a table
-# Linear sRGB -> CIE XYZ (sRGB primaries, D65 white; the matrix scikit-image uses too), and D65's XYZ.
+# Linear sRGB -> CIE XYZ (sRGB primaries, D65 white; the matrix scikit-image uses too).
 _XYZ_FROM_LINEAR_RGB = np.array(
     [[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]]
 )
-_Y_FROM_LINEAR_RGB = _XYZ_FROM_LINEAR_RGB[1]
-D65_WHITE = np.array([0.95047, 1.0, 1.08883])
 
 
 def lab_lightness(rgb: np.ndarray) -> np.ndarray:
-    """L of CIE Lab (D65), equal to rgb_to_lab(rgb)[..., 0] without computing a and b.
-
-    L depends on the luminance Y alone, so a full-resolution photo's L costs one table lookup
-    (8-bit photos) and one weighted sum per pixel: colorize needs only L from the original photo.
-    """
+    """rgb_to_lab(rgb)[..., 0] without a and b: L depends on the luminance Y alone, so a full-resolution
+    photo's L costs a table lookup (8-bit photos) and one weighted sum per pixel."""
     rgb = np.asarray(rgb)
     linear = _LINEAR_OF_BYTE[rgb] if rgb.dtype == np.uint8 else _srgb_to_linear(to_float_rgb(rgb))
-    y = linear @ _Y_FROM_LINEAR_RGB  # relative to the white point's Y = 1
+    y = linear @ _XYZ_FROM_LINEAR_RGB[1]  # relative to the white point's Y = 1
     return 116.0 * np.where(y > 0.008856, np.cbrt(y), 7.787 * y + 16.0 / 116.0) - 16.0
 
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
-    """CIE Lab -> sRGB float64 in [0, 1] (out-of-gamut colours are clipped, on purpose and silently).
-
-    scikit-image's float64 ``lab2rgb``: the reference, used wherever reported numbers are computed.
-    """
+    """CIE Lab -> sRGB float64 in [0, 1], the reference (out-of-gamut colours clipped, on purpose and silently)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*negative Z values.*")
         return np.clip(color.lab2rgb(lab), 0.0, 1.0)
 
 
-# --- the fast float32 Lab -> sRGB conversion ----------------------------------------------------
-# CIE Lab -> XYZ: fy = (L + 16) / 116, fx = fy + a / 500, fz = fy - b / 200, and each of X/Xn, Y/Yn,
-# Z/Zn is finv(f) with finv(t) = t^3 above t = 6/29 and the tangent line 3 (6/29)^2 (t - 4/29)
-# below. Written branch-free: finv(t) = 3 c^2 (t - 4/29) + d^2 (d + 3 c) with c = 6/29 and
-# d = max(t - c, 0), since t^3 minus that tangent is (t - c)^2 (t + 2 c). fz is taken as at least 0
-# (a negative Z, far outside the gamut, is what the reference clips too). XYZ -> linear sRGB is the
-# inverse of the matrix above with the white point folded into its columns; then the sRGB curve
-# 12.92 v (v <= 0.0031308) or 1.055 v^(1/2.4) - 0.055, also branch-free (its two pieces meet to
-# 3e-8), on v clipped to [0, 1] first (the curve maps [0, 1] onto [0, 1] and is increasing).
+# The fast float32 Lab -> sRGB conversion. CIE Lab -> XYZ: fy = (L + 16) / 116, fx = fy + a / 500, fz = fy - b / 200,
+# and each of X/Xn, Y/Yn, Z/Zn is finv(f) with finv(t) = t^3 above t = 6/29 and the tangent line 3 (6/29)^2 (t - 4/29)
+# below. Written branch-free: finv(t) = 3 c^2 (t - 4/29) + d^2 (d + 3 c) with c = 6/29 and d = max(t - c, 0), since
+# t^3 minus that tangent is (t - c)^2 (t + 2 c). fz is taken as at least 0 (a negative Z, far outside the gamut, is
+# what the reference clips too). XYZ -> linear sRGB is the inverse of the matrix above with the white point (D65's
+# XYZ) folded into its columns; then the sRGB curve 12.92 v (v <= 0.0031308) or 1.055 v^(1/2.4) - 0.055, also
+# branch-free (its two pieces meet to 3e-8), on v clipped to [0, 1] first (the curve maps [0, 1] onto itself, rising).
 _C = 6.0 / 29.0
 _F = np.float32
-_RGB_FROM_XYZN = (np.linalg.inv(_XYZ_FROM_LINEAR_RGB) * D65_WHITE).astype(np.float32)  # times (X/Xn, Y, Z/Zn)
+_RGB_FROM_XYZN = (np.linalg.inv(_XYZ_FROM_LINEAR_RGB) * np.array([0.95047, 1.0, 1.08883])).astype(np.float32)
 _GAMMA_KNEE = 0.0031308
 FAST_RGB_MAX_ERROR = 3e-5  # |fast - reference| on [0, 1] RGB (measured: 1.7e-5 worst, near the gamma knee)
 FAST_UINT8_MAX_SHARE = 1e-4  # as uint8: 1 level apart on at most this share of pixel channels (measured: 2e-5)
@@ -133,25 +113,17 @@ def _srgb_gamma(v: np.ndarray) -> np.ndarray:
 
 
 def lab_planes_to_rgb_fast(lightness: np.ndarray, a: np.ndarray, b: np.ndarray, ab_unit: float = 1.0) -> np.ndarray:
-    """L, a, b planes (same shape; a, b in units of 1 / ab_unit) -> float32 sRGB planes (3, ...) in [0, 1].
-
-    ``ab_unit`` folds a scale of a, b into the formulas (AB_SCALE for the network's normalised ab).
-    """
-    fy = np.asarray(lightness, dtype=np.float32) * _F(1.0 / 116.0)
-    fy += _F(16.0 / 116.0)
-    fx = np.asarray(a, dtype=np.float32) * _F(ab_unit / 500.0)
-    fx += fy
-    fz = np.asarray(b, dtype=np.float32) * _F(-ab_unit / 200.0)
-    fz += fy
-    np.maximum(fz, _F(0.0), out=fz)
+    """L, a, b planes (same shape) -> float32 sRGB planes (3, ...) in [0, 1]; a, b in units of 1 / ab_unit
+    (AB_SCALE for the network's normalised ab: the scale is folded into the formulas)."""
+    fy = np.asarray(lightness, dtype=np.float32) * _F(1.0 / 116.0) + _F(16.0 / 116.0)
+    fx = np.asarray(a, dtype=np.float32) * _F(ab_unit / 500.0) + fy
+    fz = np.maximum(np.asarray(b, dtype=np.float32) * _F(-ab_unit / 200.0) + fy, _F(0.0))
     x, y, z = _finv(fx), _finv(fy), _finv(fz)
-    m = _RGB_FROM_XYZN
     out = np.empty((3, *x.shape), dtype=np.float32)
-    for c in range(3):
-        plane = out[c]
-        np.multiply(x, m[c, 0], out=plane)
-        plane += y * m[c, 1]
-        plane += z * m[c, 2]
+    for plane, (from_x, from_y, from_z) in zip(out, _RGB_FROM_XYZN, strict=True):
+        np.multiply(x, from_x, out=plane)
+        plane += y * from_y
+        plane += z * from_z
         _srgb_gamma(plane)
     return out
 
@@ -186,10 +158,7 @@ def denormalize_ab(ab_norm: np.ndarray) -> np.ndarray:
 
 
 def join_lab(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """Stack L (H, W) and ab (H, W, 2) in Lab units into RGB float64 in [0, 1] (the reference conversion).
-
-    The one that scores go through (:mod:`colorlib.scoring.metrics`): Table I's numbers use this.
-    """
+    """L (H, W) and ab (H, W, 2) in Lab units -> RGB float64 in [0, 1] by the reference conversion (scores use it)."""
     lab = np.concatenate([np.asarray(lightness, np.float64)[..., None], ab], axis=-1)
     return lab_to_rgb(lab)
 
@@ -209,10 +178,7 @@ class PadInfo:
     @property
     def box(self) -> tuple[slice, slice]:
         """Row and column slices of the photo inside the working image."""
-        return (
-            slice(self.top, self.top + self.inner_height),
-            slice(self.left, self.left + self.inner_width),
-        )
+        return slice(self.top, self.top + self.inner_height), slice(self.left, self.left + self.inner_width)
 
 
 def pad_info(height: int, width: int, size: int) -> PadInfo:
@@ -258,27 +224,19 @@ def bilinear_taps(n_out: int, n_in: int, dtype=np.float32) -> tuple[np.ndarray, 
 
 
 def upsample_planes(maps: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(C, h, w) -> float32 (C, height, width), bilinear, separable (columns, then rows).
-
-    The same resampling as :func:`upsample_ab` (scikit-image's order-1 resize with edge mode:
-    source ``(y + 0.5) * h / height - 0.5`` clamped), in float32 on the network's channel-first maps.
-    """
+    """(C, h, w) -> float32 (C, height, width), bilinear, separable (columns, then rows): :func:`upsample_ab`'s
+    resampling (scikit-image's order-1 resize, edge mode) in float32 on the network's channel-first maps."""
     maps = np.asarray(maps, dtype=np.float32)
-    _, h, w = maps.shape
-    if (h, w) == (height, width):
+    if maps.shape[1:] == (height, width):
         return maps.copy()
-    x0, x1, fx = bilinear_taps(width, w)
-    cols = maps[:, :, x0]
-    step = maps[:, :, x1]
-    step -= cols
-    step *= fx
-    cols += step
-    y0, y1, fy = bilinear_taps(height, h)
-    out = cols[:, y0]
-    step = cols[:, y1]
-    step -= out
-    step *= fy[:, None]
-    out += step
+    return _interpolate(_interpolate(maps, width, axis=2), height, axis=1)
+
+
+def _interpolate(maps: np.ndarray, n_out: int, axis: int) -> np.ndarray:
+    """Linear interpolation of (C, h, w) float32 maps to n_out values along `axis` (1 or 2)."""
+    i0, i1, weight = bilinear_taps(n_out, maps.shape[axis])
+    out = np.take(maps, i0, axis=axis)
+    out += (np.take(maps, i1, axis=axis) - out) * (weight if axis == 2 else weight[:, None])
     return out
 
 
@@ -286,42 +244,29 @@ def preprocess(rgb: np.ndarray, size: int = 256) -> tuple[np.ndarray, np.ndarray
     """Photo -> (L input (1, S, S) in [0, 1], ab target (2, S, S) in [-1, 1], PadInfo)."""
     square, info = resize_and_pad(rgb, size)
     lab = rgb_to_lab(square)
-    l_in = normalize_l(lab[..., 0])[None]
     ab = normalize_ab(lab[..., 1:]).transpose(2, 0, 1)
-    return np.ascontiguousarray(l_in), np.ascontiguousarray(ab), info
+    return normalize_l(lab[..., 0])[None], np.ascontiguousarray(ab), info
 
 
 def preprocess_batch(
     photos: Sequence[np.ndarray], size: int = 256, progress: bool = False
 ) -> tuple[np.ndarray, np.ndarray, list[PadInfo]]:
     """Several photos -> (L (N, 1, S, S), ab (N, 2, S, S), PadInfo per photo), stacked for a network."""
-    prepared = [
-        preprocess(rgb, size) for rgb in tqdm(photos, desc="decoding", unit="photo", disable=not progress, leave=False)
-    ]
-    return np.stack([p[0] for p in prepared]), np.stack([p[1] for p in prepared]), [p[2] for p in prepared]
+    bar = tqdm(photos, desc="decoding", unit="photo", disable=not progress, leave=False)
+    lightness, ab, infos = zip(*(preprocess(rgb, size) for rgb in bar), strict=True)
+    return np.stack(lightness), np.stack(ab), list(infos)
 
 
 def preprocess_lightness_batch(photos: Sequence[np.ndarray], size: int = 256) -> tuple[np.ndarray, list[PadInfo]]:
-    """Several photos -> (L (N, 1, S, S) in [0, 1], PadInfo per photo): the network input alone.
-
-    What colorizing needs from :func:`preprocess_batch`, without the ab target: L comes from
-    :func:`lab_lightness` (a table lookup), equal to rgb_to_lab's L to 1e-9.
-    """
-    lightness, infos = [], []
-    for rgb in photos:
-        square, info = resize_and_pad(rgb, size)
-        lightness.append(normalize_l(lab_lightness(square))[None])
-        infos.append(info)
-    return np.stack(lightness), infos
+    """:func:`preprocess_batch` without the ab target, what colorizing needs: L by :func:`lab_lightness`
+    (a table lookup, rgb_to_lab's L to 1e-9)."""
+    squares, infos = zip(*(resize_and_pad(rgb, size) for rgb in photos), strict=True)
+    return np.stack([normalize_l(lab_lightness(square))[None] for square in squares]), list(infos)
 
 
 def postprocess(rgb: np.ndarray, ab_pred: np.ndarray, info: PadInfo) -> np.ndarray:
-    """Join a predicted ab map (2, S, S) in [-1, 1] to the full-resolution L of the photo.
-
-    Returns uint8 RGB at the photo's own resolution. The colorizing path: float32 upsampling and
-    the fast float32 Lab -> sRGB conversion, for pictures only (no reported number comes from it);
-    within one level of :func:`postprocess_reference` on a rare pixel (tests/test_lab_fast.py).
-    """
+    """A predicted ab map (2, S, S) in [-1, 1] joined to the photo's full-resolution L: uint8 RGB at its own
+    resolution, by float32 upsampling and the fast conversion (pictures only, no reported number)."""
     ab = upsample_planes(np.asarray(ab_pred)[(slice(None), *info.box)], info.height, info.width)
     return planes_to_uint8(lab_planes_to_rgb_fast(lab_lightness(rgb), ab[0], ab[1], ab_unit=AB_SCALE))
 

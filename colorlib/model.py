@@ -1,23 +1,19 @@
 """The paper's network: a truncated ResNet-18 encoder and a small upsampling decoder.
 
-Encoder: the first six children of torchvision's ResNet-18 (conv1, bn1, relu, maxpool, layer1,
-layer2) with a one-channel first convolution, so a 1 x 256 x 256 L image becomes 128 x 32 x 32
-features. Decoder: 3 x 3 convolutions with batch norm and ReLU, three nearest-neighbour x2
-upsamplings back to 256 x 256, two output channels (a, b) squashed by tanh into [-1, 1] (paper,
-Fig. 4). The hobby projects the paper followed start from random weights; ImageNet weights for the
-encoder are an option and are never downloaded unless asked for.
+Encoder: ResNet-18 up to layer2 with a one-channel first convolution (1 x 256 x 256 L -> 128 x 32 x 32).
+Decoder: 3 x 3 convolutions with batch norm and ReLU, three nearest-neighbour x2 upsamplings, two output
+channels (a, b) squashed by tanh (paper, Fig. 4). The hobby projects the paper followed start from random
+weights; ImageNet weights for the encoder are an option, never downloaded unless asked for.
 
-Two reorderings compute exactly the same function with less memory traffic (benchmarks/README.md):
-the stem's ReLU runs after its max-pool (max-pooling commutes with any non-decreasing function, and
-the pooled map has a quarter of the values), and tanh runs before the last nearest-neighbour
-upsampling (which only copies values). Neither module has parameters, so the state-dict keys are
-those of the plain order and every checkpoint loads either way.
+Two reorderings compute exactly the same function with less memory traffic (benchmarks/README.md): the
+stem's ReLU after its max-pool, and tanh before the last nearest-neighbour upsampling (see the code).
+Neither module has parameters, so the state-dict keys are the plain order's and every checkpoint loads.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -38,9 +34,6 @@ class ModelConfig:
 
     image_size: int = 256
     encoder_weights: str = "none"  # "none", "torchvision" (download) or a path to a state dict
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _conv_block(c_in: int, c_out: int) -> list[nn.Module]:
@@ -66,17 +59,15 @@ def build_decoder() -> nn.Sequential:
 def build_encoder(weights: str = "none") -> nn.Sequential:
     """The first six children of ResNet-18 with a one-channel first convolution."""
     net = resnet18(weights=None)
-    rgb_conv = net.conv1.weight.data
     if weights != "none":
-        state = _imagenet_state(weights)
-        net.load_state_dict(state)
-        rgb_conv = net.conv1.weight.data
+        net.load_state_dict(_imagenet_state(weights))
+    rgb_conv = net.conv1.weight.data
     net.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
     if weights != "none":
         # A grey pixel is R = G = B, so summing the RGB filters keeps the pretrained response.
         net.conv1.weight.data = rgb_conv.sum(dim=1, keepdim=True)
     conv1, bn1, relu, maxpool, *layers = list(net.children())[:ENCODER_CHILDREN]
-    # relu(maxpool(x)) == maxpool(relu(x)): the ReLU then touches a quarter of the values
+    # relu(maxpool(x)) == maxpool(relu(x)) (max-pooling commutes with a non-decreasing map), on a quarter of the values
     return nn.Sequential(conv1, bn1, maxpool, relu, *layers)
 
 
@@ -87,15 +78,20 @@ def _imagenet_state(weights: str) -> dict:
         log.info("downloading ImageNet weights for ResNet-18 (torchvision)")
         return ResNet18_Weights.IMAGENET1K_V1.get_state_dict(progress=True)
     path = Path(weights)
-    if not path.is_file():
-        raise UserError(f"encoder weights file not found: {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise UserError(f"{path}: not a readable PyTorch state dict ({exc.__class__.__name__})") from None
+    state = read_torch_file(path, "encoder weights file", "PyTorch state dict")
     if not isinstance(state, dict) or "conv1.weight" not in state:
         raise UserError(f"{path}: not a ResNet-18 state dict (no conv1.weight)")
     return state
+
+
+def read_torch_file(path: Path, what: str, kind: str, advice: str = "") -> object:
+    """A PyTorch file read safely (weights_only: no pickled code runs); missing or unreadable: a one-line UserError."""
+    if not path.is_file():
+        raise UserError(f"{what} not found: {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
+        raise UserError(f"{path}: not a readable {kind} ({exc.__class__.__name__}){advice}") from None
 
 
 class ColorNet(nn.Module):

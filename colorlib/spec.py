@@ -1,12 +1,10 @@
 """The settings of a run, each declared once with its default, type, range and help.
 
-A training run is a :class:`TrainConfig`, the photo sets a :class:`SplitParams`. The rest is derived
-from their fields: the options of `colorlib train` and `colorlib prepare` (:func:`add_options`), the
-names PM_ARGS may set and the workflow's profiles (colorlib.workflow.plan.PROFILES: only what
-differs from these defaults), the spec file the workflow writes for each run (``to_json``), which
-`colorlib train --spec FILE` reads, and a checkpoint's record (``train_config``). Every value is checked
-when a spec is made, wherever it came from, in one line that names the field. (No ``from __future__
-import annotations`` here: the fields' types are read at run time.)
+A training run is a :class:`TrainConfig`, the photo sets a :class:`SplitParams`; from their fields come the
+options of `colorlib train` and `colorlib prepare`, the names PM_ARGS may set, the workflow's profiles, the
+spec file (``to_json``, read by `colorlib train --spec FILE`) and a checkpoint's record. Every value is
+checked when a spec is made, wherever it came from, in one line that names the field. (No ``from __future__
+import annotations``: the fields' types are read at run time.)
 """
 
 import json

@@ -1,16 +1,11 @@
 """One training step of the paper's loop, run eagerly or, on a GPU, replayed as a captured CUDA graph.
 
-A step is: gather the batch's photos (indices from the run's fixed batch order), predict ab under
-autocast, the loss on normalised ab, backward, Adam. At the paper's batch of four photos a GPU step
-is a few hundred tiny kernels, so an eager step is bound by Python and kernel launches, not by the
-GPU. :class:`GraphedSteps` records the whole step once as a CUDA graph (after a few eager warm-up
-steps on a side stream, which cuDNN's algorithm search and Adam's lazily created state need) and
-then replays it: the batch index and the step counter live on the GPU, so a replay is one launch
-and reads back nothing. The kernels are the eager step's, so the arithmetic is the same; the first
-`WARMUP` steps of a run (or of a resumed run) are ordinary eager steps.
-
-Both kinds of step write their loss into ``losses[step]`` on the device; the loop reads them back
-every few batches, not every batch.
+A step gathers the batch (indices from the run's fixed batch order), predicts ab under autocast, and takes
+the loss, backward and Adam. At the paper's batch of four a GPU step is a few hundred tiny kernels, bound by
+Python and launches, so :class:`GraphedSteps` records it once as a CUDA graph (after `WARMUP` eager steps on a
+side stream, which cuDNN's algorithm search and Adam's lazily created state need) and replays it: the batch
+index and step counter live on the GPU, so a replay is one launch and reads nothing back. The kernels are the
+eager step's, so the arithmetic is the same. Each step writes its loss into ``losses[step]`` on the device.
 """
 
 from __future__ import annotations
@@ -25,14 +20,11 @@ WARMUP = 3  # eager steps before the capture (the pattern of PyTorch's CUDA-grap
 def gather(lightness: torch.Tensor, ab: torch.Tensor, idx: torch.Tensor, memory_format) -> tuple[torch.Tensor, ...]:
     """The photos `idx` of one batch in the model's layout; the targets too, so the loss gradient
     enters the network without a reorder."""
-    x = lightness.index_select(0, idx).contiguous(memory_format=memory_format)
-    y = ab.index_select(0, idx).contiguous(memory_format=memory_format)
-    return x, y
+    return tuple(t.index_select(0, idx).contiguous(memory_format=memory_format) for t in (lightness, ab))
 
 
-def eager_step(model, optim, loss_fn, batch, losses: torch.Tensor, step: int, precision: str) -> None:
-    """One ordinary step on `batch(step) -> (x, y)`; its loss goes to ``losses[step]``."""
-    x, y = batch(step)
+def eager_step(model, optim, loss_fn, x, y, losses: torch.Tensor, step: int, precision: str) -> None:
+    """One ordinary step on the batch (x, y); its loss goes to ``losses[step]``."""
     with autocast(x.device, precision):
         pred = model(x)
     loss = loss_fn(pred.float(), y)
@@ -73,19 +65,17 @@ class GraphedSteps:
     def run(self, step: int) -> None:
         if self.first is None:
             self.first = step
-        if self.graph is not None:
-            self.graph.replay()
-            return
-        if step < self.first + WARMUP:
+        if self.graph is None and step < self.first + WARMUP:
             self.side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(self.side):
-                eager_step(self.model, self.optim, self.loss_fn, self.batch, self.losses, step, self.precision)
+                eager_step(self.model, self.optim, self.loss_fn, *self.batch(step), self.losses, step, self.precision)
             torch.cuda.current_stream().wait_stream(self.side)
             return
-        self.counter.fill_(step)
-        self.optim.zero_grad(set_to_none=True)  # the captured backward then writes fresh gradients each replay
-        torch.cuda.synchronize()
-        self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
-            self._captured_step()
-        self.graph.replay()  # capturing records the step without running it
+        if self.graph is None:
+            self.counter.fill_(step)
+            self.optim.zero_grad(set_to_none=True)  # the captured backward then writes fresh gradients each replay
+            torch.cuda.synchronize()
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph):
+                self._captured_step()
+        self.graph.replay()  # (capturing records the step without running it)

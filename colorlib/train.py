@@ -1,12 +1,10 @@
 """Training one model on one set of the manifest, as the paper did, resumable.
 
-The paper: MSE on normalised ab, Adam with learning rate 0.001 and no weight decay, 2,000 batches of
-4 photos whatever the set's size. Photos are decoded once and held as tensors. On CPU the default
-path runs channels-last with bf16 autocast where the CPU has bf16 instructions (several times
-faster than fp32; `benchmarks/bench_train.py` checks that the validation loss does not suffer);
-`precision="fp32"` switches it off. A checkpoint is written atomically every `checkpoint_every`
-batches and on Ctrl-C; running the same command again resumes from it. A loss or a weight that turns
-non-finite stops the run with one line, and is never saved.
+Photos are decoded once and held as tensors. On CPU the default path runs channels-last with bf16 autocast
+where the CPU has bf16 instructions (several times faster; `benchmarks/bench_train.py` checks that the
+validation loss does not suffer). A checkpoint is written atomically every `checkpoint_every` batches and
+on Ctrl-C; the same command again resumes from it. A loss or weight that turns non-finite stops the run
+with one line, and is never saved.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -42,11 +41,7 @@ log = logging.getLogger(__name__)
 HELD_OUT_SETS = ("validation", "calibration", "test")  # photos kept for scoring or fitting, never trained on
 # Training losses on normalised ab, by the names TrainConfig.loss takes: the paper's MSE, and two robust
 # alternatives for the study the paper proposes (does averaging biased models still help under another loss?).
-LOSSES = {
-    "mse": F.mse_loss,
-    "l1": F.l1_loss,
-    "huber": lambda pred, target: F.huber_loss(pred, target, delta=0.1),
-}
+LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": partial(F.huber_loss, delta=0.1)}
 
 
 @dataclass
@@ -58,21 +53,13 @@ class TrainResult:
     skipped: bool = False
 
 
-# --- data -------------------------------------------------------------------------------------
-
-
-def photos_to_tensors(photos: list[np.ndarray], size: int, progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """uint8 RGB photos -> (L (N, 1, S, S), ab (N, 2, S, S)) float32 tensors."""
+def load_tensors(manifest: dict, set_name: str, data_dir: Path, size: int, progress: bool = True):
+    """Decode one set of the manifest once into (L (N, 1, S, S), ab (N, 2, S, S)) float32 tensors."""
+    photos = [rgb for _, rgb in load_set(manifest, set_name, data_dir)]
     if not photos:
         raise UserError("no photos to convert")
     lightness, ab, _ = preprocess_batch(photos, size, progress=progress)
     return torch.from_numpy(lightness), torch.from_numpy(ab)
-
-
-def load_tensors(manifest: dict, set_name: str, data_dir: Path, size: int, progress: bool = True):
-    """Decode one set of the manifest once into tensors."""
-    photos = [rgb for _, rgb in load_set(manifest, set_name, data_dir)]
-    return photos_to_tensors(photos, size, progress=progress)
 
 
 def batch_order(n_photos: int, iterations: int, batch_size: int, seed: int) -> np.ndarray:
@@ -83,27 +70,21 @@ def batch_order(n_photos: int, iterations: int, batch_size: int, seed: int) -> n
     return np.concatenate(epochs)[:needed].reshape(iterations, batch_size)
 
 
-# --- the loop -------------------------------------------------------------------------------------------------
-
-
 def _adam(model: torch.nn.Module, cfg: TrainConfig, dev: torch.device, capturable: bool = False) -> torch.optim.Adam:
-    """Adam as the paper sets it; on the CPU the fused kernel (one pass over every tensor, about 4 %
-    of a step saved) where this torch has it (2.4 and later), else the plain one. `capturable` keeps
-    its step counts on the GPU, so the step can be captured in a CUDA graph."""
-    if capturable:
-        return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, capturable=True)
+    """Adam as the paper sets it; on the CPU the fused kernel (about 4 % of a step saved) where this torch has it
+    (2.4 and later). `capturable` keeps its step counts on the GPU, so the step can be captured in a CUDA graph."""
+    settings = {"lr": cfg.lr, "weight_decay": cfg.weight_decay, "capturable": capturable}
     if dev.type == "cpu":
         try:
-            return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
+            return torch.optim.Adam(model.parameters(), **settings, fused=True)
         except (RuntimeError, TypeError):
             pass
-    return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.Adam(model.parameters(), **settings)
 
 
 def _load_optimizer(optim: torch.optim.Optimizer, saved: dict) -> None:
-    """Restore Adam's moments and step counts into `optim` as this device runs it: torch would take
-    `capturable` and `fused` from the saved groups, so a run begun on a GPU (captured steps) could not
-    resume on the CPU, nor a CPU run on a GPU."""
+    """Restore Adam's moments and step counts into `optim` as this device runs it: torch would take `capturable`
+    and `fused` from the saved groups, so a run begun on a GPU could not resume on the CPU, nor the reverse."""
     groups = [
         {**g, "capturable": ours["capturable"], "fused": ours.get("fused")}
         for g, ours in zip(saved["param_groups"], optim.param_groups, strict=True)
@@ -114,17 +95,13 @@ def _load_optimizer(optim: torch.optim.Optimizer, saved: dict) -> None:
 @contextmanager
 def _deferred_interrupt():
     """Turn Ctrl-C into a request honoured between batches, so a checkpoint is never mid-step."""
-    flag = {"stop": False}
+    stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield flag
+        yield stop
         return
-
-    def handler(signum, frame):
-        flag["stop"] = True
-
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
     try:
-        yield flag
+        yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -171,11 +148,8 @@ def train(
     progress: bool = True,
     cuda_graph: bool = True,
 ) -> TrainResult:
-    """Train `cfg.dataset` of `manifest` and write the checkpoint `out` (resuming if it exists).
-
-    On a GPU the step is captured once as a CUDA graph and replayed (`colorlib.steps`); `cuda_graph=False`
-    keeps every step eager (the same kernels, launched one by one).
-    """
+    """Train `cfg.dataset` of `manifest` into the checkpoint `out` (resuming if it exists); on a GPU the step is
+    captured once as a CUDA graph and replayed (`colorlib.steps`) unless `cuda_graph=False`."""
     out = Path(out)
     check_dataset(manifest, cfg.dataset)
     mhash = manifest_hash(manifest)
@@ -201,10 +175,9 @@ def train(
         lightness, ab, order = lightness.to(dev), ab.to(dev), order.to(dev)
         torch.backends.cudnn.benchmark = True
 
-    torch.manual_seed(cfg.seed)
-    model = ColorNet(cfg.model_config()).to(dev)
     memory_format = torch.channels_last if precision == "bf16" or dev.type == "cuda" else torch.contiguous_format
-    model = model.to(memory_format=memory_format)
+    torch.manual_seed(cfg.seed)
+    model = ColorNet(cfg.model_config()).to(dev, memory_format=memory_format)
     optim = _adam(model, cfg, dev, capturable=dev.type == "cuda" and cuda_graph)
     step, losses, elapsed = 0, [], 0.0
     if state is not None:
@@ -218,7 +191,7 @@ def train(
         return {
             "format": CHECKPOINT_FORMAT,
             "colorlib_version": __version__,
-            "model_config": cfg.model_config().to_dict(),
+            "model_config": asdict(cfg.model_config()),
             "train_config": asdict(cfg),
             "train_config_identity": cfg.identity(),
             "manifest_hash": mhash,
@@ -245,9 +218,6 @@ def train(
     if dev.type == "cuda" and cuda_graph:
         graphed = GraphedSteps(model, optim, loss_fn, lightness, ab, order, step_losses, precision, memory_format)
 
-    def batch(i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return gather(lightness, ab, order[i], memory_format)
-
     def diverged(what: str) -> UserError:
         return UserError(f"training {cfg.dataset}: {what} of {cfg.iterations}; stopped without saving (try a lower lr)")
 
@@ -271,11 +241,12 @@ def train(
         save_checkpoint(snapshot(complete), out)
 
     with _deferred_interrupt() as interrupt:
-        while step < cfg.iterations and not interrupt["stop"]:
+        while step < cfg.iterations and not interrupt.is_set():
             if graphed is not None:
                 graphed.run(step)
             else:
-                eager_step(model, optim, loss_fn, batch, step_losses, step, precision)
+                x, y = gather(lightness, ab, order[step], memory_format)
+                eager_step(model, optim, loss_fn, x, y, step_losses, step, precision)
             step += 1
             bar.update(1)
             if step % 10 == 0 or step == cfg.iterations:
@@ -291,13 +262,6 @@ def train(
     if step < cfg.iterations:  # Ctrl-C: saved; the caller exits as interrupted (status 130)
         log.warning("interrupted at batch %d of %d, saved in %s: run it again to resume", step, cfg.iterations, out)
         raise KeyboardInterrupt
-    log.info(
-        "trained %s: %d batches in %.0f s on %s (%s, %d threads)",
-        cfg.dataset,
-        step,
-        elapsed,
-        dev.type,
-        precision,
-        cfg.threads,
-    )
+    where = f"{dev.type} ({precision}, {cfg.threads} threads)"
+    log.info("trained %s: %d batches in %.0f s on %s", cfg.dataset, step, elapsed, where)
     return TrainResult(out, losses, elapsed, resumed_from)
