@@ -130,7 +130,7 @@ def _make_out_dir(path: Path) -> None:
 def cmd_colorize(args: argparse.Namespace) -> None:
     from .colorize import RECORD, collect_photos, colorize_all, make_rule, output_names, write_record
     from .ensemble import load_colorizer
-    from .explorer.rules import MEAN
+    from .rules import MEAN
 
     rule_name = args.rule or MEAN
     rule, temperature = make_rule(rule_name, args.temperature)

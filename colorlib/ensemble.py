@@ -102,17 +102,16 @@ class TrainedColorizer(Colorizer):
         self.name = name or self.state["train_config"]["dataset"]
         self.image_size = self.state["model_config"]["image_size"]
         self.precision = resolve_precision(precision, self.device)
-        if self.precision == "bf16" or self.device.type == "cuda":
-            # channels-last is what makes oneDNN/cuDNN fast under bf16 (benchmarks/bench_colorize.py)
-            self.model = self.model.to(memory_format=torch.channels_last)
+        # channels-last is what makes oneDNN/cuDNN fast under bf16 (benchmarks/bench_colorize.py)
+        fast = self.precision == "bf16" or self.device.type == "cuda"
+        self.memory_format = torch.channels_last if fast else torch.contiguous_format
+        self.model = self.model.to(memory_format=self.memory_format)
 
     @torch.no_grad()
     def predict_ab(self, lightness: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
         outs = []
         for chunk in torch.split(lightness, batch_size):
-            x = chunk.to(self.device)
-            if self.precision == "bf16" or self.device.type == "cuda":
-                x = x.contiguous(memory_format=torch.channels_last)
+            x = chunk.to(self.device).contiguous(memory_format=self.memory_format)
             with autocast(self.device, self.precision):
                 outs.append(self.model(x).float().cpu())
         return torch.cat(outs)
@@ -175,13 +174,13 @@ def load_colorizer(
 ) -> Ensemble:
     """One model, a combined model, or a weighted blend of several, from a checkpoint folder (see
     :class:`Ensemble` for the rule and the vividness)."""
-    if weights is not None:
-        normalize_weights(weights, len(names))  # the user's own weights must be valid as given
+    weights = [1.0] * len(names) if weights is None else weights
+    normalize_weights(weights, len(names))  # the user's own weights must be valid as given
     groups = [expand_model_names([name]) for name in names]  # fail on a bad name or setting before loading anything
     check_vividness(vividness)
     members: list[Colorizer] = []
     member_weights: list[float] = []
-    for group, w in zip(groups, [1.0] * len(names) if weights is None else weights, strict=True):
+    for group, w in zip(groups, weights, strict=True):
         for part in group:
             members.append(TrainedColorizer(checkpoint_path(checkpoint_dir, part), part, device, precision))
             member_weights.append(float(w) / len(group))

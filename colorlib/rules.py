@@ -90,6 +90,10 @@ RULES: dict[str, Rule] = {
     "most-saturated": Rule("most saturated", most_saturated),
     SOFTMAX: Rule("softmax over chroma (temperature T)", softmax, uses_temperature=True),
 }
+# The explorer's temperature stops (Lab chroma units: 0 the most saturated member, ∞ the mean), and the T
+# that it and colorize start at.
+TEMPERATURES = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 50.0, 100.0, math.inf)
+INITIAL_TEMPERATURE = 10.0
 
 
 def fixed_rules() -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:

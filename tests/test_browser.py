@@ -25,11 +25,18 @@ import numpy as np
 import pytest
 
 from colorlib.explorer.bundle import from_bundle, to_bundle
-from colorlib.explorer.contract import BLANK, ZERO_MESSAGE, format_colourfulness, format_mse
+from colorlib.explorer.contract import (
+    BLANK,
+    ZERO_MESSAGE,
+    format_colourfulness,
+    format_mse,
+    format_temperature,
+    rule_note,
+)
 from colorlib.explorer.html import explorer_html
-from colorlib.explorer.reference import Blend, blend_ab
-from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, combine_ab, format_temperature, rule_note
+from colorlib.explorer.reference import Blend, blend_ab, combine_ab
 from colorlib.explorer.web import NO_NODE
+from colorlib.rules import MEAN, RULES, SOFTMAX, TEMPERATURES
 
 from .browser import chromium, console_errors_and_requests, served_folder, skip_without_chromium
 from .helpers import REPO, fake_evaluation

@@ -33,8 +33,8 @@ from colorlib.explorer.contract import (
     format_mse,
 )
 from colorlib.explorer.own import OwnPhoto
-from colorlib.explorer.reference import Blend, blend_ab, vivid
-from colorlib.explorer.rules import MEAN, TEMPERATURES, combine_ab
+from colorlib.explorer.reference import Blend, blend_ab, combine_ab, vivid
+from colorlib.rules import MEAN, TEMPERATURES
 
 from .browser import chromium, skip_without_chromium, wait_state
 from .helpers import SHARED_DATA, VENV

@@ -430,7 +430,7 @@ def test_rule_most_saturated_is_the_rule_on_the_members(workspace, tmp_path):
 
 
 def test_unknown_rule_and_stray_temperature_are_one_line(workspace, tmp_path, capsys):
-    from colorlib.explorer.rules import RULES
+    from colorlib.rules import RULES
 
     _, _, _, ckpt = workspace
     photo = save_photo(tmp_path / "x.png", textured(1, GOLD, GRASS, size=40))

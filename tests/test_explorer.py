@@ -45,6 +45,7 @@ from colorlib.explorer.reference import (
     MseStats,
     blend_ab,
     blend_preview,
+    combine_ab,
     dequantize_ab,
     dequantize_lightness,
     in_colour,
@@ -55,9 +56,9 @@ from colorlib.explorer.reference import (
     upsample_bilinear,
     vivid,
 )
-from colorlib.explorer.rules import MEAN, SOFTMAX, combine_ab
 from colorlib.lab import pad_info, preprocess
 from colorlib.paper.evaluate import score_predictions
+from colorlib.rules import MEAN, SOFTMAX
 from colorlib.scoring.metrics import mse_ab
 
 from .helpers import REPO, fake_evaluation

@@ -20,9 +20,9 @@ import pytest
 from PIL import Image
 
 from colorlib.explorer.bundle import load_explorer_data
-from colorlib.explorer.contract import format_colourfulness, format_delta_e, format_mse
+from colorlib.explorer.contract import format_colourfulness, format_delta_e, format_mse, format_temperature
 from colorlib.explorer.reference import Blend
-from colorlib.explorer.rules import MEAN, RULES, SOFTMAX, TEMPERATURES, format_temperature
+from colorlib.rules import MEAN, RULES, SOFTMAX, TEMPERATURES
 
 from .browser import chromium, skip_without_chromium
 from .helpers import VENV

@@ -19,9 +19,9 @@ from colorlib import TRAINED_MODELS
 from colorlib.explorer.bundle import explorer_data
 from colorlib.explorer.contract import contract
 from colorlib.explorer.own import OwnPhoto
-from colorlib.explorer.reference import Blend, blend_ab, render, vivid
-from colorlib.explorer.rules import INITIAL_TEMPERATURE, MEAN, combine_ab
+from colorlib.explorer.reference import Blend, blend_ab, combine_ab, render, vivid
 from colorlib.lab import AB_SCALE, lab_lightness, lab_to_rgb, pad_info, resize_and_pad, rgb_to_uint8
+from colorlib.rules import INITIAL_TEMPERATURE, MEAN
 from colorlib.scoring.metrics import colourfulness
 
 from .helpers import REPO, fake_evaluation

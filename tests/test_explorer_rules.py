@@ -14,20 +14,17 @@ import torch
 from colorlib import rules
 from colorlib.errors import UserError
 from colorlib.explorer.bundle import explorer_data, to_bundle
-from colorlib.explorer.contract import contract, format_colourfulness, format_mse
-from colorlib.explorer.html import explorer_html
-from colorlib.explorer.reference import Blend, blend_ab
-from colorlib.explorer.rules import (
-    INITIAL_TEMPERATURE,
+from colorlib.explorer.contract import (
     LEARNED_NOTE,
-    MEAN,
-    RULES,
-    SOFTMAX,
-    TEMPERATURES,
-    combine_ab,
+    contract,
+    format_colourfulness,
+    format_mse,
     format_temperature,
     rule_note,
 )
+from colorlib.explorer.html import explorer_html
+from colorlib.explorer.reference import Blend, blend_ab, combine_ab
+from colorlib.rules import INITIAL_TEMPERATURE, MEAN, RULES, SOFTMAX, TEMPERATURES
 from colorlib.scoring.metrics import mse_ab
 
 from .helpers import fake_evaluation

@@ -424,7 +424,7 @@
     softmax: softmax,
   };
 
-  // colorlib.explorer.rules.combine_ab: a rule over the members whose weight is above zero; null if none
+  // colorlib.explorer.reference.combine_ab: a rule over the members whose weight is above zero; null if none
   function combine(members, weights, rule, plane, t, abScale) {
     var chosen = members.filter(function (m, i) { return weights[i] > 0; });
     if (!chosen.length) return null;

@@ -1,9 +1,10 @@
 """The ensemble-weight explorer, by concern:
 
-- :mod:`.contract`: every constant and word the book's page and the Jupyter widget share;
-- :mod:`.reference`: the computation the page reproduces (quantisation, blend, vividness, picture, MSE);
+- :mod:`.contract`: every constant and word the book's page and the Jupyter widget share (the temperature
+  stops of the rules of :data:`colorlib.rules.RULES` among them);
+- :mod:`.reference`: the computation the page reproduces (quantisation, blend, the other rules over the
+  stored maps, vividness, picture, MSE);
 - :mod:`.bundle`: the validation photos with every model's prediction, packed for the page;
-- :mod:`.rules`: how the other rules combine the stored maps, and the temperature stops;
 - :mod:`.html`: the page's markup; ``book/_static/explorer-core.js``, ``explorer.js`` and
   ``explorer-own.js`` bring it to life;
 - :mod:`.own`: a reader's own photo, colorized by every model and blended (colorize's way);

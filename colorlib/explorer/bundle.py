@@ -24,20 +24,19 @@ from .. import TRAINED_MODELS
 from ..errors import UserError
 from ..files import atomic_write_text
 from ..lab import L_SCALE
+from ..rules import MEAN
 from ..scoring.metrics import colourfulness, mse_ab
 from .contract import BUNDLE_FORMAT, INITIAL_PRESET, PRESETS, VIVIDNESS_INITIAL, WEIGHT_MAX, Preset, contract
 from .reference import (
     Blend,
     MseStats,
     Preview,
-    blend_preview,
     dequantize_ab,
     dequantize_lightness,
     quantize_ab,
     quantize_lightness,
     render,
 )
-from .rules import MEAN
 
 BUNDLE_NAME = "explorer.json"
 
@@ -77,8 +76,6 @@ class ExplorerPhoto:
 
     def preview(self, blend: Blend) -> Preview:
         """The blend (:class:`~colorlib.explorer.reference.Blend`) and its readouts."""
-        if blend.rule == MEAN:
-            return blend_preview(self.lightness, self.members_ab, blend.weights, self.stats, blend.k)
         ab = blend.ab(self.members_ab)
         rgb = render(self.lightness, ab)
         return Preview(rgb, self.mse(blend, ab), colourfulness(rgb))

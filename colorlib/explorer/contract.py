@@ -16,7 +16,7 @@ from .. import COMBINED_MODELS
 from ..data.photos import MAX_PIXELS
 from ..ensemble import VIVIDNESS_RANGE
 from ..lab import AB_SCALE, L_SCALE
-from .rules import INITIAL_TEMPERATURE, LEARNED_NOTE, MAPS_NOTE, RULES, TEMPERATURES, format_temperature, rule_note
+from ..rules import INITIAL_TEMPERATURE, RULES, TEMPERATURES
 
 BUNDLE_FORMAT = "colorlib-explorer/4"
 AB_ZERO, AB_STEPS = 128, 127  # ab in [-1, 1] <-> uint8 q: ab = (q - 128) / 127
@@ -45,6 +45,30 @@ ID_PREFIXES = {"weight": "w-", "share": "share-", "canvas": "canvas-", "preset":
 # What the page looks for before it has read this: its root (class and id; explorer.css styles it) and the
 # inline data in it, by class. explorer.js names the same two; tests/test_explorer.py checks it.
 ROOT, DATA = "colorlib-explorer", "colorlib-explorer-data"
+
+LEARNED_NOTE = (
+    "The learned hue-band rule is left out: its weights are fitted on calibration photos, which only "
+    "the study beyond the paper has (for its own models)."
+)
+MAPS_NOTE = (
+    "The weighted mean's MSE is exact (Table I's); other rules' is measured on the stored colour maps "
+    "(rounded, smaller), so it can differ from the study's by a little."
+)
+
+
+def rule_note(rule: str) -> str:
+    """What the sliders mean under `rule` (shown beside the rule choice)."""
+    if RULES[rule].uses_weights:
+        return "the sliders weight the models"
+    return "combines the models whose slider is above zero, as equals (their weights are ignored)"
+
+
+def format_temperature(t: float) -> str:
+    """How the temperature slider shows T (the page uses the same words)."""
+    if t == 0:
+        return "0 (most saturated)"
+    return "∞ (mean)" if math.isinf(t) else f"{t:g}"
+
 
 # The vividness k, after the rule: the blend's normalised ab times k, clipped to [-1, 1]
 # (colorlib.explorer.reference.vivid); k = 1 is the blend itself.

@@ -9,10 +9,8 @@
   without Node, a ``runtime.json`` that says so, which the page shows.
 - :func:`web_config`: what the page's markup needs to find them (:func:`colorlib.explorer.html.own_photo_html`).
 
-Command line (the workflow's rules ``web_models`` and ``web_runtime``)::
-
-    colorlib web models CHECKPOINTS OUT                  # OUT/models/*.onnx, OUT/models/models.json
-    colorlib web runtime PACKAGE OUT                     # OUT/ort/*, OUT/runtime.json
+The workflow's rules ``web_models`` and ``web_runtime`` run the first two: ``colorlib web models CHECKPOINTS
+OUT`` (OUT/models/) and ``colorlib web runtime PACKAGE OUT`` (OUT/ort/, OUT/runtime.json).
 """
 
 from __future__ import annotations

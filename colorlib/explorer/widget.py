@@ -18,6 +18,7 @@ import numpy as np
 
 from ..ensemble import load_colorizer
 from ..errors import UserError
+from ..rules import INITIAL_TEMPERATURE, MEAN, RULES, TEMPERATURES
 from ..scoring.metrics import colourfulness
 from .bundle import ExplorerData, explorer_data, to_png
 from .contract import (
@@ -41,10 +42,11 @@ from .contract import (
     format_colourfulness,
     format_delta_e,
     format_mse,
+    format_temperature,
+    rule_note,
 )
 from .own import OwnPhoto
 from .reference import Blend, normalized_weights
-from .rules import INITIAL_TEMPERATURE, MEAN, RULES, TEMPERATURES, format_temperature, rule_note
 
 DISPLAY_WIDTH = 256
 OWN = -1  # the photo picker's value for the reader's own photo

@@ -45,14 +45,12 @@ def _pair(value) -> tuple[int, int]:
 def describe_layer(module: nn.Module) -> str:
     """A short label of a layer with the settings that change tensor shapes."""
     kind = type(module).__name__
-    if isinstance(module, nn.Conv2d):
-        (kh, kw), (stride, _) = module.kernel_size, module.stride
-        return f"{kind} {kh}×{kw} /{stride}, {module.in_channels}→{module.out_channels}"
+    if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
+        (kh, kw), (stride, _) = _pair(module.kernel_size), _pair(module.stride)
+        channels = f", {module.in_channels}→{module.out_channels}" if isinstance(module, nn.Conv2d) else ""
+        return f"{kind} {kh}×{kw} /{stride}{channels}"
     if isinstance(module, nn.BatchNorm2d):
         return f"{kind} ({module.num_features})"
-    if isinstance(module, nn.MaxPool2d):
-        (kh, kw), (stride, _) = _pair(module.kernel_size), _pair(module.stride)
-        return f"{kind} {kh}×{kw} /{stride}"
     if isinstance(module, nn.Upsample):
         return f"{kind} ×{module.scale_factor:g} ({module.mode})"
     if isinstance(module, nn.Sequential):
@@ -104,8 +102,10 @@ def _shape_text(shape: Sequence[int]) -> str:
     return "×".join(str(s) for s in shape)
 
 
-def _layer_diagram(layers: list[LayerInfo], input_shape: tuple[int, ...], size: int, title: str) -> Figure:
-    """One rounded box per layer, top to bottom; box width follows the layer's spatial size."""
+def _layer_diagram(model: nn.Module, part: str, input_shape: tuple[int, ...], title: str) -> Figure:
+    """One rounded box per child of `model.<part>`, traced from the model, top to bottom; box width follows the
+    layer's spatial size; `title` is completed with the count of layers and of their parameters."""
+    layers, size = trace_layers(model, part), model.config.image_size
     n = len(layers)
     fig = Figure(figsize=(10, 0.55 * (n + 1) + 0.8), layout="constrained")
     ax = fig.subplots()
@@ -131,27 +131,20 @@ def _layer_diagram(layers: list[LayerInfo], input_shape: tuple[int, ...], size: 
         ax.annotate("", (centre, row - 0.32), (centre, row - 0.68), arrowprops={"arrowstyle": "->", "color": "0.4"})
     ax.text(6.8, -0.45, "output (C×H×W)   parameters", ha="left", va="center", fontsize=8.5, weight="bold")
     ax.text(0, n + 0.5, "box width grows with the output's height × width", fontsize=7.5, color="0.4")
-    ax.set_title(title, fontsize=11)
+    ax.set_title(title.format(n, sum(layer.params for layer in layers)), fontsize=11)
     return fig
-
-
-def _part_diagram(model: nn.Module, part: str, input_shape: tuple[int, ...], title: str) -> Figure:
-    """The layer diagram of `model.<part>`, traced from the model; `title` is completed with its size."""
-    layers = trace_layers(model, part)
-    total = sum(layer.params for layer in layers)
-    return _layer_diagram(layers, input_shape, model.config.image_size, title.format(len(layers), total))
 
 
 def fig2_encoder(model: nn.Module) -> Figure:
     """Fig. 2: the encoder (children of `model.encoder`), traced from the model."""
     size = model.config.image_size
-    return _part_diagram(model, "encoder", (1, size, size), "Encoder: {} layers cut from ResNet-18, {:,} parameters")
+    return _layer_diagram(model, "encoder", (1, size, size), "Encoder: {} layers cut from ResNet-18, {:,} parameters")
 
 
 def fig4_decoder(model: nn.Module) -> Figure:
     """Fig. 4: the upsampling decoder (children of `model.decoder`), traced from the model."""
     input_shape = trace_layers(model, "encoder")[-1].shape
-    return _part_diagram(model, "decoder", input_shape, "Decoder: {} layers, {:,} parameters, output a and b")
+    return _layer_diagram(model, "decoder", input_shape, "Decoder: {} layers, {:,} parameters, output a and b")
 
 
 def fig3_data_flow(model: nn.Module, rgb: np.ndarray) -> Figure:

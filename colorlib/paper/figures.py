@@ -24,7 +24,7 @@ from ..lab import grayscale, join_lab, rgb_to_lab, rgb_to_uint8
 from ..scoring.intervals import Interval
 from . import PAPER_TABLE_I
 
-THUMB_PX = 256  # contact-sheet thumbnails: longer side in pixels
+THUMB_PX = 256  # contact-sheet thumbnails (display copies): longer side in pixels
 # Lab a runs green -> red, b runs blue -> yellow; the maps are drawn in those colours around grey.
 A_CMAP = LinearSegmentedColormap.from_list("lab_a", ["#1a9850", "#bdbdbd", "#d6307a"])
 B_CMAP = LinearSegmentedColormap.from_list("lab_b", ["#2166ac", "#bdbdbd", "#e6b800"])
@@ -53,13 +53,6 @@ MODEL_COLOURS = {
 # --- photos ------------------------------------------------------------------------------------
 
 
-def _thumbnail(rgb: np.ndarray) -> np.ndarray:
-    """A display copy of a photo whose longer side is at most THUMB_PX pixels."""
-    img = Image.fromarray(np.asarray(rgb, dtype=np.uint8))
-    img.thumbnail((THUMB_PX, THUMB_PX), Image.LANCZOS)
-    return np.asarray(img)
-
-
 def show_image(ax, image: np.ndarray, title: str | None = None, **kwargs) -> None:
     ax.imshow(image, **kwargs)
     ax.set_axis_off()
@@ -79,13 +72,14 @@ def contact_sheet(
     rows = math.ceil(len(photos) / cols)
     fig = Figure(figsize=(1.6 * cols, 1.6 * rows + (0.4 if title else 0)), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for i, ax in enumerate(axes):
-        if i >= len(photos):
-            fig.delaxes(ax)
-            continue
-        show_image(ax, _thumbnail(photos[i]))
+    for ax in axes[len(photos) :]:
+        fig.delaxes(ax)
+    for i, photo in enumerate(photos):
+        thumbnail = Image.fromarray(np.asarray(photo, dtype=np.uint8))
+        thumbnail.thumbnail((THUMB_PX, THUMB_PX), Image.LANCZOS)
+        show_image(axes[i], np.asarray(thumbnail))
         if names is not None:
-            ax.set_title(str(names[i]), fontsize=6)
+            axes[i].set_title(str(names[i]), fontsize=6)
     if title:
         fig.suptitle(title)
     return fig
@@ -222,7 +216,6 @@ def trade_off(
             yerr=[[error.estimate - error.low], [error.high - error.estimate]],
             fmt="o", color=MODEL_COLOURS.get(name, "0.7"), mec="0.2", ecolor="0.5", capsize=2, zorder=3,
         )  # fmt: skip
-    line = mark_originals(ax, originals, f"originals {originals:.1f}")
     ax.set_xlabel(f"colourfulness (Hasler–Süsstrunk), mean over the {where} photos")
     ax.set_ylabel(f"{where} MSE of normalised ab")
     ax.set_ylim(bottom=0)
@@ -230,16 +223,20 @@ def trade_off(
     if curve:
         fig.legend(loc="outside lower center", fontsize=8)
     labels = [(n, c.estimate, e.estimate) for n, (c, e) in points.items()]
-    label_points(fig, ax, labels + [(label, x, y) for label, (x, y) in marks.items()], avoid=[line, *steps])
+    label_points(fig, ax, labels + [(label, x, y) for label, (x, y) in marks.items()], originals, avoid=steps)
     return fig
 
 
-def mark_originals(ax, colourfulness: float, label: str) -> Annotation:
-    """A dashed vertical line at the original photos' colourfulness, labelled at the top."""
-    ax.axvline(colourfulness, color="0.4", ls="--", lw=1)
-    return ax.annotate(
-        label,
-        (colourfulness, 1),
+def label_points(
+    fig: Figure, ax, points: Sequence[tuple[str, float, float]], originals: float, avoid: Sequence[Artist] = ()
+) -> list[Annotation]:
+    """The last step of a plot of error against colourfulness, once its axes are set: a dashed vertical line at
+    the original photos' colourfulness, labelled at the top, and each point named, its label moved around the
+    point until it overlaps no label placed before (nor any artist in `avoid`); the last spot is kept if all do."""
+    ax.axvline(originals, color="0.4", ls="--", lw=1)
+    line = ax.annotate(
+        f"originals {originals:.1f}",
+        (originals, 1),
         xycoords=("data", "axes fraction"),
         xytext=(-4, -12),
         textcoords="offset points",
@@ -247,17 +244,10 @@ def mark_originals(ax, colourfulness: float, label: str) -> Annotation:
         fontsize=8,
         color="0.3",
     )
-
-
-def label_points(
-    fig: Figure, ax, points: Sequence[tuple[str, float, float]], avoid: Sequence[Artist] = ()
-) -> list[Annotation]:
-    """Name each point, moving a label around its point until it overlaps no label placed before
-    (nor any artist in `avoid`, such as the originals' label); the last spot is kept if all overlap."""
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw_without_rendering()  # fixes the layout and the axis limits the labels are placed against
     spots = [(5, 4, "left"), (5, -11, "left"), (-5, 4, "right"), (-5, -11, "right"), (5, 15, "left"), (5, -22, "left")]
-    placed = [artist.get_window_extent(renderer) for artist in avoid]
+    placed = [artist.get_window_extent(renderer) for artist in [line, *avoid]]
     labels = []
     for name, x, y in sorted(points, key=lambda p: -p[2]):
         for dx, dy, ha in spots:

@@ -20,18 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..lab import AB_SCALE, PadInfo, unpad
+from ..lab import AB_SCALE, PadInfo
+from .metrics import photo_areas
 
 HIST_BIN = 10.0  # Lab units per histogram bin
 HIST_HALF_BINS = 11  # bins on each side of the grey bin: [-115, 115] in all, clipped at the ends
 HUE_CHROMA_MIN = 15.0  # a pixel counts as clearly coloured above this chroma (as the colour scores)
 STRONG_HUE_JUMP = 60.0  # degrees: a hue change this large between neighbours is a seam
-BELIEVABILITY = ("hist_distance", "patchiness", "hue_jumps")
-
-
-def _photo_ab(ab: np.ndarray | torch.Tensor, info: PadInfo) -> np.ndarray:
-    """A normalised (2, S, S) ab map -> the photo's area, (h, w, 2) in Lab units."""
-    return unpad(np.asarray(ab, dtype=np.float64).transpose(1, 2, 0), info) * AB_SCALE
 
 
 def ab_counts(ab: np.ndarray) -> np.ndarray:
@@ -85,7 +80,7 @@ class PhotoTerms:
 
 def photo_terms(ab: torch.Tensor, infos: Sequence[PadInfo]) -> PhotoTerms:
     """PhotoTerms of a normalised ab batch (N, 2, S, S), predictions or originals."""
-    maps = [_photo_ab(ab[i], info) for i, info in enumerate(infos)]
+    maps = [area * AB_SCALE for area in photo_areas(ab, infos)]  # Lab units
     return PhotoTerms(
         counts=np.stack([ab_counts(m) for m in maps]).astype(np.float32),  # whole numbers: exact in float32
         energy=np.array([gradient_energy(m) for m in maps]),

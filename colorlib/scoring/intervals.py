@@ -38,35 +38,29 @@ def percentiles(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]
     return float(low), float(high)
 
 
-def mean_interval(
-    values: np.ndarray, n_boot: int = BOOTSTRAP, level: float = LEVEL, seed: int = BOOTSTRAP_SEED
-) -> Interval:
+def mean_interval(values: np.ndarray, n_boot: int = BOOTSTRAP, seed: int = BOOTSTRAP_SEED) -> Interval:
     """The mean of per-photo values with a percentile bootstrap interval."""
     v = np.asarray(values, dtype=np.float64)
     means = v[resamples(len(v), n_boot, seed)].mean(axis=1)
-    return Interval(float(v.mean()), *percentiles(means, level))
+    return Interval(float(v.mean()), *percentiles(means))
 
 
-def _paired(left: np.ndarray, right: np.ndarray, n_boot: int, level: float, seed: int, combine) -> Interval:
+def _paired(left: np.ndarray, right: np.ndarray, combine) -> Interval:
     """combine(mean(left), mean(right)) of two models' per-photo scores on the same photos, with a paired
     percentile bootstrap interval (one resample of the photos for both)."""
     left, right = np.asarray(left, dtype=np.float64), np.asarray(right, dtype=np.float64)
     if left.shape != right.shape:
         raise ValueError(f"paired scores need the same photos: {left.shape} vs {right.shape}")
-    idx = resamples(len(left), n_boot, seed)
+    idx = resamples(len(left))
     samples = combine(left[idx].mean(axis=1), right[idx].mean(axis=1))
-    return Interval(float(combine(left.mean(), right.mean())), *percentiles(samples, level))
+    return Interval(float(combine(left.mean(), right.mean())), *percentiles(samples))
 
 
-def paired_ratio(
-    left: np.ndarray, right: np.ndarray, n_boot: int = BOOTSTRAP, level: float = LEVEL, seed: int = BOOTSTRAP_SEED
-) -> Interval:
+def paired_ratio(left: np.ndarray, right: np.ndarray) -> Interval:
     """mean(left) / mean(right) over the same photos, with a paired percentile bootstrap interval."""
-    return _paired(left, right, n_boot, level, seed, np.divide)
+    return _paired(left, right, np.divide)
 
 
-def paired_difference(
-    left: np.ndarray, right: np.ndarray, n_boot: int = BOOTSTRAP, level: float = LEVEL, seed: int = BOOTSTRAP_SEED
-) -> Interval:
+def paired_difference(left: np.ndarray, right: np.ndarray) -> Interval:
     """mean(left) − mean(right) over the same photos, with a paired percentile bootstrap interval."""
-    return _paired(left, right, n_boot, level, seed, np.subtract)
+    return _paired(left, right, np.subtract)

@@ -8,6 +8,7 @@ with predicted and true ab joined to the same L, so only colour is compared.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,11 @@ from skimage.color import deltaE_ciede2000
 from ..lab import AB_SCALE, PadInfo, join_lab, unpad
 
 METRICS = ("mse", "psnr", "delta_e", "colourfulness", "chroma")
+
+
+def photo_areas(ab: np.ndarray | torch.Tensor, infos: Sequence[PadInfo]) -> list[np.ndarray]:
+    """Each photo's area of a normalised (N, 2, S, S) ab batch, (h, w, 2) in float64 (padding cut off)."""
+    return [unpad(np.asarray(ab[i], dtype=np.float64).transpose(1, 2, 0), info) for i, info in enumerate(infos)]
 
 
 def mse_ab(pred: np.ndarray | torch.Tensor, target: np.ndarray | torch.Tensor) -> float:

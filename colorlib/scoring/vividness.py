@@ -13,7 +13,7 @@ import torch
 
 from ..ensemble import vivid
 from ..lab import AB_SCALE, L_SCALE, PadInfo, join_lab, unpad
-from .metrics import colourfulness, mse_ab
+from .metrics import colourfulness, mse_ab, photo_areas
 
 # The largest scale searched: the curve runs to 3, and far beyond it clipping and the sRGB gamut make
 # colourfulness level off (even fall), so a larger bracket would no longer hold a rising function.
@@ -21,20 +21,15 @@ K_MAX = 4.0
 K_TOLERANCE = 1e-3  # bisection stops when the bracket is this narrow (Table I shows k to 2 digits)
 
 
-def _areas(ab: torch.Tensor, infos: Sequence[PadInfo]) -> list[np.ndarray]:
-    """Each photo's area of a (N, 2, S, S) ab batch, (h, w, 2) in float64 (padding cut off)."""
-    return [unpad(ab[i].numpy().transpose(1, 2, 0), info).astype(np.float64) for i, info in enumerate(infos)]
-
-
 def photo_mse(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInfo]) -> np.ndarray:
     """Table I's loss of each photo: the MSE of normalised ab over the photo's area, (N,)."""
-    return np.array([mse_ab(p, t) for p, t in zip(_areas(pred, infos), _areas(true, infos), strict=True)])
+    return np.array([mse_ab(p, t) for p, t in zip(photo_areas(pred, infos), photo_areas(true, infos), strict=True)])
 
 
 def photo_colourfulness(lightness: torch.Tensor, ab: torch.Tensor, infos: Sequence[PadInfo]) -> np.ndarray:
     """Colourfulness of each photo (its own L joined to ab, on the photo's area), as Table I scores it, (N,)."""
     out = []
-    for i, (info, area) in enumerate(zip(infos, _areas(ab, infos), strict=True)):
+    for i, (info, area) in enumerate(zip(infos, photo_areas(ab, infos), strict=True)):
         light = unpad(lightness[i, 0].numpy(), info) * L_SCALE
         out.append(colourfulness(join_lab(light, area * AB_SCALE)))
     return np.array(out)
@@ -43,8 +38,8 @@ def photo_colourfulness(lightness: torch.Tensor, ab: torch.Tensor, infos: Sequen
 def fit_k_mse(pred: torch.Tensor, true: torch.Tensor, infos: Sequence[PadInfo]) -> float:
     """Σ p·t / Σ p² over every pixel of the photos' areas and both channels: the least-squares k ≥ 0
     (the error is a parabola in k, so a negative optimum makes 0 the best scale; 0 for an all-grey p)."""
-    p = np.concatenate([a.ravel() for a in _areas(pred, infos)])
-    t = np.concatenate([a.ravel() for a in _areas(true, infos)])
+    p = np.concatenate([a.ravel() for a in photo_areas(pred, infos)])
+    t = np.concatenate([a.ravel() for a in photo_areas(true, infos)])
     denominator = float(p @ p)
     return max(float(p @ t) / denominator, 0.0) if denominator > 0 else 0.0
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from matplotlib.figure import Figure
 
-from ..paper.figures import MODEL_COLOURS, label_points, mark_originals
+from ..paper.figures import MODEL_COLOURS, label_points
 from ..scoring.references import CLOSE_TO_BASELINE, REFERENCES
 from .runs import BOOSTED, METRIC_LABELS, temperature_curve
 from .scoring import StudyResults
@@ -21,8 +21,7 @@ def seed_strip(results: StudyResults, models: Sequence[str], loss: str = "mse", 
     fig = Figure(figsize=(9, 4), layout="constrained")
     ax = fig.subplots()
     for x, m in enumerate(models):
-        seeds = results.seeds(m, loss)
-        values = [results.value(m, s, metric, loss) for s in seeds]
+        values = [results.value(m, s, metric, loss) for s in results.seeds(m, loss)]
         ax.scatter([x] * len(values), values, color=MODEL_COLOURS.get(m, "0.5"), edgecolor="0.2", zorder=3, s=28)
         st = stats[m]
         ax.hlines(st.mean, x - 0.3, x + 0.3, color="0.2", lw=1.5)
@@ -51,11 +50,10 @@ def vividness_errorbars(results: StudyResults, models: Sequence[str], loss: str 
             fmt="o", color=MODEL_COLOURS.get(m, "0.5"), mec="0.2", capsize=3, zorder=3,
         )  # fmt: skip
         points.append((m, cx.mean, ey.mean))
-    line = mark_originals(ax, results.originals["colourfulness"], f"originals {results.originals['colourfulness']:.1f}")
     ax.set_xlabel("colourfulness (Hasler–Süsstrunk), mean over validation photos")
     ax.set_ylabel("validation MSE")
     ax.set_title("Error against vividness, mean ± std over seeds")
-    label_points(fig, ax, points, avoid=[line])
+    label_points(fig, ax, points, results.originals["colourfulness"])
     return fig
 
 
@@ -88,12 +86,11 @@ def _front(points: Mapping[str, tuple], rules: Sequence[str], originals: float, 
             label=f"the hope: more colourful than the baseline, error ≤ {1 + CLOSE_TO_BASELINE:g} × its error",
         )  # fmt: skip
         fig.legend(loc="outside lower center", fontsize=8)  # clear of the originals' label
-    line = mark_originals(ax, originals, f"originals {originals:.1f}")
     ax.set_xlabel(f"colourfulness (Hasler–Süsstrunk), mean over {where} photos")
     ax.set_ylabel(f"{where} MSE")
     ax.set_ylim(bottom=0)
     ax.set_title(f"Combination rules of blue, yellow and green: colour against error ({spread})")
-    label_points(fig, ax, labels, avoid=[line])
+    label_points(fig, ax, labels, originals)
     return fig
 
 

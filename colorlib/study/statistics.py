@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import COMBINED_MODELS
+from ..paper.claims import SAME_DATA_MODEL
 from ..rules import fixed_rules
 from ..scoring.references import CLOSE_TO_BASELINE
 from .runs import ALL_COMBINED, BOOSTED, LEARNED_RULE, rule_model
@@ -58,14 +60,11 @@ class Claim:
 def paper_claims() -> list[Claim]:
     """The paper's loss claims, as paired comparisons (the baseline of seed s has its own draw)."""
     limit = 1 + CLOSE_TO_BASELINE
-    return [
-        Claim("by-combined < by (combined beats pooled)", "by-combined", "by"),
-        Claim("bgy-combined < bgy (combined beats pooled)", "bgy-combined", "bgy"),
-        Claim(f"by-combined ≤ {limit:g} × baseline (close to the baseline)", "by-combined", "baseline", limit),
-        Claim(f"bgy-combined ≤ {limit:g} × baseline (close to the baseline)", "bgy-combined", "baseline", limit),
-        Claim("by-combined < baseline (as in the paper's Table I)", "by-combined", "baseline"),
-        Claim("bgy-combined < baseline (as in the paper's Table I)", "bgy-combined", "baseline"),
-    ]
+    return (
+        [Claim(f"{c} < {t} (combined beats pooled)", c, t) for c, t in SAME_DATA_MODEL.items()]
+        + [Claim(f"{c} ≤ {limit:g} × baseline (close to the baseline)", c, "baseline", limit) for c in COMBINED_MODELS]
+        + [Claim(f"{c} < baseline (as in the paper's Table I)", c, "baseline") for c in COMBINED_MODELS]
+    )
 
 
 def check_claims(results: StudyResults, claims: Sequence[Claim], metric: str = "mse", loss: str = "mse") -> list[dict]:
@@ -108,12 +107,8 @@ def check_claims(results: StudyResults, claims: Sequence[Claim], metric: str = "
 
 def blend_comparison(results: StudyResults, loss: str = "mse") -> list[dict]:
     """Equal against fitted weights on validation: per blend, MSE mean ± std and seeds where fitted wins."""
-    pairs = [
-        ("bgy-combined", "bgy-nnls"),
-        ("bgy-combined", "bgy-nnls-sum1"),
-        (ALL_COMBINED, "all-nnls"),
-        (ALL_COMBINED, "all-nnls-sum1"),
-    ]
+    equal_of = {"bgy-nnls": "bgy-combined", "all-nnls": ALL_COMBINED}  # each fit, as fitted and scaled to sum 1
+    pairs = [(equal, fit + suffix) for fit, equal in equal_of.items() for suffix in ("", "-sum1")]
     out = []
     for equal, fitted in pairs:
         seeds = [s for s in results.seeds(fitted, loss) if s in results.seeds(equal, loss)]
