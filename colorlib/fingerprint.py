@@ -27,11 +27,7 @@ PACKAGE = "colorlib"
 ENTRY = "colorlib.train"
 # the modules that describe the code and the results but compute no number: not part of the fingerprint
 DESCRIBING = ("colorlib.fingerprint", "colorlib.identity")
-
-
-def package_root() -> Path:
-    """The folder that holds this package's folder (the checkout, or site-packages)."""
-    return Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder that holds the package: checkout or site-packages
 
 
 def _module_file(root: Path, module: str) -> Path | None:
@@ -57,7 +53,7 @@ def _imported(tree: ast.AST, module: str, is_package: bool) -> set[str]:
 
 def code_modules(root: Path | None = None, entry: str = ENTRY) -> dict[str, Path]:
     """{module name: file} of the code that decides a run's numbers, sorted by name."""
-    root = Path(root) if root is not None else package_root()
+    root = Path(root) if root is not None else PACKAGE_ROOT
     found: dict[str, Path] = {}
     todo = [entry]
     while todo:
@@ -78,10 +74,9 @@ def code_modules(root: Path | None = None, entry: str = ENTRY) -> dict[str, Path
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
     """The tree without the docstring of its module, classes and functions."""
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            first = node.body[0].value if node.body and isinstance(node.body[0], ast.Expr) else None
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                node.body = node.body[1:]
+        documented = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+        if isinstance(node, documented) and ast.get_docstring(node, clean=False) is not None:
+            node.body = node.body[1:]
     return tree
 
 
@@ -102,21 +97,21 @@ def source_fingerprint(text: str, filename: str = "<code>") -> str:
     return digest(_canonical(_strip_docstrings(ast.parse(text, filename=filename))).encode())
 
 
-def module_fingerprints(root: Path | None = None, entry: str = ENTRY) -> dict[str, str]:
+def module_fingerprints(root: Path | None = None) -> dict[str, str]:
     """{module: its fingerprint} of :func:`code_modules`: which module a difference is in."""
-    modules = code_modules(root, entry)
+    modules = code_modules(root)
     return {name: source_fingerprint(path.read_text(encoding="utf-8"), name) for name, path in modules.items()}
 
 
-def code_fingerprint(root: Path | None = None, entry: str = ENTRY) -> str:
+def code_fingerprint(root: Path | None = None) -> str:
     """The fingerprint of :func:`code_modules`: the digest of each module's name and fingerprint, in order."""
-    return digest(list(module_fingerprints(root, entry).items()))
+    return digest(list(module_fingerprints(root).items()))
 
 
 def code_commit(root: Path | None = None) -> str:
     """The commit of the checkout the package runs from, with "-modified" when tracked files differ
     from it; "unknown" outside a git checkout (an installed package)."""
-    root = Path(root) if root is not None else package_root()
+    root = Path(root) if root is not None else PACKAGE_ROOT
 
     def git(*args: str) -> str:
         proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=True)

@@ -41,13 +41,11 @@ def test_parameters_are_checked_before_any_work(tmp_path):
         ({"manifest": tmp_path / "none.json"}, "manifest file not found"),
     ]:
         with pytest.raises(UserError, match=message):
-            ResultsPage.from_parameters(**(given | {"profile": "smoke"} | mistake))
+            ResultsPage(**(given | {"profile": "smoke"} | mistake))
 
 
 def test_every_figure_table_and_file_of_the_page(six_models):
-    page = ResultsPage.from_parameters(
-        six_models / "manifest.json", six_models / "checkpoints", "", six_models / "generated", "custom"
-    )
+    page = ResultsPage(six_models / "manifest.json", six_models / "checkpoints", "", six_models / "generated", "custom")
     assert page.show != page.dull  # Figure 9 shows another photo than Figures 5-8
     assert page.summary().splitlines() == ["3 validation photos, working size 32.", page.show_rule, page.dull_rule]
     panels = {"fig5": 3, "fig6": 3, "fig7": 2, "fig8": 2, "fig9": 4, "hero": 4}

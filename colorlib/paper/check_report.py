@@ -41,15 +41,14 @@ def claims_table(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
 
 def bands_table(refs: References) -> tuple[list[str], list[list[str]]]:
     """Header and rows: each model's band and what it was measured from."""
-    what = {x["id"]: x for x in [*refs.builds, *refs.spread]}
-    rows = []
-    for m, b in refs.bands().items():
-        parts = []
-        for sid in b.sources:
-            x = what[sid]
-            n = int(x.get("runs", 1))
-            parts.append(f"{sid} ({n} run{'s' if n > 1 else ''}, {x.get('kind', 'reference build')})")
-        rows.append([m, b.fmt(), f"{b.width / ((b.low + b.high) / 2):.0%}", str(b.runs), "; ".join(parts)])
+    said = {}  # each build and measurement: its id, how many runs, what kind
+    for x in [*refs.builds, *refs.spread]:
+        n = int(x.get("runs", 1))
+        said[x["id"]] = f"{x['id']} ({n} run{'s' if n > 1 else ''}, {x.get('kind', 'reference build')})"
+    rows = [
+        [m, b.fmt(), f"{b.width / ((b.low + b.high) / 2):.0%}", str(b.runs), "; ".join(said[s] for s in b.sources)]
+        for m, b in refs.bands().items()
+    ]
     return ["model", "band", "width / middle", "runs", "measured from (all at 256 px)"], rows
 
 

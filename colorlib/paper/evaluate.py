@@ -59,9 +59,7 @@ def checkpoint_files(checkpoint_dir: Path, models) -> dict[str, Path]:
     return files
 
 
-def predict_models(
-    checkpoint_dir: Path, lightness: torch.Tensor, models=ALL_MODELS, device: str = "cpu"
-) -> dict[str, torch.Tensor]:
+def predict_models(checkpoint_dir: Path, lightness: torch.Tensor, models, device: str) -> dict[str, torch.Tensor]:
     """ab predictions of each named model; combined models are equal-weight blends of members."""
     files = checkpoint_files(checkpoint_dir, models)
     preds = {m: TrainedColorizer(path, m, device).predict_ab(lightness) for m, path in files.items()}
@@ -137,18 +135,12 @@ TEST_CHUNK = 32  # test photos predicted at once (a few hundred photos do not fi
 
 
 def score_test(
-    manifest: dict,
-    data_dir: Path,
-    checkpoint_dir: Path,
-    models,
-    size: int,
-    constant_ab,
-    device: str = "cpu",
-    boosted: Boost | None = None,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
-    """Per-photo MSE and colourfulness of every model (and the references, given constant_ab) on the
-    test set, the photos' own colourfulness, and (given the fitted scales) the boosted baseline's
-    (MSE, colourfulness) at every k of boosted.scales(): (mse, colour, originals, curve)."""
+    ev: Evaluation, manifest: dict, data_dir: Path, checkpoint_dir: Path, models, size: int, constant_ab, device: str
+) -> None:
+    """Fill in `ev`'s test fields: per-photo MSE and colourfulness of every model (and the references, given
+    constant_ab) on the test set, the photos' own colourfulness, and (given ev.boost) the boosted baseline's
+    curve, its (MSE, colourfulness) at every k of ev.boost.scales()."""
+    boosted = ev.boost
     named = load_set(manifest, "test", data_dir)
     ks = boosted.scales() if boosted is not None else []
     mse, colour = defaultdict(list), defaultdict(list)
@@ -167,8 +159,8 @@ def score_test(
     curve = {k: (np.array(mse.pop(k)), np.array(colour.pop(k))) for k in ks}
     for label, k in (boosted.rows() if boosted is not None else {}).items():
         mse[label], colour[label] = curve[k]
-    arrays = ({m: np.array(v) for m, v in d.items()} for d in (mse, colour))
-    return *arrays, np.array(originals), curve
+    ev.test_mse, ev.test_colour = ({m: np.array(v) for m, v in d.items()} for d in (mse, colour))
+    ev.test_originals, ev.curve = np.array(originals), curve
 
 
 def evaluate(
@@ -200,8 +192,7 @@ def evaluate(
     ev = score_predictions(val, preds)
     ev.boost = fitted
     if test and manifest["sets"].get("test"):
-        scored = score_test(manifest, data_dir, checkpoint_dir, models, size, constant_ab, device, fitted)
-        ev.test_mse, ev.test_colour, ev.test_originals, ev.curve = scored
+        score_test(ev, manifest, data_dir, checkpoint_dir, models, size, constant_ab, device)
     return ev
 
 
@@ -288,9 +279,9 @@ def _fmt(key: str, value) -> str:
     return f"{value:.4f}" if key in ("mse", "paper_loss") else f"{value:.2f}"
 
 
-def to_markdown(rows: list[dict]) -> str:
-    """Table I as a Markdown table (the model column left-aligned, the numbers right-aligned)."""
-    return markdown_table(list(COLUMNS.values()), [[_fmt(k, r[k]) for k in COLUMNS] for r in rows])
+def to_markdown(rows: list[dict], keys: tuple[str, ...] = tuple(COLUMNS)) -> str:
+    """Table I (its columns `keys`) as a Markdown table (the model column left-aligned, the numbers right-aligned)."""
+    return markdown_table([COLUMNS[k] for k in keys], [[_fmt(k, r[k]) for k in keys] for r in rows])
 
 
 def loss_markdown(rows: list[dict]) -> str:
@@ -309,9 +300,7 @@ MEASURES = ("skill", "psnr", "delta_e", "colourfulness", "chroma", "hist_distanc
 
 def measures_markdown(rows: list[dict]) -> str:
     """Table I's other measures (skill, fidelity, vividness, believability) in a table of their own."""
-    return markdown_table(
-        ["model", *(COLUMNS[k] for k in MEASURES)], [[_fmt(k, r[k]) for k in ("model", *MEASURES)] for r in rows]
-    )
+    return to_markdown(rows, ("model", *MEASURES))
 
 
 def to_csv(rows: list[dict]) -> str:

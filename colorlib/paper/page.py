@@ -6,7 +6,6 @@ colorlib.study.page does for the study's page).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -24,12 +23,20 @@ from .evaluate import evaluate
 class ResultsPage:
     """One evaluation of the six models, the photos the page shows and the figures and views composed from them."""
 
-    def __init__(self, manifest: Mapping, data_dir: Path, checkpoints: Path, profile: str = "custom"):
-        self.manifest = manifest
-        self.data_dir = Path(data_dir)
-        self.checkpoints = Path(checkpoints)
+    def __init__(
+        self,
+        manifest: str | Path,
+        checkpoints: str | Path,
+        data_dir: str | Path,
+        generated_dir: str | Path,
+        profile: str,
+    ):
+        """The page for the notebook's parameters, each checked first: a mistake is a one-line UserError."""
         self.profile = check_profile("results", profile)
-        self.evaluation = evaluate(dict(manifest), self.data_dir, self.checkpoints)
+        check_generated_dir(generated_dir)
+        self.manifest, self.data_dir = resolve_inputs(manifest, data_dir, checkpoints)
+        self.checkpoints = Path(checkpoints)
+        self.evaluation = evaluate(dict(self.manifest), self.data_dir, self.checkpoints)
         self.states = {m: load_checkpoint(checkpoint_path(self.checkpoints, m)) for m in TRAINED_MODELS}
         self.model, _ = load_model(checkpoint_path(self.checkpoints, "baseline"))  # Figures 2-4 trace it
         self.show, self.show_rule = picks.pick_showcase(self.evaluation)  # the photo of Figures 1 and 3-8
@@ -38,21 +45,6 @@ class ResultsPage:
         self.results = results.loads(results.dumps(results.results(self.evaluation)))
         self.rows, self.claims = self.results["table1"], self.results["claims"]
         self.snippets = results.snippets(self.results)
-
-    @classmethod
-    def from_parameters(
-        cls,
-        manifest: str | Path,
-        checkpoints: str | Path,
-        data_dir: str | Path,
-        generated_dir: str | Path,
-        profile: str,
-    ) -> ResultsPage:
-        """The page for the notebook's parameters, each checked first: a mistake is a one-line UserError."""
-        check_profile("results", profile)
-        check_generated_dir(generated_dir)
-        loaded, photos = resolve_inputs(manifest, data_dir, checkpoints)
-        return cls(loaded, photos, Path(checkpoints), profile)
 
     @property
     def photo(self):
@@ -114,7 +106,6 @@ class ResultsPage:
     def findings(self) -> str:
         return self.snippets["findings.md"].rstrip("\n")
 
-    # --- training and provenance -------------------------------------------------------------------
     def loss_curves(self) -> Figure:
         return figures.loss_curve({m: s["losses"] for m, s in self.states.items()})
 
@@ -126,7 +117,6 @@ class ResultsPage:
         n = len(self.evaluation.validation.names)
         return f"colorlib {__version__}; validation photos: {n}; photo folder: {self.data_dir}"
 
-    # --- the files the other pages read --------------------------------------------------------------
     def write_files(self, folder: str | Path) -> list[Path]:
         """results.json, the Markdown rendered from it, the hero image and the trade-off figure, into `folder`."""
         folder = check_generated_dir(folder)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,21 +65,17 @@ class References:
 
     def bands(self) -> dict[str, Band]:
         """{model: its measured band}, from every build and measurement that has the model."""
-        found: dict[str, list[tuple[float, float, int, str]]] = {}  # model -> (low, high, runs, source) each
-
-        def add(model: str, low: float, high: float, n: int, source: str) -> None:
-            found.setdefault(model, []).append((low, high, n, source))
-
+        found: dict[str, list[tuple[float, float, int, str]]] = defaultdict(list)  # model -> (low, high, runs, source)
         for b in self.builds:
             for m, v in b["table1"].items():
-                add(m, v - HALF_DIGIT, v + HALF_DIGIT, 1, b["id"])
+                found[m].append((v - HALF_DIGIT, v + HALF_DIGIT, 1, b["id"]))
         for s in self.spread:
             n = int(s.get("runs", 1))
             for m, v in s.get("table1", {}).items():
-                add(m, v - HALF_DIGIT, v + HALF_DIGIT, n, s["id"])
+                found[m].append((v - HALF_DIGIT, v + HALF_DIGIT, n, s["id"]))
             for m, mean in s.get("mean", {}).items():
                 reach = s["std"][m] * (n - 1) / math.sqrt(n) + HALF_DIGIT
-                add(m, mean - reach, mean + reach, n, s["id"])
+                found[m].append((mean - reach, mean + reach, n, s["id"]))
         return {
             m: Band(m, min(v[0] for v in vs), max(v[1] for v in vs), sum(v[2] for v in vs), tuple(v[3] for v in vs))
             for m, vs in found.items()

@@ -19,14 +19,13 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..identity import read_variant
+from ..spec import TrainConfig
 from . import RESULTS_FILE, results
 from .claims import CLAIM_LOSSES
 from .references import Band, References, load_references
 
 # Training settings that change only the rounding: a build that differs in them is still compared.
 ROUNDING_ONLY = ("threads", "precision")
-
-# --- a built variant ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -71,16 +70,11 @@ def differences(variant: dict | None, settings: Mapping) -> tuple[list[str], lis
                 text = f"{group} {key} {ours.get(key)!r} (the references: {ref!r})"
                 (rounding if key in ROUNDING_ONLY else blocking).append(text)
     # training parameters the references did not record are compared with training's defaults
-    from ..train import TrainConfig
-
     train, defaults = variant.get("train", {}), TrainConfig(dataset="baseline")
     for key in sorted(set(train) - set(settings.get("train", {}))):
         if train[key] != getattr(defaults, key, None):
             blocking.append(f"train {key} {train[key]!r} (the references: {getattr(defaults, key, None)!r})")
     return blocking, rounding
-
-
-# --- the comparison ----------------------------------------------------------------------------------
 
 
 @dataclass

@@ -1,30 +1,29 @@
 """Beyond the paper: seed noise, measured vividness, fitted blend weights and the paper's follow-ups.
 
-Klefbom & Mjöberg trained each model once and judged vividness by eye. This module holds the logic
-of a larger study that tests their conclusions properly, on a *study manifest* that extends the
-paper's manifest:
-
-- the paper's sets and validation photos, verbatim (so the paper's comparisons are repeated as is);
-- ``calibration``: photos for fitting blend weights and the boosted baseline's scales, disjoint from
-  validation and every training set (the paper manifest's own calibration set where it has one);
-- ``baseline-1``, ``baseline-2``, ...: further random draws of the baseline's size, one per seed;
-- ``a+``, ``a-``, ``b+``, ``b-``: photos dominated by one half-axis of Lab's colour plane (magenta/red,
-  green/cyan, yellow, blue; the follow-up the paper proposes) and ``ab``, their union.
-
-Every new set avoids the validation and test photos and their duplicate groups. The study then trains every
-model over several seeds (and a second loss), and :func:`evaluate_study` scores all of them, their
-equal-weight ensembles and ensembles with non-negative least-squares weights fitted on calibration.
-``colorlib study prepare ...`` writes the study manifest (:mod:`.manifest`).
+Klefbom & Mjöberg trained each model once and judged vividness by eye. This package holds the logic of a
+larger study that tests their conclusions properly, on a *study manifest* (:mod:`.manifest`): the paper's
+sets verbatim, calibration photos for the fitted weights and scales, further baseline draws (one per seed)
+and the sets of photos dominated by one half-axis of Lab's colour plane (the follow-up the paper proposes).
+The study trains every model over several seeds (and a second loss), and :func:`evaluate_study` scores all
+of them, their equal-weight ensembles and ensembles with non-negative least-squares weights fitted on
+calibration.
 
 The modules, in the order the study runs: :mod:`.runs`, :mod:`.axes`, :mod:`.manifest`, :mod:`.scoring`,
-:mod:`.statistics`, :mod:`.heldout` (the rules on the test photos), :mod:`.report`, :mod:`.plots`,
-:mod:`.status` and :mod:`.page` (the beyond page). This namespace re-exports what the notebooks, the tests
-and the benchmarks use.
+:mod:`.statistics`, :mod:`.heldout` (the rules on the test photos), :mod:`.report`, :mod:`.plots` and
+:mod:`.page` (the beyond page). This namespace re-exports what the notebooks, the tests and the benchmarks use.
 """
 
 from .axes import axis_scores, dominant_axis
 from .manifest import StudyParams, format_study_report, make_study_manifest, prepare
-from .page import BeyondPage
+from .page import (
+    BeyondPage,
+    BeyondParameters,
+    check_parameters,
+    not_built_markdown,
+    not_built_page,
+    not_built_reason,
+    study_status,
+)
 from .plots import rules_front
 from .report import (
     blend_table,
@@ -39,14 +38,6 @@ from .report import (
 from .runs import AXES, BOOSTED, CALIBRATION, LEARNED_RULE, Run, checkpoint_file, parse_seeds, study_runs
 from .scoring import StudyResults, evaluate_study, nnls_weights, weighted_sum
 from .statistics import check_claims, mean_std, paper_claims, rule_models, rule_verdicts, seed_stats
-from .status import (
-    BeyondParameters,
-    check_parameters,
-    not_built_markdown,
-    not_built_page,
-    not_built_reason,
-    study_status,
-)
 
 __all__ = [
     "AXES",

@@ -15,6 +15,7 @@ lies on one side of its threshold, and "open" (not settled by these photos) when
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 
 import numpy as np
 
@@ -53,15 +54,12 @@ def measures(
     weights ((n,), or (B, n) for B resamples), each the mean over seeds of that seed's value."""
     true = results.test_original_photos.terms
     total = weights.sum(axis=-1)
-    per_seed: dict[str, list] = {k: [] for k in MEASURES}
+    per_seed = []
     for s in seeds:
         v = results.test_photos[(loss, model, s)]
-        per_seed["mse"].append(weights @ v.mse / total)
-        per_seed["colourfulness"].append(weights @ v.colourfulness / total)
-        bel = pooled_believability(v.terms, true, weights)
-        per_seed["hist_distance"].append(bel["hist_distance"])
-        per_seed["patchiness"].append(bel["patchiness"])
-    return {k: np.mean(np.asarray(v, dtype=np.float64), axis=0) for k, v in per_seed.items()}
+        means = {"mse": weights @ v.mse / total, "colourfulness": weights @ v.colourfulness / total}
+        per_seed.append(means | pooled_believability(v.terms, true, weights))
+    return {k: np.mean(np.asarray([p[k] for p in per_seed], dtype=np.float64), axis=0) for k in MEASURES}
 
 
 def _side(iv: Interval, good_below: float | None = None, good_above: float | None = None) -> str:
@@ -83,23 +81,20 @@ def rule_intervals(results: StudyResults, loss: str = "mse", n_boot: int = BOOTS
     resamples = resample_counts(results.n_test, n_boot)
     rules = rule_models(results, loss)
     base_seeds = heldout_seeds(results, "baseline", loss)
-    cache: dict[tuple, tuple[dict, dict]] = {}
 
-    def both_ways(model: str, seeds: Sequence[int]) -> tuple[dict, dict]:
-        key = (model, tuple(seeds))
-        if key not in cache:
-            cache[key] = (measures(results, model, seeds, ones, loss), measures(results, model, seeds, resamples, loss))
-        return cache[key]
+    @cache
+    def both_ways(model: str, seeds: tuple[int, ...]) -> tuple[dict, dict]:
+        return measures(results, model, seeds, ones, loss), measures(results, model, seeds, resamples, loss)
 
     out = []
     for m in [*rules, "baseline", *REFERENCES]:
         seeds = heldout_seeds(results, m, loss)
         if not seeds:
             continue
-        point, boot = both_ways(m, seeds)
+        point, boot = both_ways(m, tuple(seeds))
         row: dict = {"model": m, "seeds": seeds, "rule": m in rules}
         row |= {k: interval(point[k], boot[k]) for k in MEASURES}
-        common = [s for s in seeds if s in base_seeds]
+        common = tuple(s for s in seeds if s in base_seeds)
         if common and m != "baseline":
             (mp, mb), (bp, bb) = both_ways(m, common), both_ways("baseline", common)
             row["ratio"] = interval(mp["mse"] / bp["mse"], mb["mse"] / bb["mse"])
@@ -162,15 +157,6 @@ def rule_intervals_table(results: StudyResults, stats: Sequence[Mapping]) -> str
         rows.append([s["model"], str(len(s["seeds"])), *error_and_colour, *believability, verdict])
     own = mean_interval(results.test_original_photos.colourfulness)  # the test photos' own colourfulness
     rows.append(["originals", "–", "0", "–", own.fmt(1), "–", "0", "1", "–"])
-    head = [
-        "rule",
-        "seeds",
-        "MSE",
-        "error / baseline's",
-        "colourfulness",
-        "colourfulness − baseline's",
-        "colour distance",
-        "patchiness",
-        f"more colourful · within {CLOSE_TO_BASELINE:.0%} · both",
-    ]
+    head = ["rule", "seeds", "MSE", "error / baseline's", "colourfulness", "colourfulness − baseline's"]
+    head += ["colour distance", "patchiness", f"more colourful · within {CLOSE_TO_BASELINE:.0%} · both"]
     return markdown_table(head, rows, ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", ":---:"])

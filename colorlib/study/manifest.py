@@ -1,5 +1,6 @@
-"""The study manifest: the paper manifest's sets verbatim, plus calibration photos, more baseline
-draws and the axis sets, all kept apart from the validation photos and their duplicates."""
+"""The study manifest: the paper manifest's sets verbatim, plus ``calibration`` photos, more baseline draws
+(``baseline-1``, ``baseline-2``, ...) and the axis sets (``a+``, ``a-``, ``b+``, ``b-`` and their union ``ab``),
+every new set kept apart from the validation and test photos and their duplicate groups."""
 
 from __future__ import annotations
 
@@ -51,12 +52,7 @@ def _paper_indices(paper: Mapping, pool: Pool) -> dict[str, list[int]]:
 
 
 def make_study_manifest(
-    paper: Mapping,
-    report: ScanReport,
-    params: StudyParams,
-    *,
-    cache_dir: Path | None = None,
-    progress: bool = False,
+    paper: Mapping, report: ScanReport, params: StudyParams, *, cache_dir: Path | None = None, progress: bool = False
 ) -> dict:
     """The study manifest: the paper manifest's sets verbatim plus calibration, more baseline draws
     and the axis sets, all drawn from photos (and duplicate groups) that validation does not use.
@@ -106,10 +102,9 @@ def make_study_manifest(
     for idx in new_sets.values():
         for i in idx:
             photos.setdefault(pool.records[i].name, photo_entry(pool, i))
-    report_section = json.loads(json.dumps(paper.get("report", {})))
-    set_means = report_section.setdefault("set_mean_scores", {})
-    for name, idx in new_sets.items():
-        set_means[name] = mean_scores([pool.records[i] for i in idx])
+    report_section = json.loads(json.dumps(paper.get("report", {})))  # a deep copy
+    set_means = {name: mean_scores([pool.records[i] for i in idx]) for name, idx in new_sets.items()}
+    report_section.setdefault("set_mean_scores", {}).update(set_means)
     axis_photos = sorted({pool.records[i].name for a in AXES for i in axis_sets[a]})
     new_names = {n: [pool.records[i].name for i in idx] for n, idx in new_sets.items()}
     paper_sets = {k: set(v) for k, v in paper["sets"].items() if k != CALIBRATION}

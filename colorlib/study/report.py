@@ -13,15 +13,7 @@ from .. import ALL_MODELS
 from ..pages.markdown import markdown_list, markdown_table
 from ..scoring.references import CLOSE_TO_BASELINE, REFERENCES
 from .heldout import intervals_verdict
-from .runs import (
-    AXES,
-    AXIS_COMBINED,
-    AXIS_POOLED,
-    BOOSTED,
-    METRIC_LABELS,
-    RULE_METRICS,
-    STUDY_METRICS,
-)
+from .runs import AXES, AXIS_COMBINED, AXIS_POOLED, BOOSTED, METRIC_LABELS, RULE_METRICS, STUDY_METRICS
 from .scoring import StudyResults
 from .statistics import mean_std, rule_models, rule_verdicts, seed_stats
 
@@ -30,11 +22,9 @@ def _digits(metric: str) -> int:
     return 4 if metric in ("mse", "l1") else 2
 
 
-def mean_std_table(
-    results: StudyResults, models: Sequence[str], loss: str = "mse", metrics: Sequence[str] = STUDY_METRICS
-) -> str:
-    """Table I over seeds: mean ± std of every metric per model, with the originals' vividness."""
-    stats = {m: seed_stats(results.rows, m, loss) for m in metrics}
+def mean_std_table(results: StudyResults, models: Sequence[str], metrics: Sequence[str] = STUDY_METRICS) -> str:
+    """Table I over seeds (MSE-trained): mean ± std of every metric per model, with the originals' vividness."""
+    stats = {m: seed_stats(results.rows, m, "mse") for m in metrics}
     rows = []
     for model in models:
         if model not in stats[metrics[0]]:
@@ -183,11 +173,8 @@ def loss_comparison_table(results: StudyResults, second_loss: str, seed: int = 0
         if seed in results.seeds(m, second_loss) and seed in results.seeds(m, "mse")
     ]
     names = ("MSE", second_loss)
-    head = [
-        "model",
-        *(f"{name}-trained: {metric}" for name in names for metric in ("MSE", "L1")),
-        *(f"{name}-trained: colourfulness" for name in names),
-    ]
+    head = ["model", *(f"{name}-trained: {metric}" for name in names for metric in ("MSE", "L1"))]
+    head += [f"{name}-trained: colourfulness" for name in names]
     return markdown_table(head, rows)
 
 
@@ -279,11 +266,8 @@ def findings(
             f"for equal weights ({b['equal']}), lower in {b['fitted_wins']}/{len(b['seeds'])} seeds{tail}."
         )
     if 0 in results.seeds(AXIS_COMBINED):
-        vals = {
-            m: results.value(m, 0, "mse")
-            for m in (AXIS_COMBINED, AXIS_POOLED, "bgy-combined", "baseline")
-            if 0 in results.seeds(m)
-        }
+        shown = [m for m in (AXIS_COMBINED, AXIS_POOLED, "bgy-combined", "baseline") if 0 in results.seeds(m)]
+        vals = {m: results.value(m, 0, "mse") for m in shown}
         col = {m: results.value(m, 0, "colourfulness") for m in vals}
         verdict = "beats" if vals[AXIS_COMBINED] < vals.get(AXIS_POOLED, math.inf) else "does not beat"
         numbers = ", ".join(f"{m} {vals[m]:.4f} | {col[m]:.1f}" for m in vals)

@@ -4,7 +4,7 @@ where its checkpoint lives."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ AXIS_QUADRANTS = {"a+": (-45.0, 45.0), "b+": (45.0, 135.0), "a-": (135.0, 225.0)
 AXIS_NAMES = {"a+": "magenta/red (+a)", "a-": "green/cyan (−a)", "b+": "yellow (+b)", "b-": "blue (−b)"}
 AXIS_POOLED = "ab"  # the union of the four axis sets, trained as one model
 AXIS_COMBINED = "ab-combined"  # equal-weight average of the four axis models
+AXIS_MODELS = AXES + (AXIS_POOLED,)
 # Ensembles evaluated besides the paper's by-combined and bgy-combined. "members" are the three
 # single-colour models, "all" the six trained models; "nnls" weights are fitted on calibration
 # and used as fitted (their sum is free), "nnls-sum1" are the same weights scaled to sum to 1.
@@ -96,16 +97,13 @@ class Run:
         return baseline_set(self.seed) if self.model == "baseline" else self.model
 
 
-AXIS_MODELS = AXES + (AXIS_POOLED,)
-
-
 def study_runs(
     seeds: Sequence[int] = (0, 1, 2),
     axis_seeds: Sequence[int] = (0,),
     second_loss: str | None = "l1",
     second_loss_seeds: Sequence[int] = (0,),
 ) -> list[Run]:
-    """Every run of the study (the workflow's beyond_train rule runs exactly these)."""
+    """Every run of the study (the workflow trains exactly these)."""
     runs = [Run(m, s) for s in seeds for m in TRAINED_MODELS]
     runs += [Run(m, s) for s in axis_seeds for m in AXIS_MODELS]
     if second_loss:
@@ -115,11 +113,6 @@ def study_runs(
 
 def checkpoint_file(study_dir: Path, run: Run) -> Path:
     return Path(study_dir) / "checkpoints" / f"{run.name}.pt"
-
-
-def missing_runs(study_dir: Path, runs: Iterable[Run]) -> list[Run]:
-    """The runs without a checkpoint file (see study_status for the full check)."""
-    return [r for r in runs if not checkpoint_file(study_dir, r).is_file()]
 
 
 def parse_seeds(value: object, what: str = "seeds") -> tuple[int, ...]:

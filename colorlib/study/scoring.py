@@ -40,7 +40,6 @@ from .runs import (
     Run,
     baseline_set,
     checkpoint_file,
-    missing_runs,
     rule_model,
 )
 
@@ -225,7 +224,7 @@ def evaluate_study(
 
     Works one (loss, seed) group at a time, so only one group's predictions are held in memory.
     """
-    missing = missing_runs(study_dir, runs)
+    missing = [r for r in runs if not checkpoint_file(study_dir, r).is_file()]
     if missing:
         raise UserError(
             f"{len(missing)} checkpoints of the study are missing "

@@ -90,13 +90,11 @@ def parse_pm_args(text: str) -> dict[str, object]:
     return {name: _value(value) for name, value in zip(words[1::3], words[2::3], strict=True)}
 
 
-def make_variant(
-    profile: str, data: str | Path, seed: object = 0, pm_args: object = "", threads: object = 1
-) -> Variant:
+def make_variant(profile: str, data: str | Path, seed: object, pm_args: object, threads: object = 1) -> Variant:
     """Check the user's settings and return the variant they define (UserError on a mistake)."""
     if profile not in PROFILES:
         raise UserError(f"unknown PROFILE {profile!r}: use {' or '.join(PROFILES)}")
-    seed, threads = _whole(seed, "SEED", 0), _whole(threads, "THREADS", 1)
+    seed, threads = _whole_number(seed, "SEED", 0), _whole_number(threads, "THREADS", 1)
     folder = Path(os.path.expanduser(str(data))).resolve()
     if not folder.is_dir():
         raise UserError(f"photo folder {data} not found: pass DATA=/path/to/photos")
@@ -118,12 +116,12 @@ def make_variant(
     return Variant(profile, str(folder), photos, split, train, code_fingerprint())
 
 
-def _whole(value: object, what: str, least: int) -> int:
+def _whole_number(value: object, what: str, least: int | None = None) -> int:
     try:
         number = int(str(value))
     except ValueError:
         raise UserError(f"{what} must be a whole number, got {value!r}") from None
-    if number < least:
+    if least is not None and number < least:
         raise UserError(f"{what} must be at least {least}, got {number}")
     return number
 
@@ -194,10 +192,7 @@ class Plan:
         settings = {name: given.get(name, default) for name, default in SETTINGS.items()}
         if str(settings["study"]) not in STUDY_MODES:
             raise UserError(f"study must be {' or '.join(STUDY_MODES)}, got {settings['study']!r}")
-        try:
-            int(str(settings["gpus"]))
-        except ValueError:
-            raise UserError(f"GPUS must be a whole number, got {settings['gpus']!r}") from None
+        _whole_number(settings["gpus"], "GPUS")
         # The rules' shell commands name the build folder (and every path under it) and JB_FLAGS as they are
         build = str(settings["build"])
         if not build or shlex.quote(build) != build:
@@ -214,8 +209,7 @@ class Plan:
                 "give the settings of the archive's command (colorlib archive show ARCHIVE)"
             )
         profile = PROFILES[variant.profile]
-        study = {"image_size": profile["beyond"]["image_size"], "iterations": profile["beyond"]["iterations"]}
-        study |= {k: SETTINGS[f"beyond_{k}"] for k in STUDY_SETTINGS[2:]}
+        study = {k: profile["beyond"].get(k, SETTINGS[f"beyond_{k}"]) for k in STUDY_SETTINGS}  # sizes: the profile's
         last = folder / "beyond-last.json"  # the study last trained here: its size sticks unless one is named
         if last.is_file():
             study |= json.loads(last.read_text(encoding="utf-8"))
@@ -237,7 +231,6 @@ class Plan:
             raise UserError(f"BEYOND_*: {exc}") from None
         return plan
 
-    # --- paths --------------------------------------------------------------------------------------
     @property
     def pages(self) -> Path:
         return self.folder / "pages"
@@ -260,7 +253,6 @@ class Plan:
         pages = ("data", "results", "check", "explorer", "beyond", *(f"train-{m}" for m in TRAINED_MODELS))
         return [str(self.pages / f"{n}.ipynb") for n in pages]
 
-    # --- training -----------------------------------------------------------------------------------
     def training_runs(self) -> dict[str, TrainingRun]:
         """Every training run the workflow knows, by its log file (the training rule's output)."""
         t = self.variant.train
@@ -281,7 +273,6 @@ class Plan:
         """What a training run asks of a cluster: the GPUS setting, and the profile's memory and time."""
         return {"gpu": int(str(self.settings["gpus"])), **PROFILES[self.variant.profile]["cluster"]}
 
-    # --- the study ----------------------------------------------------------------------------------
     @property
     def study_done(self) -> Path:
         return self.study_folder / "study.done"
@@ -295,7 +286,6 @@ class Plan:
         needs the study, else the short page that says what is missing and the command that builds it."""
         return BEYOND_TEMPLATES[self.beyond_page_needs_study()]
 
-    # --- code each step depends on ------------------------------------------------------------------
     def code(self, step: str) -> list[str]:
         """The package files a step runs: a change to one reruns the step (training lists none: the code's
         fingerprint is part of the variant's key, workflow/rules/train.smk)."""
@@ -310,7 +300,6 @@ class Plan:
             files.add(package / "build_commands.py")
         return sorted(p.relative_to(self.root).as_posix() for p in files)
 
-    # --- what the book prints -----------------------------------------------------------------------
     def make_command(self, target: str) -> str:
         """The `make` command that rebuilds this variant (the settings given, no defaults)."""
         given = [(k, self.given[k]) for k in VARIANT_SETTINGS if k in self.given]
