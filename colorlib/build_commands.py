@@ -92,7 +92,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser("archive", help="pack a built variant into one file, restore one (every hash checked), show one")
     act = s.add_subparsers(dest="action", required=True, metavar="ACTION")
-    a = act.add_parser("pack", help="pack a built variant (its manifest, specs, checkpoints and logs; never its pages) into OUT")
+    a = act.add_parser("pack", help="pack a built variant (its manifest, specs, checkpoints, logs; no pages) into OUT")
     a.add_argument("variant", type=Path)
     a.add_argument("out", type=Path)
     a.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
