@@ -229,15 +229,19 @@ def snakemake(*config: str, target: str = "book") -> subprocess.CompletedProcess
     ],
 )
 def test_workflow_refuses_bad_settings_in_one_line(config, message, tmp_path):
-    proc = snakemake(f"build={tmp_path}", *config)
+    build, photos = tmp_path / "build", tmp_path / "photos"
+    build.mkdir()
+    photos.mkdir()  # every setting is checked before a photo is read: an empty folder does (a later data= wins)
+    proc = snakemake(f"build={build}", f"data={photos}", *config)
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines == [lines[0]] and lines[0].startswith(message), proc.stderr
-    assert not any(tmp_path.iterdir())  # nothing was made
+    assert not any(build.iterdir()) and not any(photos.iterdir())  # nothing was made
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (VENV / "bin" / "snakemake").exists(), reason="snakemake is not installed here")
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="the shared landscape photos are not here")
 def test_a_dry_run_in_a_clean_clone_writes_nothing(tmp_path):
     """Reading the workflow computes every folder and key without writing: `snakemake -n` leaves the
     clone as it was, with no build/ folder (a rule writes variant.json when the book is built)."""
