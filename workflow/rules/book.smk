@@ -16,7 +16,7 @@ MATHJAX_INPUT = [str(MATHJAX / "tex-svg.js")] if (MATHJAX / "tex-svg.js").is_fil
 rule book:
     """Jupyter Book over the executed pages, with MathJax (without npm the formulas show as TeX, and
     the build says so); build/latest then names the variant it shows."""
-    input: plan.book_pages(), V / "variant.json", BOOK_SRC, MATHJAX_INPUT
+    input: plan.book_pages(), VARIANT_DIR / "variant.json", BOOK_SRC, MATHJAX_INPUT
     output: "_build/html/index.html"
     params: jb=plan.settings["jb_flags"], build=plan.settings["build"], mathjax="book/generated/static/mathjax"
     shell:
@@ -26,7 +26,7 @@ rule book:
         " && cp -r {MATHJAX}/input/tex/extensions {params.mathjax}/input/tex/;"
         " else echo 'warning: no MathJax in node_modules (make web needs npm): the formulas show as TeX' >&2; fi"
         " && cp -r {PAGES}/. book/generated/"
-        " && colorlib publish {V} book/generated"
+        " && colorlib publish {VARIANT_DIR} book/generated"
         " && jupyter-book build . --path-output . {params.jb}"
         " && ln -sfn {plan.variant.name} {params.build}/latest && touch {output}"
 
@@ -35,8 +35,8 @@ rule bench:
     """Speed benchmarks on the variant: training (reference loop against colorlib) and colorizing
     (with the variant's baseline model where it is trained)."""
     input: MANIFEST
-    params: size=plan.variant.train["image_size"], baseline=V / "checkpoints" / "baseline.pt"
+    params: size=plan.variant.train["image_size"], baseline=VARIANT_DIR / "checkpoints" / "baseline.pt"
     shell:
-        "python benchmarks/bench_train.py --manifest {MANIFEST} --json {V}/bench_train.json --image-size {params.size}"
-        " && python benchmarks/bench_colorize.py --manifest {MANIFEST} --json {V}/bench_colorize.json"
+        "python benchmarks/bench_train.py --manifest {MANIFEST} --json {VARIANT_DIR}/bench_train.json --image-size {params.size}"
+        " && python benchmarks/bench_colorize.py --manifest {MANIFEST} --json {VARIANT_DIR}/bench_colorize.json"
         " $([ -f {params.baseline} ] && echo --checkpoint {params.baseline})"

@@ -18,7 +18,7 @@ rule record:
 rule prepare:
     """Scan the photo folder (cached by content), report on it and draw the variant's sets."""
     input: plan.code("data")
-    output: manifest=MANIFEST, report=V / "data-report.txt"
+    output: manifest=MANIFEST, report=VARIANT_DIR / "data-report.txt"
     params: split=plan.prepare_options(), cache=plan.settings["cache"]
     shell:
         "colorlib prepare {PHOTOS:q} --out {output.manifest} {params.split} --cache {params.cache:q}"

@@ -17,12 +17,12 @@ rule data_page:
 rule train_page:
     """One training run's page: its loss curve, its photos and its predictions, read from its checkpoint
     (the page trains nothing: `train_if_missing False`)."""
-    input: "notebooks/train.ipynb", V / "logs" / "{model}.txt", spec=V / "specs" / "{model}.json", code=plan.code("pages")
+    input: "notebooks/train.ipynb", VARIANT_DIR / "logs" / "{model}.txt", spec=VARIANT_DIR / "specs" / "{model}.json", code=plan.code("pages")
     output: PAGES / "train-{model}.ipynb"
     wildcard_constraints: model="|".join(TRAINED_MODELS)
     shell:
         "{PAPERMILL} notebooks/train.ipynb {output} -p spec {input.spec} -p manifest {MANIFEST}"
-        " -p out_dir {V}/checkpoints -p data_dir {PHOTOS:q} -p train_if_missing False"
+        " -p out_dir {VARIANT_DIR}/checkpoints -p data_dir {PHOTOS:q} -p train_if_missing False"
 
 
 rule results_page:
@@ -32,7 +32,7 @@ rule results_page:
     input: "notebooks/results.ipynb", plan.paper_logs(), plan.code("pages")
     output: nb=PAGES / "results.ipynb", generated=[PAGES / f for f in GENERATED_FILES]
     shell:
-        "{PAPERMILL} notebooks/results.ipynb {output.nb} -p manifest {MANIFEST} -p checkpoints {V}/checkpoints"
+        "{PAPERMILL} notebooks/results.ipynb {output.nb} -p manifest {MANIFEST} -p checkpoints {VARIANT_DIR}/checkpoints"
         " -p generated_dir {PAGES} -p profile {plan.variant.profile} -p data_dir {PHOTOS:q}"
 
 
@@ -44,7 +44,7 @@ rule explorer_page:
         models=WEB / "models" / "models.json", runtime=WEB / "runtime.json"
     output: nb=PAGES / "explorer.ipynb", bundle=PAGES / "explorer-data" / "explorer.json"
     shell:
-        "{PAPERMILL} notebooks/explorer.ipynb {output.nb} -p manifest {MANIFEST} -p checkpoints {V}/checkpoints"
+        "{PAPERMILL} notebooks/explorer.ipynb {output.nb} -p manifest {MANIFEST} -p checkpoints {VARIANT_DIR}/checkpoints"
         " -p results {input.results} -p static_dir {PAGES}/explorer-data -p web_dir {WEB} -p show_widget False -p data_dir {PHOTOS:q}"
 
 
@@ -53,7 +53,7 @@ rule web_models:
     float16), each checked against PyTorch by onnxruntime; the book publishes the folder as colorize/."""
     input: plan.paper_logs(), plan.code("web")
     output: [WEB / "models" / f"{m}.onnx" for m in TRAINED_MODELS], index=WEB / "models" / "models.json"
-    shell: "colorlib -q web models {V}/checkpoints {WEB}"
+    shell: "colorlib -q web models {VARIANT_DIR}/checkpoints {WEB}"
 
 
 rule web_runtime:
@@ -70,7 +70,7 @@ rule web_runtime:
 rule check_page:
     """Did it reproduce? Table I and the claims (results.json) against the reference results kept in the
     package (colorlib/paper/reference_results.toml); writes the front page's verdict too."""
-    input: "notebooks/check.ipynb", PAGES / RESULTS_FILE, V / "variant.json", plan.code("pages"),
+    input: "notebooks/check.ipynb", PAGES / RESULTS_FILE, VARIANT_DIR / "variant.json", plan.code("pages"),
         "colorlib/paper/reference_results.toml"
     output: nb=PAGES / "check.ipynb", verdict=PAGES / "check-verdict.md"
-    shell: "{PAPERMILL} notebooks/check.ipynb {output.nb} -p variant {V} -p generated_dir {PAGES}"
+    shell: "{PAPERMILL} notebooks/check.ipynb {output.nb} -p variant {VARIANT_DIR} -p generated_dir {PAGES}"
