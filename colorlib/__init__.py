@@ -3,8 +3,8 @@
 Grouped by concern, each layer importing only the ones above it:
 
 - the core, flat: :mod:`~colorlib.lab`, :mod:`~colorlib.model`, :mod:`~colorlib.train` (with :mod:`~colorlib.steps`,
-  :mod:`~colorlib.device`), :mod:`~colorlib.checkpoint`, :mod:`~colorlib.ensemble` and :mod:`~colorlib.rules`
-  (blending members' predictions), :mod:`~colorlib.errors`, :mod:`~colorlib.files`;
+  :mod:`~colorlib.device`), :mod:`~colorlib.checkpoint`, :mod:`~colorlib.ensemble` and
+  :mod:`~colorlib.combination_rules` (blending members' predictions), :mod:`~colorlib.errors`, :mod:`~colorlib.files`;
 - :mod:`colorlib.data`: photos, hygiene, the manifest and its splits;
 - :mod:`colorlib.scoring`: metrics, believability, the trivial references, intervals over photos;
 - :mod:`colorlib.paper`: the paper's Table I, claims, figures, diagrams and picked photos;

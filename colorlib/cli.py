@@ -129,8 +129,8 @@ def _make_out_dir(path: Path) -> None:
 
 def cmd_colorize(args: argparse.Namespace) -> None:
     from .colorize import RECORD, collect_photos, colorize_all, make_rule, output_names, write_record
+    from .combination_rules import MEAN
     from .ensemble import load_colorizer
-    from .rules import MEAN
 
     rule_name = args.rule or MEAN
     rule, temperature = make_rule(rule_name, args.temperature)

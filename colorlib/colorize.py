@@ -25,7 +25,7 @@ from .data.photos import decode_image, read_regular_file
 from .data.scan import list_files
 from .ensemble import Ensemble, normalize_weights
 from .errors import ImageLoadError, UserError
-from .explorer.reference import INITIAL_TEMPERATURE, RULES, combine_ab
+from .explorer.blending import INITIAL_TEMPERATURE, RULES, combine_ab
 from .files import atomic_write, atomic_write_text
 from .fingerprint import code_commit, file_sha256
 

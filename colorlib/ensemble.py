@@ -3,7 +3,7 @@
 Every colorizer maps L (N, 1, S, S) in [0, 1] to ab (N, 2, S, S) in [-1, 1] through the same
 `predict_ab` method, so a combined model is used exactly like a trained one. Blending is linear in
 the members' predictions, which is what lets the explorer re-blend without re-running a network.
-An ensemble may instead combine its members by a rule (:mod:`colorlib.rules`), and scale the
+An ensemble may instead combine its members by a rule (:mod:`colorlib.combination_rules`), and scale the
 result's colours by a vividness k.
 """
 

@@ -8,7 +8,7 @@ import torch
 
 from colorlib import lab
 from colorlib.scoring import believability as bel
-from colorlib.scoring import references
+from colorlib.scoring import no_skill
 
 
 def random_members(k=3, n=2, size=8, seed=0) -> torch.Tensor:
@@ -68,11 +68,11 @@ def test_hue_jumps_count_seams_between_coloured_patches():
 
 
 def test_grey_has_no_skill_and_a_perfect_model_has_all():
-    assert references.skill(0.016, 0.016) == 0.0
-    assert references.skill(0.0, 0.016) == 1.0
-    assert references.skill(0.032, 0.016) == -1.0
+    assert no_skill.skill(0.016, 0.016) == 0.0
+    assert no_skill.skill(0.0, 0.016) == 1.0
+    assert no_skill.skill(0.032, 0.016) == -1.0
     light = torch.rand(2, 1, 8, 8)
-    assert torch.all(references.grey_prediction(light) == 0) and references.grey_prediction(light).shape == (2, 2, 8, 8)
+    assert torch.all(no_skill.grey_prediction(light) == 0) and no_skill.grey_prediction(light).shape == (2, 2, 8, 8)
 
 
 def test_constant_is_the_training_mean_and_never_a_scored_set(tmp_path):
@@ -82,7 +82,7 @@ def test_constant_is_the_training_mean_and_never_a_scored_set(tmp_path):
     for i in range(6):
         save_photo(tmp_path / f"p{i}.png", textured(i, SKY_BLUE if i % 2 else GOLD, GOLD, size=24))
     manifest = make_manifest(scan_folder(tmp_path), SplitParams(per_colour=0, baseline=4, validation=2), "x")
-    mean = references.mean_ab(manifest, tmp_path, 16)
+    mean = no_skill.mean_ab(manifest, tmp_path, 16)
     expected = []
     for name in manifest["sets"]["baseline"]:
         from colorlib.data import load_image
@@ -90,11 +90,11 @@ def test_constant_is_the_training_mean_and_never_a_scored_set(tmp_path):
         _, ab, info = lab.preprocess(load_image(tmp_path / name), 16)
         expected.append(lab.unpad(ab.transpose(1, 2, 0), info).reshape(-1, 2))
     np.testing.assert_allclose(mean, np.concatenate(expected).mean(0), atol=1e-9)
-    pred = references.constant_prediction(torch.zeros(3, 1, 16, 16), mean)
+    pred = no_skill.constant_prediction(torch.zeros(3, 1, 16, 16), mean)
     np.testing.assert_allclose(pred[:, :, 5, 7].numpy(), np.tile(mean, (3, 1)), rtol=1e-6)
     for scored in ("validation", "test", "calibration"):
         with pytest.raises(ValueError):
-            references.mean_ab(manifest, tmp_path, 16, scored)
+            no_skill.mean_ab(manifest, tmp_path, 16, scored)
 
 
 # --- intervals --------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from colorlib.combination_rules import MEAN, RULES, SOFTMAX, TEMPERATURES
+from colorlib.explorer.blending import Blend, blend_ab, combine_ab
 from colorlib.explorer.bundle import from_bundle, to_bundle
 from colorlib.explorer.contract import (
     BLANK,
@@ -34,9 +36,7 @@ from colorlib.explorer.contract import (
     rule_note,
 )
 from colorlib.explorer.html import explorer_html
-from colorlib.explorer.reference import Blend, blend_ab, combine_ab
 from colorlib.explorer.web import NO_NODE
-from colorlib.rules import MEAN, RULES, SOFTMAX, TEMPERATURES
 
 from .browser import chromium, console_errors_and_requests, served_folder, skip_without_chromium
 from .helpers import REPO, fake_evaluation
@@ -233,12 +233,12 @@ def _check_matches_python(driver, data) -> np.ndarray:
     rule, t = _rule(driver)
     photo = data.photos[_photo_index(driver)]
     expected = photo.preview(Blend(weights, rule, t))
-    # the rule itself: explorer.js's float64 maps against colorlib.rules' (whose median rounds to float32)
+    # the rule itself: explorer.js's float64 maps against colorlib.combination_rules' (whose median rounds to float32)
     reference = blend_ab(photo.members_ab, weights) if rule == MEAN else combine_ab(photo.members_ab, weights, rule, t)
     combined = _combined(driver)
     assert combined.shape == (reference.size,)
     gap = np.abs(combined - reference.ravel()).max()
-    assert gap <= 1e-6, f"explorer.js's {rule} (T = {t}) differs from colorlib.rules' by {gap}"
+    assert gap <= 1e-6, f"explorer.js's {rule} (T = {t}) differs from colorlib.combination_rules' by {gap}"
     shown = _pixels(driver, "blend")
     assert shown.shape == expected.rgb.shape
     diff = np.abs(shown.astype(int) - expected.rgb.astype(int))
@@ -320,7 +320,8 @@ def test_picking_another_photo(browser, data):
 
 
 def test_every_rule_matches_colorlib_rules(browser, data):
-    """Pick each rule: explorer.js combines the maps as colorlib.rules does, and the picture and readouts follow."""
+    """Pick each rule: explorer.js combines the maps as colorlib.combination_rules does, and the picture and
+    readouts follow."""
     from selenium.webdriver.support.ui import Select
 
     _set_weights(browser, data.presets["bgy-combined"])

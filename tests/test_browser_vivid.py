@@ -21,8 +21,10 @@ import pytest
 from PIL import Image
 
 from colorlib import TRAINED_MODELS
+from colorlib.combination_rules import MEAN, TEMPERATURES
 from colorlib.data import load_image
 from colorlib.ensemble import load_colorizer
+from colorlib.explorer.blending import Blend, blend_ab, combine_ab, vivid
 from colorlib.explorer.bundle import from_bundle
 from colorlib.explorer.contract import (
     APPROXIMATE_MESSAGE,
@@ -33,8 +35,6 @@ from colorlib.explorer.contract import (
     format_mse,
 )
 from colorlib.explorer.own import OwnPhoto
-from colorlib.explorer.reference import Blend, blend_ab, combine_ab, vivid
-from colorlib.rules import MEAN, TEMPERATURES
 
 from .browser import chromium, skip_without_chromium, wait_state
 from .helpers import SHARED_DATA, VENV

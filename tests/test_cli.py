@@ -412,7 +412,7 @@ def test_vividness_out_of_range_is_one_line(workspace, tmp_path, capsys, k):
 def test_rule_most_saturated_is_the_rule_on_the_members(workspace, tmp_path):
     import torch
 
-    from colorlib import rules
+    from colorlib import combination_rules as rules
     from colorlib.ensemble import TrainedColorizer
     from colorlib.lab import preprocess_lightness_batch
 
@@ -430,7 +430,7 @@ def test_rule_most_saturated_is_the_rule_on_the_members(workspace, tmp_path):
 
 
 def test_unknown_rule_and_stray_temperature_are_one_line(workspace, tmp_path, capsys):
-    from colorlib.rules import RULES
+    from colorlib.combination_rules import RULES
 
     _, _, _, ckpt = workspace
     photo = save_photo(tmp_path / "x.png", textured(1, GOLD, GRASS, size=40))

@@ -16,7 +16,24 @@ from PIL import Image
 from skimage.color import deltaE_ciede2000
 
 from colorlib import COMBINED_MODELS, TRAINED_MODELS
+from colorlib.combination_rules import MEAN, SOFTMAX
 from colorlib.errors import UserError
+from colorlib.explorer.blending import (
+    Blend,
+    MseStats,
+    blend_ab,
+    blend_preview,
+    combine_ab,
+    dequantize_ab,
+    dequantize_lightness,
+    in_colour,
+    normalized_weights,
+    quantize_ab,
+    quantize_lightness,
+    render,
+    upsample_bilinear,
+    vivid,
+)
 from colorlib.explorer.bundle import explorer_data, export_explorer_data, from_bundle, load_explorer_data, to_bundle
 from colorlib.explorer.contract import (
     APPROXIMATE_MESSAGE,
@@ -40,25 +57,8 @@ from colorlib.explorer.contract import (
 )
 from colorlib.explorer.html import explorer_html
 from colorlib.explorer.own import OwnPhoto
-from colorlib.explorer.reference import (
-    Blend,
-    MseStats,
-    blend_ab,
-    blend_preview,
-    combine_ab,
-    dequantize_ab,
-    dequantize_lightness,
-    in_colour,
-    normalized_weights,
-    quantize_ab,
-    quantize_lightness,
-    render,
-    upsample_bilinear,
-    vivid,
-)
 from colorlib.lab import pad_info, preprocess
 from colorlib.paper.evaluate import score_predictions
-from colorlib.rules import MEAN, SOFTMAX
 from colorlib.scoring.metrics import mse_ab
 
 from .helpers import REPO, fake_evaluation

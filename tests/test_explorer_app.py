@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from colorlib.combination_rules import MEAN, RULES, SOFTMAX, TEMPERATURES
+from colorlib.explorer.blending import Blend
 from colorlib.explorer.bundle import load_explorer_data
 from colorlib.explorer.contract import format_colourfulness, format_delta_e, format_mse, format_temperature
-from colorlib.explorer.reference import Blend
-from colorlib.rules import MEAN, RULES, SOFTMAX, TEMPERATURES
 
 from .browser import chromium, skip_without_chromium
 from .helpers import VENV

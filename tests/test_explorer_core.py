@@ -1,5 +1,5 @@
 """explorer-core.js, the page's arithmetic, under Node: against golden vectors that colorlib's Python
-reference (colorlib.explorer.reference and the functions it stands for) writes here, against colorlib's
+reference (colorlib.explorer.blending and the functions it stands for) writes here, against colorlib's
 way of preparing a photo for the networks and of scoring it, and with code for every rule the contract
 lists. No browser; Node.js only (skipped without it)."""
 
@@ -16,12 +16,12 @@ from PIL import Image
 from skimage.color import deltaE_ciede2000
 
 from colorlib import TRAINED_MODELS
+from colorlib.combination_rules import INITIAL_TEMPERATURE, MEAN
+from colorlib.explorer.blending import Blend, blend_ab, combine_ab, render, vivid
 from colorlib.explorer.bundle import explorer_data
 from colorlib.explorer.contract import contract
 from colorlib.explorer.own import OwnPhoto
-from colorlib.explorer.reference import Blend, blend_ab, combine_ab, render, vivid
 from colorlib.lab import AB_SCALE, lab_lightness, lab_to_rgb, pad_info, resize_and_pad, rgb_to_uint8
-from colorlib.rules import INITIAL_TEMPERATURE, MEAN
 from colorlib.scoring.metrics import colourfulness
 
 from .helpers import REPO, fake_evaluation
@@ -125,7 +125,7 @@ def test_core_gives_the_python_references_golden_vectors(ev):
     assert sorted(page["codes"]) == sorted(r["name"] for r in offered)  # code for every rule, and no other
     assert page["blend"] == [blend_ab(members, w).ravel().tolist() for w in weights]
     for (raw, name, t), got in zip(rules, page["rules"], strict=True):
-        # the median is float32 in colorlib.rules (numpy's), the page's float64
+        # the median is float32 in colorlib.combination_rules (numpy's), the page's float64
         np.testing.assert_allclose(got, combine_ab(members, raw, name, t).ravel(), rtol=0, atol=1e-7, err_msg=name)
     assert page["vivid"] == [vivid(ab, k).tolist() for k in ks]
     assert page["mse"] == [[photo.stats.mse(w, k) for k in ks] for w in weights]

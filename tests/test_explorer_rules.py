@@ -1,4 +1,4 @@
-"""The combination rules in the explorer, without a browser: the reference computation (colorlib.rules
+"""The combination rules in the explorer, without a browser: the reference computation (colorlib.combination_rules
 on the stored maps), the page's controls and the Jupyter widget's rule choice and temperature slider."""
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from colorlib import rules
+from colorlib import combination_rules as rules
+from colorlib.combination_rules import INITIAL_TEMPERATURE, MEAN, RULES, SOFTMAX, TEMPERATURES
 from colorlib.errors import UserError
+from colorlib.explorer.blending import Blend, blend_ab, combine_ab
 from colorlib.explorer.bundle import explorer_data, to_bundle
 from colorlib.explorer.contract import (
     LEARNED_NOTE,
@@ -23,8 +25,6 @@ from colorlib.explorer.contract import (
     rule_note,
 )
 from colorlib.explorer.html import explorer_html
-from colorlib.explorer.reference import Blend, blend_ab, combine_ab
-from colorlib.rules import INITIAL_TEMPERATURE, MEAN, RULES, SOFTMAX, TEMPERATURES
 from colorlib.scoring.metrics import mse_ab
 
 from .helpers import fake_evaluation
@@ -114,7 +114,7 @@ def test_page_offers_every_rule_and_a_temperature_slider(data):
     offered = bundle["contract"]["rules"]
     assert [r["name"] for r in offered] == list(RULES)
     for r in offered:
-        rule = RULES[r["name"]]  # colorlib.rules' registry
+        rule = RULES[r["name"]]  # colorlib.combination_rules' registry
         assert (r["label"], r["uses_weights"], r["uses_temperature"]) == (rule.label, *rule[-2:])
         assert r["note"] == rule_note(r["name"])
         assert f'<option value="{r["name"]}">{html.escape(r["label"])}</option>' in page

@@ -18,7 +18,7 @@ from colorlib.model import ColorNet, ModelConfig
 from colorlib.pages import markdown
 from colorlib.paper import GENERATED_FILES, PAPER_TABLE_I, claims, diagrams, figures, picks
 from colorlib.paper.evaluate import Boost, Evaluation, ValidationSet, table_rows
-from colorlib.paper.references import load_references
+from colorlib.paper.reference_results import load_references
 from colorlib.scoring.intervals import Interval
 from colorlib.scoring.metrics import PhotoScores
 

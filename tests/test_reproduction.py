@@ -15,7 +15,7 @@ from colorlib.errors import UserError
 from colorlib.identity import VARIANT_FORMAT
 from colorlib.paper import check_report, results
 from colorlib.paper.evaluate import PAPER_TABLE_I
-from colorlib.paper.references import REFERENCE_FILE, load_references
+from colorlib.paper.reference_results import REFERENCE_FILE, load_references
 from colorlib.paper.reproduction import check
 
 REFS = load_references()

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from colorlib import lab, rules
+from colorlib import combination_rules as rules
+from colorlib import lab
 
 
 def members_of_one_hue(chromas=(0.1, 0.3, 0.5), hue_deg=40.0, n=2, size=8) -> torch.Tensor:

@@ -17,9 +17,9 @@ import torch
 from colorlib import train as T
 from colorlib.checkpoint import load_model
 from colorlib.errors import ImageLoadError
+from colorlib.explorer.blending import Blend
 from colorlib.explorer.html import own_photo_html
 from colorlib.explorer.own import OwnPhoto
-from colorlib.explorer.reference import Blend
 from colorlib.explorer.web import (
     NO_NODE,
     RUNTIME_FILES,

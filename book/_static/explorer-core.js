@@ -4,9 +4,9 @@
  *
  * What it reproduces, and how closely (tests/test_explorer_core.py measures it under Node against golden
  * vectors from colorlib's Python reference, the browser tests on the page):
- * - colorlib.explorer.reference: the taps of upsample_bilinear, the weighted blend summed member by
+ * - colorlib.explorer.blending: the taps of upsample_bilinear, the weighted blend summed member by
  *   member, the vividness step (vivid), MseStats.mse and may_clip with the same loops in the same
- *   order, in_colour, and the combination rules of colorlib.rules. These run in float64 on the
+ *   order, in_colour, and the combination rules of colorlib.combination_rules. These run in float64 on the
  *   bundle's data, as the Python reference does, so they agree to rounding (1e-6 on the maps; the
  *   mean's readouts to the last digit shown).
  * - A reader's photo in colour is scored as colorlib.scoring.metrics.score_photo scores: its own ab
@@ -131,7 +131,7 @@
     return { i0: i0, i1: i1, f: f };
   }
 
-  // colorlib.explorer.reference.render: L (h * w, Lab units), normalised ab (2 * ah * aw, scaled by
+  // colorlib.explorer.blending.render: L (h * w, Lab units), normalised ab (2 * ah * aw, scaled by
   // abScale into Lab units) -> RGBA bytes. `view` ({height, width, L, tapsY, tapsX}) may be smaller
   // than the photo: its own L and taps say where each of its pixels samples the ab map. Each row of
   // the ab map is first interpolated along x at every output column (the same products and sums as
@@ -199,7 +199,7 @@
     return max <= 1.0 ? 255.0 * c : c;
   }
 
-  // colorlib.explorer.reference.MseStats.mse at vividness k (1 if left out), same loops in the same order.
+  // colorlib.explorer.blending.MseStats.mse at vividness k (1 if left out), same loops in the same order.
   function mse(stats, w, k) {
     var quad = 0.0, lin = 0.0, i, j;
     if (k === undefined) k = 1;
@@ -208,7 +208,7 @@
     return Math.max(0.0, k * k * quad - 2.0 * k * lin + stats.energy);
   }
 
-  // colorlib.explorer.reference.MseStats.may_clip: can clipping touch the blend times k?
+  // colorlib.explorer.blending.MseStats.may_clip: can clipping touch the blend times k?
   function mayClip(stats, w, k) {
     if (k === 1) return false;
     var bound = 0.0;
@@ -216,7 +216,7 @@
     return k * bound > 1.0;
   }
 
-  // colorlib.explorer.reference.vivid, in place: ab times k, clipped to [-1, 1]; k = 1 leaves ab as it is.
+  // colorlib.explorer.blending.vivid, in place: ab times k, clipped to [-1, 1]; k = 1 leaves ab as it is.
   function vivid(ab, k) {
     if (k === 1) return ab;
     for (var j = 0; j < ab.length; j++) {
@@ -273,7 +273,7 @@
     return { L: L, ab: ab };
   }
 
-  // colorlib.explorer.reference.in_colour: more than `own.grey_share` of the pixels have a chroma above
+  // colorlib.explorer.blending.in_colour: more than `own.grey_share` of the pixels have a chroma above
   // `own.grey_chroma` Lab units (normalised ab, 2 * plane values).
   function inColour(ab, plane, abScale, own) {
     var count = 0;
@@ -321,7 +321,7 @@
     return s / n;
   }
 
-  // colorlib.explorer.reference.blend_ab: summed member by member.
+  // colorlib.explorer.blending.blend_ab: summed member by member.
   function blendMean(members, w, size) {
     var ab = new Float64Array(size);
     for (var m = 0; m < w.length; m++) {
@@ -332,7 +332,7 @@
     return ab;
   }
 
-  // --- the combination rules (colorlib.rules) on maps of 2 * plane values ---------------------------
+  // --- the combination rules (colorlib.combination_rules) on maps of 2 * plane values ---------------------------
 
   function chromaAt(m, j, plane) {
     var a = m[j], b = m[j + plane];
@@ -415,7 +415,7 @@
     return out;
   }
 
-  // The code of the rules other than the weighted mean, by their names in colorlib.rules.RULES (the
+  // The code of the rules other than the weighted mean, by their names in colorlib.combination_rules.RULES (the
   // contract lists them, with their labels and flags; explorer.js refuses to start if one is missing here).
   var RULES = {
     "chroma-mean": chromaMean,
@@ -424,7 +424,7 @@
     softmax: softmax,
   };
 
-  // colorlib.explorer.reference.combine_ab: a rule over the members whose weight is above zero; null if none
+  // colorlib.explorer.blending.combine_ab: a rule over the members whose weight is above zero; null if none
   function combine(members, weights, rule, plane, t, abScale) {
     var chosen = members.filter(function (m, i) { return weights[i] > 0; });
     if (!chosen.length) return null;

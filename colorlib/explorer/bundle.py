@@ -21,13 +21,12 @@ import numpy as np
 from PIL import Image
 
 from .. import TRAINED_MODELS
+from ..combination_rules import MEAN
 from ..errors import UserError
 from ..files import atomic_write_text
 from ..lab import L_SCALE
-from ..rules import MEAN
 from ..scoring.metrics import colourfulness, mse_ab
-from .contract import BUNDLE_FORMAT, INITIAL_PRESET, PRESETS, VIVIDNESS_INITIAL, WEIGHT_MAX, Preset, contract
-from .reference import (
+from .blending import (
     Blend,
     MseStats,
     Preview,
@@ -37,6 +36,7 @@ from .reference import (
     quantize_lightness,
     render,
 )
+from .contract import BUNDLE_FORMAT, INITIAL_PRESET, PRESETS, VIVIDNESS_INITIAL, WEIGHT_MAX, Preset, contract
 
 BUNDLE_NAME = "explorer.json"
 
@@ -75,7 +75,7 @@ class ExplorerPhoto:
         return mse_ab(blend.ab(self.members_ab) if ab is None else ab, self.true_ab)
 
     def preview(self, blend: Blend) -> Preview:
-        """The blend (:class:`~colorlib.explorer.reference.Blend`) and its readouts."""
+        """The blend (:class:`~colorlib.explorer.blending.Blend`) and its readouts."""
         ab = blend.ab(self.members_ab)
         rgb = render(self.lightness, ab)
         return Preview(rgb, self.mse(blend, ab), colourfulness(rgb))

@@ -1,7 +1,7 @@
 """The explorer's contract: every constant, element id and word the book's page and the Jupyter widget share.
 
 The bundle carries :func:`contract`, so the page (``book/_static/explorer*.js``) reads all of them (the
-rules from the one registry, :data:`colorlib.rules.RULES`) from its data and hard-codes none;
+rules from the one registry, :data:`colorlib.combination_rules.RULES`) from its data and hard-codes none;
 :mod:`colorlib.explorer.html` writes the markup from the same names and the widget imports them from
 here. A change here reaches all three.
 """
@@ -13,10 +13,10 @@ from functools import partial
 from typing import NamedTuple
 
 from .. import COMBINED_MODELS
+from ..combination_rules import INITIAL_TEMPERATURE, RULES, TEMPERATURES
 from ..data.photos import MAX_PIXELS
 from ..ensemble import VIVIDNESS_RANGE
 from ..lab import AB_SCALE, L_SCALE
-from ..rules import INITIAL_TEMPERATURE, RULES, TEMPERATURES
 
 BUNDLE_FORMAT = "colorlib-explorer/4"
 AB_ZERO, AB_STEPS = 128, 127  # ab in [-1, 1] <-> uint8 q: ab = (q - 128) / 127
@@ -71,7 +71,7 @@ def format_temperature(t: float) -> str:
 
 
 # The vividness k, after the rule: the blend's normalised ab times k, clipped to [-1, 1]
-# (colorlib.explorer.reference.vivid); k = 1 is the blend itself.
+# (colorlib.explorer.blending.vivid); k = 1 is the blend itself.
 VIVIDNESS_MIN, VIVIDNESS_MAX = VIVIDNESS_RANGE  # colorize checks the same range
 VIVIDNESS_STEP, VIVIDNESS_INITIAL = 0.05, 1.0
 VIVIDNESS_LABEL = "vividness k"

@@ -25,8 +25,8 @@ from ..data import decode_image
 from ..ensemble import Colorizer
 from ..lab import PadInfo, grayscale, postprocess, preprocess, preprocess_lightness_batch
 from ..scoring.metrics import PhotoScores, colourfulness, score_photo
+from .blending import Blend, Preview, in_colour
 from .contract import OWN_PREVIEW_PIXELS
-from .reference import Blend, Preview, in_colour
 
 
 @dataclass

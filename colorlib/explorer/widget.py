@@ -2,7 +2,7 @@
 with the same data, numbers and contract (:mod:`colorlib.explorer.contract`).
 
 Moving a control (a slider per model, presets, photo, rule, temperature, vividness) re-combines the
-stored ab predictions (no network runs). Its pictures come from :func:`colorlib.explorer.reference.render`
+stored ab predictions (no network runs). Its pictures come from :func:`colorlib.explorer.blending.render`
 (colorlib's fast float32 Lab -> sRGB; the MSE readouts are Table I's numbers, computed without it).
 With the checkpoints (``explorer(data, checkpoints=folder)``) an uploaded photo is run through the six
 models once (:class:`colorlib.explorer.own.OwnPhoto`) and the same controls blend it.
@@ -16,10 +16,11 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 
+from ..combination_rules import INITIAL_TEMPERATURE, MEAN, RULES, TEMPERATURES
 from ..ensemble import load_colorizer
 from ..errors import UserError
-from ..rules import INITIAL_TEMPERATURE, MEAN, RULES, TEMPERATURES
 from ..scoring.metrics import colourfulness
+from .blending import Blend, normalized_weights
 from .bundle import ExplorerData, explorer_data, to_png
 from .contract import (
     APPROXIMATE_MESSAGE,
@@ -46,7 +47,6 @@ from .contract import (
     rule_note,
 )
 from .own import OwnPhoto
-from .reference import Blend, normalized_weights
 
 DISPLAY_WIDTH = 256
 OWN = -1  # the photo picker's value for the reader's own photo

@@ -4,7 +4,7 @@ and the tables and figure of the check's page (notebooks/check.ipynb)."""
 from __future__ import annotations
 
 from ..pages.markdown import markdown_table
-from .references import References
+from .reference_results import References
 from .reproduction import Comparison
 
 

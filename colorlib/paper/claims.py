@@ -10,7 +10,7 @@ from .. import ALL_MODELS, COMBINED_MODELS
 from ..data import COLOURS
 from ..pages.markdown import markdown_table
 from ..scoring.intervals import Interval, paired_ratio
-from ..scoring.references import CLOSE_TO_BASELINE
+from ..scoring.no_skill import CLOSE_TO_BASELINE
 from . import PAPER_TABLE_I
 from .evaluate import Evaluation
 from .tradeoff import BOOSTED_CLAIM, boosted_claim, claim_sentence

@@ -1,5 +1,5 @@
 """Table I: every model scored on the validation photos, next to the paper's numbers, with the
-trivial references grey and constant (:mod:`.references`), the baseline boosted by the scales fitted
+trivial references grey and constant (:mod:`colorlib.scoring.no_skill`), the baseline boosted by the scales fitted
 on the calibration photos (:mod:`.vividness`) and the believability measures (:mod:`.believability`)
 beside the paper's loss."""
 
@@ -26,7 +26,7 @@ from ..pages.markdown import markdown_table
 from ..scoring.believability import believability
 from ..scoring.intervals import mean_interval
 from ..scoring.metrics import METRICS, PhotoScores, original_scores, score_set, summarize
-from ..scoring.references import constant_prediction, grey_prediction, mean_ab, skill
+from ..scoring.no_skill import constant_prediction, grey_prediction, mean_ab, skill
 from ..scoring.vividness import fit_k_mse, fit_k_same, fit_k_vivid, photo_colourfulness, photo_mse
 from . import PAPER_TABLE_I
 

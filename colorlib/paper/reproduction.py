@@ -1,5 +1,5 @@
 """Did a build reproduce the paper and our reference builds? Its Table I and claims against the
-reference results kept in ``reference_results.toml`` (read by :mod:`colorlib.paper.references`).
+reference results kept in ``reference_results.toml`` (read by :mod:`colorlib.paper.reference_results`).
 
 Each loss of the build's Table I is compared with the *measured band* of that model; a band holding the
 paper's number too is too wide to tell our result from the paper's, and a claim whose compared losses
@@ -22,7 +22,7 @@ from ..identity import read_variant
 from ..spec import TrainConfig
 from . import RESULTS_FILE, results
 from .claims import CLAIM_LOSSES
-from .references import Band, References, load_references
+from .reference_results import Band, References, load_references
 
 # Training settings that change only the rounding: a build that differs in them is still compared.
 ROUNDING_ONLY = ("threads", "precision")

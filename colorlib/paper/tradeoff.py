@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import ALL_MODELS
 from ..scoring.intervals import Interval, mean_interval, paired_difference
-from ..scoring.references import CLOSE_TO_BASELINE, REFERENCES
+from ..scoring.no_skill import CLOSE_TO_BASELINE, REFERENCES
 from ..scoring.vividness import K_MAX, photo_colourfulness
 from .evaluate import BOOSTED, SAME_ERROR, Evaluation
 

@@ -1,4 +1,4 @@
 """What a colorization is scored by: the paper's loss and the numbers it judged by eye (:mod:`.metrics`,
-:mod:`.believability`), the trivial references every score is read against (:mod:`.references`) and
+:mod:`.believability`), the trivial references every score is read against (:mod:`.no_skill`) and
 bootstrap intervals over photos (:mod:`.intervals`).
 """

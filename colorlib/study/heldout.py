@@ -22,7 +22,7 @@ import numpy as np
 from ..pages.markdown import markdown_table
 from ..scoring.believability import pooled_believability
 from ..scoring.intervals import BOOTSTRAP, BOOTSTRAP_SEED, LEVEL, Interval, mean_interval, percentiles, resamples
-from ..scoring.references import CLOSE_TO_BASELINE, REFERENCES
+from ..scoring.no_skill import CLOSE_TO_BASELINE, REFERENCES
 from .runs import BOOSTED
 from .scoring import StudyResults
 from .statistics import rule_models

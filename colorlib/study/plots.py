@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from matplotlib.figure import Figure
 
 from ..paper.figures import MODEL_COLOURS, label_points
-from ..scoring.references import CLOSE_TO_BASELINE, REFERENCES
+from ..scoring.no_skill import CLOSE_TO_BASELINE, REFERENCES
 from .runs import BOOSTED, METRIC_LABELS, temperature_curve
 from .scoring import StudyResults
 from .statistics import rule_models, seed_stats

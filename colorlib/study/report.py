@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import ALL_MODELS
 from ..pages.markdown import markdown_list, markdown_table
-from ..scoring.references import CLOSE_TO_BASELINE, REFERENCES
+from ..scoring.no_skill import CLOSE_TO_BASELINE, REFERENCES
 from .heldout import intervals_verdict
 from .runs import AXES, AXIS_COMBINED, AXIS_POOLED, BOOSTED, METRIC_LABELS, RULE_METRICS, STUDY_METRICS
 from .scoring import StudyResults

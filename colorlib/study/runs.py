@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import TRAINED_MODELS
+from ..combination_rules import RULE_TEMPERATURES
 from ..errors import UserError
-from ..rules import RULE_TEMPERATURES
 from ..train import LOSSES
 
 CALIBRATION = "calibration"
@@ -31,7 +31,7 @@ ALL_SIX = TRAINED_MODELS
 FITTED = {"bgy-nnls": MEMBERS, "all-nnls": ALL_SIX}
 ALL_COMBINED = "all-combined"  # equal-weight average of the six trained models
 SECOND_LOSSES = tuple(k for k in LOSSES if k != "mse")  # the losses a second set of runs may be trained with
-# Combination rules over the three single-colour models (colorlib.rules), by the study's model name:
+# Combination rules over the three single-colour models (colorlib.combination_rules), by the study's model name:
 # the mean is the paper's bgy-combined; T<t> is the softmax rule at temperature t (Lab chroma units).
 RULE_PREFIX = "bgy-"
 LEARNED_RULE = "bgy-hue-bands"  # fitted on the calibration photos only
@@ -42,7 +42,7 @@ BOOSTED = (BOOSTED_VIVID, BOOSTED_SAME)
 
 
 def rule_model(rule: str) -> str:
-    """The study's model name of a combination rule of colorlib.rules over blue, yellow and green."""
+    """The study's model name of a combination rule of colorlib.combination_rules over blue, yellow and green."""
     return "bgy-combined" if rule == "mean" else RULE_PREFIX + rule
 
 

@@ -1,5 +1,5 @@
 """Scoring the study: every run, the equal-weight and NNLS ensembles, the combination rules of
-:mod:`colorlib.rules`, the boosted baseline and the references grey and constant (every fit on calibration
+:mod:`colorlib.combination_rules`, the boosted baseline and the references grey and constant (every fit on calibration
 only), one (loss, seed) at a time on the validation and test photos, with per-photo values for intervals."""
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from tqdm.auto import tqdm
 
 from .. import COMBINED_MODELS
 from ..checkpoint import load_checkpoint
+from ..combination_rules import HueBandWeights, fit_hue_bands, fixed_rules
 from ..ensemble import TrainedColorizer, blend, normalize_weights, vivid
 from ..errors import UserError
 from ..lab import PadInfo, unpad
 from ..paper.evaluate import load_validation
-from ..rules import HueBandWeights, fit_hue_bands, fixed_rules
 from ..scoring.believability import PhotoTerms, photo_terms, pooled_believability
 from ..scoring.metrics import PhotoScores, score_set, summarize
-from ..scoring.references import constant_prediction, grey_prediction, mean_ab, skill
+from ..scoring.no_skill import constant_prediction, grey_prediction, mean_ab, skill
 from ..scoring.vividness import fit_k_same, fit_k_vivid, photo_colourfulness, photo_mse
 from .runs import (
     ALL_COMBINED,

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import COMBINED_MODELS
+from ..combination_rules import fixed_rules
 from ..paper.claims import SAME_DATA_MODEL
-from ..rules import fixed_rules
-from ..scoring.references import CLOSE_TO_BASELINE
+from ..scoring.no_skill import CLOSE_TO_BASELINE
 from .runs import ALL_COMBINED, BOOSTED, LEARNED_RULE, rule_model
 from .scoring import StudyResults
 

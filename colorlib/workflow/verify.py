@@ -3,7 +3,7 @@ checkpoint records, and say whether the result is the published one.
 
 The answer is *bit-identical* (every weight equal: expected on the same kind of processor), or the
 distance between the two models' validation MSE, in units of that model's measured band
-(colorlib.paper.references) where the variant is comparable with the reference builds, else in MSE
+(colorlib.paper.reference_results) where the variant is comparable with the reference builds, else in MSE
 alone. The retrained checkpoint goes to a folder of its own; the variant is never touched.
 """
 
@@ -34,7 +34,7 @@ def verify(variant: Path | str, model: str, out_dir: Path | str | None = None, p
     from ..data import read_manifest
     from ..identity import read_variant
     from ..paper.evaluate import load_validation
-    from ..paper.references import load_references
+    from ..paper.reference_results import load_references
     from ..paper.reproduction import differences
     from ..spec import TrainConfig
     from ..train import train

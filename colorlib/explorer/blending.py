@@ -23,10 +23,10 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ..combination_rules import INITIAL_TEMPERATURE, MEAN, RULES
 from ..ensemble import normalize_weights, vivid
 from ..errors import UserError
 from ..lab import AB_SCALE, L_SCALE, bilinear_taps, lab_planes_to_rgb_fast, planes_to_uint8
-from ..rules import INITIAL_TEMPERATURE, MEAN, RULES
 from ..scoring.metrics import colourfulness
 from .contract import AB_STEPS, AB_ZERO, L_LEVELS, OWN_GREY_CHROMA, OWN_GREY_SHARE, VIVIDNESS_INITIAL, ZERO_MESSAGE
 
@@ -95,10 +95,10 @@ def blend_ab(ab_members: np.ndarray, weights: Sequence[float]) -> np.ndarray:
 
 
 def combine_ab(ab_members: np.ndarray, weights: Sequence[float], rule: str, temperature: float) -> np.ndarray:
-    """A rule of :data:`colorlib.rules.RULES` other than the weighted mean over the members (M, 2, h, w) whose
-    weight is above zero, as equals (so the ``bgy-combined`` preset gives each rule over blue, green and
-    yellow, as the study scores it) -> (2, h, w) float64, as explorer-core.js computes it; no member at all
-    is a UserError (the caller says what to do)."""
+    """A rule of :data:`colorlib.combination_rules.RULES` other than the weighted mean over the members
+    (M, 2, h, w) whose weight is above zero, as equals (so the ``bgy-combined`` preset gives each rule over
+    blue, green and yellow, as the study scores it) -> (2, h, w) float64, as explorer-core.js computes it;
+    no member at all is a UserError (the caller says what to do)."""
     if rule not in RULES or RULES[rule].uses_weights:
         raise UserError(f"unknown rule {rule!r}; the explorer offers {', '.join(RULES)}")
     w = normalize_weights(weights, len(ab_members), all_zero="no model has a weight above zero")
@@ -110,8 +110,8 @@ def combine_ab(ab_members: np.ndarray, weights: Sequence[float], rule: str, temp
 
 @dataclass(frozen=True)
 class Blend:
-    """The explorer's settings: the sliders' weights (one per model), the rule (:data:`colorlib.rules.RULES`),
-    its temperature (where the rule has one) and the vividness k."""
+    """The explorer's settings: the sliders' weights (one per model), the rule
+    (:data:`colorlib.combination_rules.RULES`), its temperature (where the rule has one) and the vividness k."""
 
     weights: Sequence[float]
     rule: str = MEAN
