@@ -1,5 +1,5 @@
 """Checkpoint files: written atomically by training (:mod:`colorlib.train`), read safely here by everything
-that uses a model (colorizing, evaluation, the study), which so never imports the training code."""
+that uses a model (colorizing, evaluation, the study), so that using a model never imports the training code."""
 
 from __future__ import annotations
 
